@@ -1,1 +1,3 @@
-Console.WriteLine("clipsearch");
+using ClipSearch.Cli;
+
+return await CliApp.RunAsync(args);

@@ -1,0 +1,35 @@
+using System.CommandLine;
+using ClipSearch.Core.Imaging;
+
+namespace ClipSearch.Cli.Commands;
+
+/// <summary>Options on how images are read, shared by embed and match.</summary>
+internal sealed class ImageOptions
+{
+    public Option<bool> Exact { get; } = new("--exact") { Description = "Always decode at full size (no reduced-DCT fast path for large JPEGs)." };
+
+    public Option<bool> NoExif { get; } = new("--no-exif") { Description = "Ignore EXIF orientation (as openai/CLIP and transformers do)." };
+
+    public Option<long> MaxMegapixels { get; } = new("--max-megapixels")
+    {
+        Description = "Refuse images larger than this, before decoding them.",
+        DefaultValueFactory = _ => 100,
+    };
+
+    public Option<int> Decoders { get; } = new("--decoders") { Description = "Image decoding threads (default: half the cores, at least 1)." };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Exact);
+        command.Options.Add(NoExif);
+        command.Options.Add(MaxMegapixels);
+        command.Options.Add(Decoders);
+    }
+
+    public ImageLoadOptions LoadOptions(ParseResult result) => new()
+    {
+        Exact = result.GetValue(Exact),
+        ApplyExifOrientation = !result.GetValue(NoExif),
+        MaxPixels = result.GetValue(MaxMegapixels) * 1_000_000,
+    };
+}

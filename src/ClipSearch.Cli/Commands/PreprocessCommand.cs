@@ -1,0 +1,50 @@
+using System.CommandLine;
+using ClipSearch.Core;
+using ClipSearch.Core.Imaging;
+
+namespace ClipSearch.Cli.Commands;
+
+/// <summary><c>clipsearch preprocess [--exact] IMAGE... --out DIR</c>: the 224×224 image the model sees, as PNG.</summary>
+internal static class PreprocessCommand
+{
+    public static Command Create()
+    {
+        var images = new Argument<string[]>("image") { Description = "Image files or folders.", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<DirectoryInfo>("--out", "-o") { Description = "Folder for <stem>.png files (created if needed).", Required = true };
+        var exact = new Option<bool>("--exact") { Description = "Always decode at full size (no reduced-DCT fast path for large JPEGs)." };
+        var noExif = new Option<bool>("--no-exif") { Description = "Ignore EXIF orientation (as openai/CLIP and transformers do)." };
+        var model = new Option<DirectoryInfo?>("--model", "-m") { Description = "Use this model folder's preprocessor_config.json (default: CLIP's)." };
+        var command = new Command("preprocess", "Write the 224×224 RGB image the model sees for each image (resize, centre crop).")
+        {
+            images, output, exact, noExif, model,
+        };
+        command.SetAction(result =>
+        {
+            var config = result.GetValue(model) is { } dir && File.Exists(Path.Combine(dir.FullName, "preprocessor_config.json"))
+                ? PreprocessConfig.FromFile(Path.Combine(dir.FullName, "preprocessor_config.json"))
+                : PreprocessConfig.Default;
+            var options = new ImageLoadOptions { Exact = result.GetValue(exact), ApplyExifOrientation = !result.GetValue(noExif) };
+            var outDir = result.GetRequiredValue(output).FullName;
+            Directory.CreateDirectory(outDir);
+            var failed = 0;
+            foreach (var file in ImageFiles.Expand(result.GetRequiredValue(images)))
+            {
+                try
+                {
+                    var crop = ImageLoader.LoadCrop(file, config, options);
+                    var target = Path.Combine(outDir, Path.GetFileNameWithoutExtension(file) + ".png");
+                    crop.SaveAsPng(target);
+                    Console.WriteLine(target);
+                }
+                catch (ClipSearchException e)
+                {
+                    Output.Warn(e.Message);
+                    failed++;
+                }
+            }
+
+            return failed > 0 ? CliApp.PartlyFailed : CliApp.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,36 @@
+using ClipSearch.Core;
+
+namespace ClipSearch.Cli;
+
+/// <summary>Turns the image arguments of a command into files: a folder stands for the images in it, recursively.</summary>
+internal static class ImageFiles
+{
+    /// <summary>Extensions taken from folders (a file named explicitly is always tried, whatever its name).</summary>
+    public static readonly IReadOnlySet<string> Extensions =
+        new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp" };
+
+    public static List<string> Expand(IEnumerable<string> arguments)
+    {
+        var files = new List<string>();
+        foreach (var argument in arguments)
+        {
+            if (Directory.Exists(argument))
+            {
+                var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+                files.AddRange(Directory.EnumerateFiles(argument, "*", options)
+                    .Where(f => Extensions.Contains(Path.GetExtension(f)))
+                    .Order(StringComparer.Ordinal));
+            }
+            else if (File.Exists(argument))
+            {
+                files.Add(argument);
+            }
+            else
+            {
+                throw new ClipSearchException($"{argument}: no such file or folder.");
+            }
+        }
+
+        return files;
+    }
+}

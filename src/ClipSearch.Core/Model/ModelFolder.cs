@@ -1,0 +1,147 @@
+namespace ClipSearch.Core.Model;
+
+/// <summary>How the ONNX graphs of a folder are laid out.</summary>
+public enum ModelLayout
+{
+    /// <summary>Split when both split files exist, else combined.</summary>
+    Auto,
+
+    /// <summary><c>onnx/text_model*.onnx</c> and <c>onnx/vision_model*.onnx</c> (cheaper: each query runs one encoder).</summary>
+    Split,
+
+    /// <summary>One <c>onnx/model*.onnx</c> with both encoders (each run also feeds the other encoder a minimal input).</summary>
+    Combined,
+}
+
+/// <summary>
+/// The files of a model folder in the Hugging Face / Xenova layout, found and checked before any session starts,
+/// so that a missing or mismatched file is reported by name.
+/// </summary>
+public sealed class ModelFolder
+{
+    private ModelFolder(string directory, ModelVariant variant, ModelLayout layout)
+    {
+        Directory = directory;
+        Variant = variant;
+        Layout = layout;
+    }
+
+    /// <summary>Absolute path of the folder.</summary>
+    public string Directory { get; }
+
+    /// <summary>The weights chosen.</summary>
+    public ModelVariant Variant { get; }
+
+    /// <summary><see cref="ModelLayout.Split"/> or <see cref="ModelLayout.Combined"/>, as found.</summary>
+    public ModelLayout Layout { get; }
+
+    /// <summary><c>config.json</c>.</summary>
+    public string ConfigPath => Path.Combine(Directory, "config.json");
+
+    /// <summary><c>preprocessor_config.json</c>, or null when absent (CLIP's preprocessing is then used).</summary>
+    public string? PreprocessorConfigPath { get; private init; }
+
+    /// <summary>The text encoder (split layout).</summary>
+    public string? TextModelPath { get; private init; }
+
+    /// <summary>The vision encoder (split layout).</summary>
+    public string? VisionModelPath { get; private init; }
+
+    /// <summary>Both encoders in one graph (combined layout).</summary>
+    public string? CombinedModelPath { get; private init; }
+
+    /// <summary>The ONNX files used, each once.</summary>
+    public IReadOnlyList<string> OnnxFiles =>
+        Layout == ModelLayout.Combined ? [CombinedModelPath!] : [TextModelPath!, VisionModelPath!];
+
+    /// <summary>
+    /// Finds the files of <paramref name="variant"/> in <paramref name="directory"/>; a missing folder, config or
+    /// ONNX file gives a <see cref="ModelLoadException"/> that says what is there and what to do.
+    /// </summary>
+    public static ModelFolder Open(string directory, ModelVariant variant = ModelVariant.Fp32, ModelLayout layout = ModelLayout.Auto)
+    {
+        var dir = Path.GetFullPath(directory);
+        if (!System.IO.Directory.Exists(dir))
+        {
+            throw new ModelLoadException(File.Exists(dir)
+                ? $"{dir} is a file; --model takes the model folder (the one holding config.json and onnx/)."
+                : $"Model folder {dir} does not exist.");
+        }
+
+        if (!File.Exists(Path.Combine(dir, "config.json")))
+        {
+            throw new ModelLoadException($"{Path.Combine(dir, "config.json")} is missing: {dir} is not a model folder in the Hugging Face layout (config.json, tokenizer files, preprocessor_config.json, onnx/).");
+        }
+
+        var onnxDir = Path.Combine(dir, "onnx");
+        var suffix = variant.FileSuffix();
+        string Onnx(string stem) => Path.Combine(onnxDir, stem + suffix + ".onnx");
+        var text = Onnx("text_model");
+        var vision = Onnx("vision_model");
+        var combined = Onnx("model");
+        var hasSplit = File.Exists(text) && File.Exists(vision);
+        var hasCombined = File.Exists(combined);
+
+        var chosen = layout switch
+        {
+            ModelLayout.Split when hasSplit => ModelLayout.Split,
+            ModelLayout.Combined when hasCombined => ModelLayout.Combined,
+            ModelLayout.Auto when hasSplit => ModelLayout.Split,
+            ModelLayout.Auto when hasCombined => ModelLayout.Combined,
+            _ => throw new ModelLoadException(MissingOnnxMessage(dir, variant, layout, text, vision, combined)),
+        };
+
+        var preprocessor = Path.Combine(dir, "preprocessor_config.json");
+        return new ModelFolder(dir, variant, chosen)
+        {
+            PreprocessorConfigPath = File.Exists(preprocessor) ? preprocessor : null,
+            TextModelPath = chosen == ModelLayout.Split ? text : null,
+            VisionModelPath = chosen == ModelLayout.Split ? vision : null,
+            CombinedModelPath = chosen == ModelLayout.Combined ? combined : null,
+        };
+    }
+
+    /// <summary>Every file of the folder that the model uses, with its size in bytes (ONNX external data included).</summary>
+    public IReadOnlyList<(string Path, long Bytes)> Files(IEnumerable<string> externalDataFiles)
+    {
+        var paths = new List<string> { ConfigPath };
+        if (PreprocessorConfigPath is not null)
+        {
+            paths.Add(PreprocessorConfigPath);
+        }
+
+        foreach (var name in new[] { "tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json" })
+        {
+            var p = Path.Combine(Directory, name);
+            if (File.Exists(p))
+            {
+                paths.Add(p);
+            }
+        }
+
+        paths.AddRange(OnnxFiles);
+        paths.AddRange(externalDataFiles);
+        return [.. paths.Distinct().Select(p => (p, File.Exists(p) ? new FileInfo(p).Length : 0L))];
+    }
+
+    private static string MissingOnnxMessage(string dir, ModelVariant variant, ModelLayout layout, string text, string vision, string combined)
+    {
+        var onnxDir = Path.Combine(dir, "onnx");
+        var found = System.IO.Directory.Exists(onnxDir)
+            ? System.IO.Directory.GetFiles(onnxDir, "*.onnx").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()
+            : [];
+        var wanted = layout switch
+        {
+            ModelLayout.Split => $"{Path.GetFileName(text)} and {Path.GetFileName(vision)}",
+            ModelLayout.Combined => Path.GetFileName(combined),
+            _ => $"{Path.GetFileName(text)} + {Path.GetFileName(vision)}, or {Path.GetFileName(combined)}",
+        };
+        var half = File.Exists(text) != File.Exists(vision)
+            ? $" ({Path.GetFileName(File.Exists(text) ? vision : text)} is missing beside {Path.GetFileName(File.Exists(text) ? text : vision)})"
+            : "";
+        var hint = found.Length == 0
+            ? $"{onnxDir} holds no .onnx files."
+            : $"It holds: {string.Join(", ", found)}. Choose another --variant (fp32, quantized, fp16) or add the files.";
+        return $"No {variant.Name()} model in {onnxDir}: expected {wanted}{half}. {hint}";
+    }
+}
