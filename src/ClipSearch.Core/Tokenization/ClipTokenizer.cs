@@ -63,7 +63,7 @@ public sealed class ClipTokenizer
         {
             _bpe = BpeTokenizer.Create(options);
         }
-        catch (InvalidOperationException ex)
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
         {
             var files = vocabulary.VocabSource == vocabulary.MergesSource
                 ? $"'{vocabulary.VocabSource}'"

@@ -19,6 +19,16 @@ internal sealed class ClipVocabulary
 
     private ClipVocabulary(Dictionary<string, int> tokens, List<string> merges, string vocabSource, string mergesSource)
     {
+        var ids = new Dictionary<int, string>(tokens.Count);
+        foreach (var (token, id) in tokens)
+        {
+            if (!ids.TryAdd(id, token))
+            {
+                throw new ModelLoadException(
+                    $"The vocabulary in '{vocabSource}' gives the id {id} to two tokens, '{ids[id]}' and '{token}'.");
+            }
+        }
+
         Tokens = tokens;
         Merges = merges;
         VocabSource = vocabSource;

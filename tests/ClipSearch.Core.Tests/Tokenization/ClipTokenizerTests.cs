@@ -280,6 +280,7 @@ public sealed class ClipTokenizerTests
     [InlineData("{\"a\": \"x\"}", "'a'")]
     [InlineData("{\"a\": 1, \"b\": 2}", "<|startoftext|>")]
     [InlineData("", "not valid JSON")]
+    [InlineData("{\"<|startoftext|>\": 0, \"<|endoftext|>\": 0}", "id 0 to two tokens")]
     public void FromFolder_CorruptVocab_NamesVocabJson(string vocab, string problem)
     {
         using var folder = new TempFolder();
@@ -429,6 +430,25 @@ public sealed class ClipTokenizerTests
             Assert.True(ClipTokenizer.SafePrefixLength(text, 77) < text.Length);
             Assert.Equal(Unlimited.Value.Encode(text)[..76], ClipTokenizer.Default.Encode(text)[..76]);
         }
+    }
+
+    [Fact]
+    public void Encode_ShortQuery_TakesMicroseconds()
+    {
+        // Nothing may be rebuilt per call: 10,000 calls get a generous 0.5 s (about 0.3 µs each in Release here).
+        var tokenizer = ClipTokenizer.Default;
+        for (var i = 0; i < 1000; i++)
+        {
+            tokenizer.Encode("a photo of a cat");
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        for (var i = 0; i < 10_000; i++)
+        {
+            tokenizer.Encode("a photo of a cat");
+        }
+
+        Assert.True(stopwatch.ElapsedMilliseconds < 500, $"10,000 calls took {stopwatch.ElapsedMilliseconds} ms");
     }
 
     [Fact]
