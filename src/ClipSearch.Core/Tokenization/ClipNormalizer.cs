@@ -10,8 +10,7 @@ namespace ClipSearch.Core.Tokenization;
 /// whitespace, so it makes no difference to the ids).
 /// </summary>
 /// <remarks>
-/// Written instead of composing library pieces because (1) NFC is not available under InvariantGlobalization (see
-/// <see cref="UnicodeNfc"/>), and (2) Hugging Face lowercases each character with Rust's <c>char::to_lowercase</c>, which
+/// Written instead of composing library pieces because Hugging Face lowercases each character with Rust's <c>char::to_lowercase</c>, which
 /// maps U+0130 "İ" to "i̇" (i + U+0307) while .NET's invariant lowercasing leaves it unchanged; everything else is the
 /// plain Unicode simple lowercase mapping, which <see cref="Rune.ToLowerInvariant"/> gives. Whitespace is the Unicode
 /// White_Space set (what <c>\s</c> matches in both Oniguruma and .NET), i.e. <see cref="Rune.IsWhiteSpace"/>.
@@ -30,7 +29,29 @@ internal sealed class ClipNormalizer : Normalizer
             return original;
         }
 
-        return CollapseWhitespaceAndLowercase(UnicodeNfc.Normalize(original));
+        return CollapseWhitespaceAndLowercase(Nfc(original));
+    }
+
+    /// <summary>
+    /// NFC through ICU. A lone surrogate (which a Rust or Python string cannot hold, so the reference never sees one)
+    /// becomes U+FFFD instead of failing the whole text.
+    /// </summary>
+    private static string Nfc(string text)
+    {
+        try
+        {
+            return text.Normalize(NormalizationForm.FormC);
+        }
+        catch (ArgumentException)
+        {
+            var builder = new StringBuilder(text.Length);
+            foreach (var rune in text.EnumerateRunes())
+            {
+                builder.Append(rune.ToString()); // EnumerateRunes yields U+FFFD for each lone surrogate
+            }
+
+            return builder.ToString().Normalize(NormalizationForm.FormC);
+        }
     }
 
     /// <inheritdoc />

@@ -39,35 +39,8 @@ public sealed class ClipNormalizerTests
     }
 
     [Fact]
-    public void Nfc_LeavesAsciiAndLatin1Untouched()
+    public void Normalize_LoneSurrogates_BecomeReplacementCharacters()
     {
-        const string Text = "Hello, World! Ça va? naïve";
-        Assert.Same(Text, UnicodeNfc.Normalize(Text));
-    }
-
-    [Fact]
-    public void Nfc_LongRunOfMarks_IsSortedStablyAndQuickly()
-    {
-        // Alternating classes 230 and 220: sorting must move all 220s first, keeping each class in order.
-        var marks = string.Concat(Enumerable.Repeat("\u0301\u0316", 50_000));
-        var result = UnicodeNfc.Normalize("x" + marks);
-        Assert.Equal("x" + new string('\u0316', 50_000) + new string('\u0301', 50_000), result);
-    }
-
-    [Fact]
-    public void Nfc_LoneSurrogates_AreKept()
-    {
-        Assert.Equal("e\uD800\u00E9\uDC00", UnicodeNfc.Normalize("e\uD800e\u0301\uDC00"));
-    }
-
-    [Fact]
-    public void Nfc_CombiningClasses_MatchUnicode()
-    {
-        Assert.Equal(0, UnicodeNfc.CombiningClass('a'));
-        Assert.Equal(230, UnicodeNfc.CombiningClass(0x0301));
-        Assert.Equal(220, UnicodeNfc.CombiningClass(0x0316));
-        Assert.Equal(9, UnicodeNfc.CombiningClass(0x094D)); // Devanagari virama
-        Assert.Equal(216, UnicodeNfc.CombiningClass(0x1D165)); // musical symbol combining stem (supplementary)
-        Assert.Equal(7, UnicodeNfc.CombiningClass(0x1E94A)); // Adlam nukta (supplementary)
+        Assert.Equal("e\uFFFD\u00E9\uFFFD", ClipNormalizer.Instance.Normalize("e\uD800e\u0301\uDC00"));
     }
 }
