@@ -1,0 +1,58 @@
+using ClipSearch.Core.Imaging;
+using SkiaSharp;
+
+namespace ClipSearch.Core.Tests.Imaging;
+
+/// <summary>Reading reference crops and comparing images in tests.</summary>
+internal static class ReferenceImages
+{
+    /// <summary>The fixture images (file names), for theories.</summary>
+    public static TheoryData<string> FixtureNames()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.GetFiles(Fixtures.Path("images")).Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetFileName(file));
+        }
+
+        return data;
+    }
+
+    /// <summary>Decodes an 8-bit PNG as RGB with Skia, no colour conversion.</summary>
+    public static RgbImage DecodeRgb(string path)
+    {
+        using var codec = SKCodec.Create(path) ?? throw new InvalidOperationException($"Skia cannot open {path}");
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var rgba = new byte[info.BytesSize];
+        var result = codec.GetPixels(info, rgba);
+        Assert.Equal(SKCodecResult.Success, result);
+        var rgb = new byte[3 * info.Width * info.Height];
+        for (int i = 0, j = 0; i < rgb.Length; i += 3, j += 4)
+        {
+            rgb[i] = rgba[j];
+            rgb[i + 1] = rgba[j + 1];
+            rgb[i + 2] = rgba[j + 2];
+        }
+
+        return new RgbImage(info.Width, info.Height, rgb);
+    }
+
+    /// <summary>Largest and mean absolute difference per channel value, and how many values differ.</summary>
+    public static (int Max, double Mean, int Differing) Compare(RgbImage expected, RgbImage actual)
+    {
+        Assert.Equal(expected.Width, actual.Width);
+        Assert.Equal(expected.Height, actual.Height);
+        int max = 0;
+        long total = 0;
+        int differing = 0;
+        for (int i = 0; i < expected.Pixels.Length; i++)
+        {
+            int d = Math.Abs(expected.Pixels[i] - actual.Pixels[i]);
+            max = Math.Max(max, d);
+            total += d;
+            differing += d != 0 ? 1 : 0;
+        }
+
+        return (max, (double)total / expected.Pixels.Length, differing);
+    }
+}
