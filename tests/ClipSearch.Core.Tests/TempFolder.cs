@@ -14,8 +14,8 @@ internal sealed class TempFolder : IDisposable
         {
             var target = System.IO.Path.Combine(temp.Path, System.IO.Path.GetRelativePath(source, file));
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-            File.SetAttributes(target, FileAttributes.Normal);
+            System.IO.File.Copy(file, target);
+            System.IO.File.SetAttributes(target, FileAttributes.Normal);
         }
 
         return temp;

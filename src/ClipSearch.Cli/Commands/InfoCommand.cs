@@ -53,7 +53,7 @@ internal static class InfoCommand
         encoders.AddRow("vision", info.Vision.Layers.ToString(c), info.Vision.Width.ToString(c), info.Vision.Heads.ToString(c), info.Vision.IntermediateSize.ToString(c));
         console.Write(encoders);
 
-        var parameters = new Table().Title("parameters (from ONNX initializers)").AddColumns("file", new TableColumn("parameters").RightAligned());
+        var parameters = new Table().Title("parameters (from ONNX initializers)").AddColumn("file").AddColumn(new TableColumn("parameters").RightAligned());
         foreach (var (file, count) in info.Parameters)
         {
             parameters.AddRow(Markup.Escape(file), count.ToString("N0", c));
@@ -61,7 +61,7 @@ internal static class InfoCommand
 
         console.Write(parameters);
 
-        var files = new Table().Title("files").AddColumns("file", new TableColumn("size").RightAligned());
+        var files = new Table().Title("files").AddColumn("file").AddColumn(new TableColumn("size").RightAligned());
         foreach (var file in info.Files)
         {
             files.AddRow(Markup.Escape(file.Path), FormatBytes(file.Bytes));

@@ -92,9 +92,9 @@ public sealed class ClipModel : IDisposable
         }
 
         var preprocess = folder.PreprocessorConfigPath is { } p ? PreprocessConfig.FromFile(p) : PreprocessConfig.Default;
-        if (preprocess.CropSize != config.ImageSize)
+        if (preprocess.CropWidth != config.ImageSize || preprocess.CropHeight != config.ImageSize)
         {
-            throw new ModelLoadException($"preprocessor_config.json crops to {preprocess.CropSize} pixels but config.json says image_size {config.ImageSize}: they come from different models.");
+            throw new ModelLoadException($"preprocessor_config.json crops to {preprocess.CropWidth}×{preprocess.CropHeight} pixels but config.json says image_size {config.ImageSize}: they come from different models.");
         }
 
         var summaries = folder.OnnxFiles.Select(InspectWithExternalData).ToArray();
@@ -165,12 +165,12 @@ public sealed class ClipModel : IDisposable
         return result;
     }
 
-    /// <summary>Normalised embeddings of preprocessed images (each <see cref="PreprocessConfig.CropSize"/> square).</summary>
+    /// <summary>Normalised embeddings of preprocessed images (each the crop size of <see cref="Preprocess"/>).</summary>
     public float[][] EmbedImages(IReadOnlyList<RgbImage> crops)
     {
         ArgumentNullException.ThrowIfNull(crops);
         var encoder = _vision ?? throw new InvalidOperationException("This model was loaded without its vision encoder.");
-        var size = Preprocess.CropSize;
+        var size = Config.ImageSize;
         var perImage = 3 * size * size;
         var result = new float[crops.Count][];
         var buffer = ArrayPool<float>.Shared.Rent(Math.Min(Options.BatchSize, Math.Max(crops.Count, 1)) * perImage);
@@ -187,7 +187,7 @@ public sealed class ClipModel : IDisposable
                         throw new ArgumentException($"Image {start + i} is {crop.Width}×{crop.Height}; the model takes {size}×{size} crops.", nameof(crops));
                     }
 
-                    Preprocess.ToChw(crop, buffer.AsSpan(i * perImage, perImage));
+                    Normalizer.ToChw(crop, Preprocess, buffer.AsSpan(i * perImage, perImage));
                 }
 
                 var rows = RunVision(encoder, buffer.AsMemory(0, count * perImage), count);
@@ -245,7 +245,7 @@ public sealed class ClipModel : IDisposable
             if (_combined)
             {
                 // The combined graph always runs both towers: give the vision tower one blank image.
-                var size = Preprocess.CropSize;
+                var size = Config.ImageSize;
                 names.Add(PixelValues);
                 values.Add(encoder.FloatInput(PixelValues, new float[3 * size * size], [1, 3, size, size]));
             }
@@ -260,7 +260,7 @@ public sealed class ClipModel : IDisposable
 
     private float[][] RunVision(OnnxEncoder encoder, Memory<float> pixels, int count)
     {
-        var size = Preprocess.CropSize;
+        var size = Config.ImageSize;
         var names = new List<string> { PixelValues };
         var values = new List<OrtValue> { encoder.FloatInput(PixelValues, pixels, [count, 3, size, size]) };
         try
@@ -300,7 +300,7 @@ public sealed class ClipModel : IDisposable
             Require(_vision, PixelValues, isInput: true);
             Require(_vision, ImageEmbeds, isInput: false);
             CheckProjection(_vision, ImageEmbeds);
-            var size = Preprocess.CropSize;
+            var size = Config.ImageSize;
             foreach (var axis in new[] { 2, 3 })
             {
                 if (_vision.FixedDimension(PixelValues, axis) is int fixedSize && fixedSize != size)

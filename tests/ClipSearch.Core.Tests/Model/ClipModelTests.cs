@@ -61,21 +61,39 @@ public sealed class ClipModelTests
     }
 
     [Fact]
-    public void Quantized_MatchesOnnxRuntimeReference()
+    public void Fp32_EqualsOnnxRuntimeReference()
     {
-        using var model = ClipModel.Load(TinyClip, new ModelOptions { Variant = ModelVariant.Quantized });
+        // Same graphs, same inputs (our tokenizer, the reference crops): ONNX Runtime gives the same floats.
+        using var model = ClipModel.Load(TinyClip);
         var texts = model.EmbedTexts(Texts);
-        var expectedTexts = Onnx("text_model_quantized");
+        var expectedTexts = Onnx("text_model");
         for (var i = 0; i < texts.Length; i++)
         {
-            AssertClose(expectedTexts[i], texts[i], Tolerance, $"quantized text {i}");
+            AssertClose(expectedTexts[i], texts[i], 1e-6f, $"fp32 text {i}");
         }
 
         var images = model.EmbedImages([.. Images.Select(ReferenceCrop)]);
-        var expectedImages = Onnx("vision_model_quantized");
+        var expectedImages = Onnx("vision_model");
         for (var i = 0; i < images.Length; i++)
         {
-            AssertClose(expectedImages[i], images[i], Tolerance, $"quantized image {i}");
+            AssertClose(expectedImages[i], images[i], 1e-6f, $"fp32 image {i}");
+        }
+    }
+
+    [Fact]
+    public void Quantized_MatchesOnnxRuntimeReference()
+    {
+        // Dynamic uint8 quantization scales activations per tensor at run time, and MLAS's integer kernels differ
+        // between CPUs (AVX512-VNNI here) and batch compositions, so the quantized graphs are compared by cosine:
+        // 1 − cos ≤ 3e-4 (measured here: ≤ 2.3e-4; fp32 vs quantized differ by up to 3.5e-4), and ≤ 0.02 per component.
+        using var model = ClipModel.Load(TinyClip, new ModelOptions { Variant = ModelVariant.Quantized, BatchSize = 1 });
+        var texts = model.EmbedTexts(Texts);
+        var images = model.EmbedImages([.. Images.Select(ReferenceCrop)]);
+        foreach (var (actual, expected, what) in texts.Zip(Onnx("text_model_quantized"), (a, e) => (a, e, "text"))
+            .Concat(images.Zip(Onnx("vision_model_quantized"), (a, e) => (a, e, "image"))))
+        {
+            Assert.True(Vectors.Cosine(actual, expected) >= 1 - 3e-4f, $"quantized {what}: cosine {Vectors.Cosine(actual, expected)}");
+            AssertClose(expected, actual, 0.02f, $"quantized {what}");
         }
     }
 
