@@ -20,11 +20,19 @@ public static class CliApp
     public static RootCommand Build()
     {
         var root = new RootCommand("ClipSearch: OpenAI CLIP ViT-B/32 on your machine — match images with text, classify, embed.");
-        root.Subcommands.Add(TokenizeCommand.Create());
-        root.Subcommands.Add(PreprocessCommand.Create());
-        root.Subcommands.Add(EmbedCommand.Create());
-        root.Subcommands.Add(MatchCommand.Create());
-        root.Subcommands.Add(InfoCommand.Create());
+        Command[] commands =
+        [
+            TokenizeCommand.Create(),
+            PreprocessCommand.Create(),
+            EmbedCommand.Create(),
+            MatchCommand.Create(),
+            InfoCommand.Create(),
+        ];
+        foreach (var command in commands)
+        {
+            root.Subcommands.Add(command);
+        }
+
         return root;
     }
 
