@@ -70,7 +70,8 @@ internal static class PillowModeSniffer
         data.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
 
     // PngImagePlugin: colour type 0 → "1" (1 bit) or "L"; 2 → "RGB"; 3 → "P"; 4 → "LA"; 6 → "RGBA". A tRNS chunk
-    // does not change the mode. (16-bit grey opens as "I;16" in Pillow; we treat it as "L", see ImageDecoder.)
+    // does not change the mode. Known difference: 16-bit grey opens as "I;16" in Pillow, whose convert("RGB") clips
+    // every value above 255 to white; Skia hands over only the high byte, so we see an ordinary grey image there.
     private static PillowMode? FromPngHeader(ReadOnlySpan<byte> data)
     {
         if (data.Length <= PngColourTypeOffset || !data.Slice(12, 4).SequenceEqual("IHDR"u8))
