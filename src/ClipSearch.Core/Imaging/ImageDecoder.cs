@@ -72,6 +72,11 @@ internal static class ImageDecoder
                 throw new ImageLoadException($"{name} could not be decoded ({codec.EncodedFormat}: {result})");
         }
 
+        if (!oneChannel && PillowModeSniffer.GifTransparentFill(encoded) is { } fill)
+        {
+            FillTransparent(pixels, fill);
+        }
+
         if (!oneChannel && mode is PillowMode.Grey or PillowMode.Bilevel)
         {
             pixels = FirstChannel(pixels);
@@ -126,6 +131,21 @@ internal static class ImageDecoder
         }
 
         return (info.Width, info.Height, 1);
+    }
+
+    // Skia decodes a GIF's transparent pixels as (0, 0, 0, 0); Pillow keeps their palette colour.
+    private static void FillTransparent(PixelBuffer rgba, (byte R, byte G, byte B) colour)
+    {
+        var data = rgba.Data.AsSpan(0, rgba.Width * rgba.Height * 4);
+        for (int i = 0; i < data.Length; i += 4)
+        {
+            if (data[i + 3] == 0)
+            {
+                data[i] = colour.R;
+                data[i + 1] = colour.G;
+                data[i + 2] = colour.B;
+            }
+        }
     }
 
     private static PixelBuffer FirstChannel(PixelBuffer rgba)

@@ -70,7 +70,8 @@ internal static class PillowModeSniffer
         data.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
 
     // PngImagePlugin: colour type 0 → "1" (1 bit) or "L"; 2 → "RGB"; 3 → "P"; 4 → "LA"; 6 → "RGBA". A tRNS chunk
-    // does not change the mode. (16-bit grey opens as "I;16" in Pillow; we treat it as "L", see ImageDecoder.)
+    // does not change the mode. Known difference: 16-bit grey opens as "I;16" in Pillow, whose convert("RGB") clips
+    // every value above 255 to white; Skia hands over only the high byte, so we see an ordinary grey image there.
     private static PillowMode? FromPngHeader(ReadOnlySpan<byte> data)
     {
         if (data.Length <= PngColourTypeOffset || !data.Slice(12, 4).SequenceEqual("IHDR"u8))
@@ -93,34 +94,72 @@ internal static class PillowModeSniffer
     // or is the identity grey ramp (entry i = (i, i, i)), in which case it is "L".
     private static PillowMode FromGifHeader(ReadOnlySpan<byte> data)
     {
+        var palette = ReadGifFirstFrame(data).Palette;
+        return palette is null || IsIdentityGreyRamp(palette, 3, palette.Length / 3) ? PillowMode.Grey : PillowMode.Palette;
+    }
+
+    /// <summary>
+    /// The colour Pillow gives the pixels of a GIF's first frame that Skia decodes as fully transparent: the
+    /// palette entry of the transparent index (Pillow fills the frame with that index and <c>convert("RGB")</c>
+    /// ignores transparency), or of index 0 where there is none. Null if the bytes are not a GIF.
+    /// </summary>
+    public static (byte R, byte G, byte B)? GifTransparentFill(ReadOnlySpan<byte> data)
+    {
+        if (!data.StartsWith("GIF8"u8))
+        {
+            return null;
+        }
+
+        var frame = ReadGifFirstFrame(data);
+        int index = frame.TransparentIndex ?? 0;
+        if (frame.Palette is { } palette && (index * 3) + 3 <= palette.Length)
+        {
+            return (palette[index * 3], palette[(index * 3) + 1], palette[(index * 3) + 2]);
+        }
+
+        // No palette: Pillow's "L" mode, where the index is the grey value.
+        return ((byte)index, (byte)index, (byte)index);
+    }
+
+    // Walks the GIF blocks up to the first image descriptor: the palette that frame uses (its local one, else
+    // the global one) and the transparent index of the graphic control extension before it, if any.
+    private static (byte[]? Palette, int? TransparentIndex) ReadGifFirstFrame(ReadOnlySpan<byte> data)
+    {
         const int screenDescriptorEnd = 13;
+        const byte graphicControlLabel = 0xF9;
         if (data.Length < screenDescriptorEnd)
         {
-            return PillowMode.Palette;
+            return (null, null);
         }
 
         int position = screenDescriptorEnd;
-        ReadOnlySpan<byte> globalPalette = default;
+        byte[]? palette = null;
         byte screenFlags = data[10];
         if ((screenFlags & 0x80) != 0)
         {
             int size = 3 << ((screenFlags & 7) + 1);
             if (position + size > data.Length)
             {
-                return PillowMode.Palette;
+                return (null, null);
             }
 
-            globalPalette = data.Slice(position, size);
+            palette = data.Slice(position, size).ToArray();
             position += size;
         }
 
-        ReadOnlySpan<byte> localPalette = default;
+        int? transparentIndex = null;
         while (position < data.Length)
         {
             byte introducer = data[position++];
-            if (introducer == (byte)'!')
+            if (introducer == (byte)'!' && position < data.Length)
             {
-                position++; // extension label
+                byte label = data[position++];
+                if (label == graphicControlLabel && position + 4 < data.Length && data[position] >= 4)
+                {
+                    byte flags = data[position + 1];
+                    transparentIndex = (flags & 1) != 0 ? data[position + 4] : null;
+                }
+
                 position = SkipSubBlocks(data, position);
             }
             else if (introducer == (byte)',')
@@ -138,7 +177,7 @@ internal static class PillowModeSniffer
                     int size = 3 << ((imageFlags & 7) + 1);
                     if (position + size <= data.Length)
                     {
-                        localPalette = data.Slice(position, size);
+                        palette = data.Slice(position, size).ToArray();
                     }
                 }
 
@@ -150,8 +189,7 @@ internal static class PillowModeSniffer
             }
         }
 
-        var palette = localPalette.IsEmpty ? globalPalette : localPalette;
-        return palette.IsEmpty || IsIdentityGreyRamp(palette, 3, palette.Length / 3) ? PillowMode.Grey : PillowMode.Palette;
+        return (palette, transparentIndex);
     }
 
     private static int SkipSubBlocks(ReadOnlySpan<byte> data, int position)
