@@ -28,44 +28,61 @@ internal static class Output
     public static void Warn(string message) => Console.Error.WriteLine($"warning: {message}");
 
     /// <summary>
-    /// Progress of a long image run on stderr: a live bar on a terminal, a line every few seconds otherwise.
+    /// Runs <paramref name="work"/> with its progress shown on stderr: a Spectre.Console bar with images/s and time
+    /// left on a terminal, a plain line every few seconds when stderr is redirected; a summary line at the end.
     /// </summary>
-    public sealed class EmbeddingReporter : IProgress<EmbeddingProgress>
+    public static async Task WithProgressAsync(int total, Func<IProgress<EmbeddingProgress>?, Task> work)
     {
-        private readonly bool _interactive = !Console.IsErrorRedirected;
-        private DateTime _lastLine = DateTime.MinValue;
-
-        public EmbeddingProgress? Last { get; private set; }
-
-        public void Report(EmbeddingProgress value)
+        var last = new LastProgress();
+        if (total <= 1)
         {
-            Last = value;
-            var now = DateTime.UtcNow;
-            if (_interactive)
-            {
-                var width = 30;
-                var filled = value.Total == 0 ? width : value.Done * width / value.Total;
-                var eta = value.ImagesPerSecond > 0 ? TimeSpan.FromSeconds((value.Total - value.Done) / value.ImagesPerSecond) : TimeSpan.Zero;
-                Console.Error.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {value.Done}/{value.Total} images, {value.ImagesPerSecond:F1} images/s, ETA {eta:mm\\:ss}  ");
-            }
-            else if ((now - _lastLine).TotalSeconds >= 5 || value.Done == value.Total)
-            {
-                Console.Error.WriteLine($"{value.Done}/{value.Total} images, {value.ImagesPerSecond:F1} images/s");
-                _lastLine = now;
-            }
+            await work(null).ConfigureAwait(false);
+            return;
         }
 
-        public void Finish()
+        if (!Console.IsErrorRedirected)
         {
-            if (_interactive && Last is not null)
-            {
-                Console.Error.WriteLine();
-            }
-
-            if (Last is { } last)
-            {
-                Console.Error.WriteLine($"embedded {last.Done - last.Failed} of {last.Total} images in {last.Elapsed.TotalSeconds:F1} s ({last.ImagesPerSecond:F1} images/s){(last.Failed > 0 ? $", {last.Failed} failed" : "")}");
-            }
+            await Stderr.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .StartAsync(async context =>
+                {
+                    var task = context.AddTask("embedding images", maxValue: total);
+                    await work(new Progress(value =>
+                    {
+                        last.Value = value;
+                        task.Value = value.Done;
+                        task.Description = $"embedding images ({value.ImagesPerSecond:F1}/s)";
+                    })).ConfigureAwait(false);
+                }).ConfigureAwait(false);
         }
+        else
+        {
+            var lastLine = DateTime.MinValue;
+            await work(new Progress(value =>
+            {
+                last.Value = value;
+                if ((DateTime.UtcNow - lastLine).TotalSeconds >= 5 || value.Done == value.Total)
+                {
+                    Console.Error.WriteLine($"{value.Done}/{value.Total} images, {value.ImagesPerSecond:F1} images/s");
+                    lastLine = DateTime.UtcNow;
+                }
+            })).ConfigureAwait(false);
+        }
+
+        if (last.Value is { } done)
+        {
+            Console.Error.WriteLine($"embedded {done.Done - done.Failed} of {done.Total} images in {done.Elapsed.TotalSeconds:F1} s ({done.ImagesPerSecond:F1} images/s){(done.Failed > 0 ? $", {done.Failed} failed" : "")}");
+        }
+    }
+
+    private sealed class LastProgress
+    {
+        public EmbeddingProgress? Value { get; set; }
+    }
+
+    /// <summary>Calls back on the reporting thread (System.Progress would post to the thread pool, out of order).</summary>
+    private sealed class Progress(Action<EmbeddingProgress> report) : IProgress<EmbeddingProgress>
+    {
+        public void Report(EmbeddingProgress value) => report(value);
     }
 }

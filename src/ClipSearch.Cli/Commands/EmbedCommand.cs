@@ -36,22 +36,22 @@ internal static class EmbedCommand
 
             var imageRows = new ImageEmbedding[files.Count];
             var errors = new List<ImageError>();
-            var reporter = new Output.EmbeddingReporter();
             var pipeline = new ImageEmbeddingPipeline(clip, images.LoadOptions(result), result.GetValue(images.Decoders));
-            await foreach (var item in pipeline.RunAsync(files, files.Count > 1 ? reporter : null, cancellationToken).ConfigureAwait(false))
+            await Output.WithProgressAsync(files.Count, async progress =>
             {
-                if (item.Embedding is null)
+                await foreach (var item in pipeline.RunAsync(files, progress, cancellationToken).ConfigureAwait(false))
                 {
-                    errors.Add(new ImageError(item.Path, item.Error!));
-                    Output.Warn(item.Error!);
+                    if (item.Embedding is null)
+                    {
+                        errors.Add(new ImageError(item.Path, item.Error!));
+                    }
+                    else
+                    {
+                        imageRows[item.Index] = new ImageEmbedding(item.Path, item.Embedding);
+                    }
                 }
-                else
-                {
-                    imageRows[item.Index] = new ImageEmbedding(item.Path, item.Embedding);
-                }
-            }
-
-            reporter.Finish();
+            }).ConfigureAwait(false);
+            errors.ForEach(e => Output.Warn(e.Error));
             var embedded = imageRows.Where(r => r is not null).ToArray();
             if (result.GetValue(json))
             {

@@ -35,20 +35,23 @@ internal static class MatchCommand
             using var clip = model.Load(result);
             var textEmbeddings = clip.EmbedTexts(texts);
             var embedded = new List<ImageEmbeddingResult>();
-            var failed = 0;
+            var failures = new List<string>();
             var pipeline = new ImageEmbeddingPipeline(clip, images.LoadOptions(result), result.GetValue(images.Decoders));
-            await foreach (var item in pipeline.RunAsync(files, null, cancellationToken).ConfigureAwait(false))
+            await Output.WithProgressAsync(files.Count, async progress =>
             {
-                if (item.Embedding is null)
+                await foreach (var item in pipeline.RunAsync(files, progress, cancellationToken).ConfigureAwait(false))
                 {
-                    Output.Warn(item.Error!);
-                    failed++;
+                    if (item.Embedding is null)
+                    {
+                        failures.Add(item.Error!);
+                    }
+                    else
+                    {
+                        embedded.Add(item);
+                    }
                 }
-                else
-                {
-                    embedded.Add(item);
-                }
-            }
+            }).ConfigureAwait(false);
+            failures.ForEach(Output.Warn);
 
             embedded.Sort((a, b) => a.Index.CompareTo(b.Index));
             if (embedded.Count == 0)
@@ -67,7 +70,7 @@ internal static class MatchCommand
                 Write(paths, texts, match);
             }
 
-            return failed > 0 ? CliApp.PartlyFailed : CliApp.Ok;
+            return failures.Count > 0 ? CliApp.PartlyFailed : CliApp.Ok;
         });
         return command;
     }
