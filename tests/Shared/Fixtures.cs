@@ -1,4 +1,4 @@
-namespace ClipSearch.Core.Tests;
+namespace ClipSearch.Tests;
 
 /// <summary>Paths into ../shared/fixtures (the reference outputs of the Python stack; never edited).</summary>
 internal static class Fixtures

@@ -1,4 +1,4 @@
-namespace ClipSearch.Core.Tests;
+namespace ClipSearch.Tests;
 
 /// <summary>A scratch folder deleted on dispose; <see cref="CopyOf"/> copies a fixture folder to break it safely.</summary>
 internal sealed class TempFolder : IDisposable
