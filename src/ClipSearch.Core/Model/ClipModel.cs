@@ -22,6 +22,8 @@ public sealed class ClipModel : IDisposable
     private readonly OnnxEncoder? _text;
     private readonly OnnxEncoder? _vision;
     private readonly bool _combined;
+    private readonly ReaderWriterLockSlim _lifetime = new(LockRecursionPolicy.SupportsRecursion);
+    private bool _disposed;
 
     private ClipModel(ModelFolder folder, ModelConfig config, ClipTokenizer tokenizer, PreprocessConfig preprocess,
         ModelOptions options, OnnxEncoder? text, OnnxEncoder? vision, IReadOnlyList<OnnxFileSummary> onnxFiles)
@@ -205,13 +207,42 @@ public sealed class ClipModel : IDisposable
         return result;
     }
 
-    /// <summary>Disposes the ONNX Runtime sessions.</summary>
+    /// <summary>Disposes the ONNX Runtime sessions, after the inference calls in flight have finished.</summary>
     public void Dispose()
     {
-        _text?.Dispose();
-        if (!ReferenceEquals(_vision, _text))
+        _lifetime.EnterWriteLock();
+        try
         {
-            _vision?.Dispose();
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _text?.Dispose();
+            if (!ReferenceEquals(_vision, _text))
+            {
+                _vision?.Dispose();
+            }
+        }
+        finally
+        {
+            _lifetime.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Runs an encoder while holding off <see cref="Dispose"/> (ONNX Runtime must not lose a session mid-run).</summary>
+    private float[][] Guarded(Func<float[][]> run)
+    {
+        _lifetime.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return run();
+        }
+        finally
+        {
+            _lifetime.ExitReadLock();
         }
     }
 
@@ -250,7 +281,7 @@ public sealed class ClipModel : IDisposable
                 values.Add(encoder.FloatInput(PixelValues, new float[3 * size * size], [1, 3, size, size]));
             }
 
-            return encoder.Run(names, values, TextEmbeds);
+            return Guarded(() => encoder.Run(names, values, TextEmbeds));
         }
         finally
         {
@@ -278,7 +309,7 @@ public sealed class ClipModel : IDisposable
                 }
             }
 
-            return encoder.Run(names, values, ImageEmbeds);
+            return Guarded(() => encoder.Run(names, values, ImageEmbeds));
         }
         finally
         {

@@ -64,14 +64,16 @@ public sealed class ImageEmbeddingPipeline(ClipModel model, ImageLoadOptions? lo
             {
                 yield return result;
             }
-
-            await inference.ConfigureAwait(false);
-            await allDecoded.ConfigureAwait(false);
         }
         finally
         {
+            // However the caller stops (end, break, cancellation, error), nothing of the run outlives it: the model
+            // may be disposed as soon as this returns, so wait for the decoders and the inference loop to finish.
             await linked.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(inference, allDecoded).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         }
+
+        await inference.ConfigureAwait(false); // an inference error (not a cancellation) reaches the caller
     }
 
     private async Task InferAsync(ChannelReader<Decoded> reader, ChannelWriter<ImageEmbeddingResult> writer, int total,

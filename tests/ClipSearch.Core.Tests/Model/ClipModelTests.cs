@@ -157,6 +157,26 @@ public sealed class ClipModelTests
         Parallel.For(0, 32, i => AssertClose(expected, model.EmbedText("a photo of a cat"), 1e-6f, $"thread {i}"));
     }
 
+    [Fact]
+    public async Task Dispose_WhileEmbedding_WaitsForTheRunAndRefusesLaterCalls()
+    {
+        var model = ClipModel.Load(TinyClip);
+        var crops = Enumerable.Repeat(ReferenceCrop("astronaut.png"), 8).ToArray();
+        var started = new TaskCompletionSource();
+        var worker = Task.Run(() =>
+        {
+            started.SetResult();
+            for (var i = 0; i < 1000; i++)
+            {
+                model.EmbedImages(crops);
+            }
+        });
+        await started.Task;
+        model.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => worker);
+        Assert.Throws<ObjectDisposedException>(() => model.EmbedText("a cat"));
+    }
+
     private static ClipModel Load(string layout) => layout switch
     {
         "split" => ClipModel.Load(TinyClip, new ModelOptions { Layout = ModelLayout.Split }),
