@@ -29,6 +29,7 @@ internal static class DownloadReporter
 
     private sealed class Bars(ProgressContext context) : IProgress<DownloadProgress>
     {
+        private const string Checking = " (checking)";
         private readonly Dictionary<int, ProgressTask> _tasks = [];
         private readonly Lock _lock = new();
 
@@ -36,6 +37,14 @@ internal static class DownloadReporter
         {
             lock (_lock)
             {
+                if (value.Stage == DownloadStage.Done)
+                {
+                    foreach (var done in _tasks.Values)
+                    {
+                        done.Description = done.Description.Replace(Checking, "", StringComparison.Ordinal);
+                    }
+                }
+
                 if (value.File is null)
                 {
                     return;
@@ -48,7 +57,11 @@ internal static class DownloadReporter
                 }
 
                 task.Value = value.Stage == DownloadStage.Verifying ? task.MaxValue : value.FileBytesDone;
-                task.Description = Markup.Escape(value.Stage == DownloadStage.Verifying ? $"{value.File} (checking)" : value.File);
+                task.Description = Markup.Escape(value.File) + (value.Stage == DownloadStage.Verifying ? Checking : "");
+                if (_tasks.TryGetValue(value.FileIndex - 1, out var previous))
+                {
+                    previous.Description = previous.Description.Replace(Checking, "", StringComparison.Ordinal);
+                }
             }
         }
     }

@@ -62,7 +62,7 @@ public sealed class ModelDownloader(HubClient client, ModelStore store)
             : $" ({HubSettings.EndpointVariable} is {client.Settings.Endpoint}; unset it to use {HubSettings.DefaultEndpoint}.)";
         return $"To install it by hand: on a machine with internet, download config.json, preprocessor_config.json, tokenizer.json "
             + $"(or vocab.json and merges.txt), onnx/text_model{suffix}.onnx and onnx/vision_model{suffix}.onnx "
-            + $"from {client.RepoUrl(request.Repo)}/tree/{request.Revision} and copy them into {directory}/ keeping the onnx/ folder "
+            + $"from {HubSettings.DefaultEndpoint}/{request.Repo}/tree/{request.Revision} and copy them into {directory}/ keeping the onnx/ folder "
             + $"(or into any folder, and pass --model FOLDER).{endpoint}";
     }
 
