@@ -27,6 +27,7 @@ internal sealed class FileDownload(HubClient client, HubRepo repo, string revisi
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         if (await IsInPlaceAsync(cancellationToken).ConfigureAwait(false))
         {
+            File.Delete(PartialPath);
             onLength(new FileInfo(target).Length, false);
             return false;
         }

@@ -22,7 +22,8 @@ internal sealed class HubTestContext : IAsyncDisposable
 
     public string ModelDirectory => Store.DirectoryFor(HubRepo.Default);
 
-    public static async Task<HubTestContext> StartAsync() => new(await FakeHub.StartAsync(TinyClip), new TempFolder());
+    /// <summary>A fake Hub serving <paramref name="folder"/> (default: tiny-clip) as Xenova/clip-vit-base-patch32.</summary>
+    public static async Task<HubTestContext> StartAsync(string? folder = null) => new(await FakeHub.StartAsync(folder ?? TinyClip), new TempFolder());
 
     public HubClient Client(string? token = null) => new(new HubSettings { Endpoint = Hub.Endpoint, Token = token });
 

@@ -81,6 +81,22 @@ public sealed class ModelCommandTests
     }
 
     [Fact]
+    public async Task Download_HfTokenFromTheEnvironment_IsSentAsBearer()
+    {
+        await using var context = await HubTestContext.StartAsync();
+        context.Hub.RequiredToken = "hf_from_env";
+        var env = new Dictionary<string, string>
+        {
+            ["HF_ENDPOINT"] = context.Hub.Endpoint, ["HF_TOKEN"] = "hf_from_env", ["CLIPSEARCH_HOME"] = context.Home.Path,
+        };
+
+        var result = await CliRunner.RunAsync(env, "model", "download");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains(context.Hub.Requests, r => r.Path.Contains("/resolve/", StringComparison.Ordinal) && r.Authorization == "Bearer hf_from_env");
+    }
+
+    [Fact]
     public async Task Remove_WithoutYesAndNoTerminal_AsksForYes()
     {
         await using var context = await HubTestContext.StartAsync();

@@ -126,6 +126,29 @@ public sealed class ModelDownloaderTests
     }
 
     [Fact]
+    public async Task Download_FolderThatDoesNotLoad_IsReportedByName()
+    {
+        using var broken = new TempFolder();
+        foreach (var file in Directory.EnumerateFiles(HubTestContext.TinyClip, "*", SearchOption.AllDirectories))
+        {
+            var target = broken.File(Path.GetRelativePath(HubTestContext.TinyClip, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        // The Hub serves (and announces the sha256 of) a vision graph that is not ONNX.
+        File.SetAttributes(broken.File("onnx", "vision_model.onnx"), FileAttributes.Normal);
+        await File.WriteAllTextAsync(broken.File("onnx", "vision_model.onnx"), "not an onnx graph");
+        await using var context = await HubTestContext.StartAsync(broken.Path);
+
+        var error = await Assert.ThrowsAsync<HubException>(() => context.DownloadAsync());
+
+        Assert.Equal(HubFailure.Load, error.Failure);
+        Assert.StartsWith($"The fp32 files of Xenova/clip-vit-base-patch32 are in {context.ModelDirectory} but do not load:", error.Message);
+        Assert.Contains("vision_model.onnx", error.Message);
+    }
+
+    [Fact]
     public async Task Download_NoEndpoint_GivesTheOfflineMessageWithTheManualWay()
     {
         using var home = new TempFolder();
