@@ -21,6 +21,7 @@ public sealed class ModelDownloader(HubClient client, ModelStore store)
         try
         {
             var plan = await DownloadPlanner.PlanAsync(client, request, cancellationToken).ConfigureAwait(false);
+            DiskSpace.EnsureRoom(directory, plan.Files.Sum(f => (f.Size ?? 0) - OnDisk(directory, f.Path)));
             var tracker = new ProgressTracker(plan.Files, progress);
             var files = new List<DownloadedFile>();
             for (var i = 0; i < plan.Files.Count; i++)
@@ -64,6 +65,14 @@ public sealed class ModelDownloader(HubClient client, ModelStore store)
             + $"(or vocab.json and merges.txt), onnx/text_model{suffix}.onnx and onnx/vision_model{suffix}.onnx "
             + $"from {HubSettings.DefaultEndpoint}/{request.Repo}/tree/{request.Revision} and copy them into {directory}/ keeping the onnx/ folder "
             + $"(or into any folder, and pass --model FOLDER).{endpoint}";
+    }
+
+    private static long OnDisk(string directory, string path)
+    {
+        var local = Path.Combine(directory, path.Replace('/', Path.DirectorySeparatorChar));
+        return File.Exists(local) ? new FileInfo(local).Length
+            : File.Exists(local + FileDownload.IncompleteSuffix) ? new FileInfo(local + FileDownload.IncompleteSuffix).Length
+            : 0;
     }
 
     private static int VerifyLoads(HubRepo repo, string directory, IReadOnlyList<ModelVariant> variants)
