@@ -14,5 +14,4 @@ public sealed class DiskSpaceTests
         Assert.StartsWith($"Not enough disk space for the download: it needs {(1L << 60) / 1e6:F0} MB in {folder.Path}", error.Message);
         Assert.Contains("CLIPSEARCH_HOME", error.Message);
     }
-
 }
