@@ -11,7 +11,7 @@ public sealed class CliTests
     {
         var result = await CliRunner.RunAsync("--help");
         Assert.Equal(0, result.ExitCode);
-        foreach (var command in new[] { "tokenize", "preprocess", "embed", "match", "info" })
+        foreach (var command in new[] { "tokenize", "preprocess", "embed", "match", "info", "model" })
         {
             Assert.Contains(command, result.Stdout);
         }

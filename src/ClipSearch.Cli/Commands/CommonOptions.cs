@@ -1,5 +1,7 @@
 using System.CommandLine;
+using ClipSearch.Core;
 using ClipSearch.Core.Model;
+using ClipSearch.Hub;
 
 namespace ClipSearch.Cli.Commands;
 
@@ -8,9 +10,11 @@ internal sealed class ModelArguments
 {
     public Option<DirectoryInfo> Model { get; } = new("--model", "-m")
     {
-        Description = "Model folder in the Hugging Face / Xenova layout (config.json, tokenizer files, onnx/).",
-        Required = true,
+        Description = "Model folder in the Hugging Face / Xenova layout (config.json, tokenizer files, onnx/); default: the model installed by `clipsearch model download`.",
     };
+
+    /// <summary>What to say when --model is left out and no model is installed.</summary>
+    public const string NoModelMessage = "No model given and none installed: run `clipsearch model download` (or pass --model DIR)";
 
     public Option<string> Variant { get; } = new("--variant")
     {
@@ -52,16 +56,29 @@ internal sealed class ModelArguments
             "split" => ModelLayout.Split,
             "combined" => ModelLayout.Combined,
             "auto" or null => ModelLayout.Auto,
-            var other => throw new Core.ClipSearchException($"Unknown --layout '{other}': use auto, split or combined."),
+            var other => throw new ClipSearchException($"Unknown --layout '{other}': use auto, split or combined."),
         };
+        var variant = ModelVariants.Parse(result.GetValue(Variant) ?? "fp32");
+        var directory = result.GetValue(Model)?.FullName;
+        if (directory is null)
+        {
+            var installed = ModelStore.FromEnvironment().DefaultModel ?? throw new ClipSearchException(NoModelMessage);
+            directory = installed.Directory;
+            if (result.GetResult(Variant) is null or { Implicit: true } && !installed.Variants.Contains(variant))
+            {
+                // Only some variant was downloaded (say quantized): use it rather than fail on the fp32 default.
+                variant = installed.Variants[0];
+            }
+        }
+
         var options = new ModelOptions
         {
-            Variant = ModelVariants.Parse(result.GetValue(Variant) ?? "fp32"),
+            Variant = variant,
             Threads = result.GetValue(Threads),
             BatchSize = result.GetValue(BatchSize),
             Layout = layout,
             Encoders = encoders,
         };
-        return ClipModel.Load(result.GetRequiredValue(Model).FullName, options);
+        return ClipModel.Load(directory, options);
     }
 }

@@ -1,0 +1,69 @@
+using ClipSearch.Core;
+using ClipSearch.Core.Model;
+
+namespace ClipSearch.Hub.Tests;
+
+public sealed class ModelStoreTests
+{
+    [Fact]
+    public async Task List_AfterDownload_ShowsTheModelVariantsAndSize()
+    {
+        await using var context = await HubTestContext.StartAsync();
+        Assert.Empty(context.Store.List());
+        Assert.Null(context.Store.DefaultModel);
+
+        var result = await context.DownloadAsync(HubTestContext.Request(ModelVariant.Fp32, ModelVariant.Quantized));
+
+        var model = Assert.Single(context.Store.List());
+        Assert.Equal("Xenova/clip-vit-base-patch32", model.Repo);
+        Assert.Equal(result.Directory, model.Directory);
+        Assert.Equal([ModelVariant.Fp32, ModelVariant.Quantized], model.Variants);
+        Assert.Equal(result.Files.Sum(f => f.Bytes), model.Bytes);
+        Assert.Equal(0, model.IncompleteBytes);
+        Assert.Equal(result.Directory, context.Store.DefaultModel?.Directory);
+    }
+
+    [Fact]
+    public async Task Remove_DeletesTheFolder()
+    {
+        await using var context = await HubTestContext.StartAsync();
+        await context.DownloadAsync();
+
+        var removed = context.Store.Remove(HubRepo.Parse("Xenova/clip-vit-base-patch32"));
+
+        Assert.Equal([ModelVariant.Fp32], removed.Variants);
+        Assert.False(Directory.Exists(context.ModelDirectory));
+        Assert.Empty(context.Store.List());
+        var again = Assert.Throws<ClipSearchException>(() => context.Store.Remove(HubRepo.Default));
+        Assert.Contains("is not installed", again.Message);
+    }
+
+    [Fact]
+    public void DefaultModel_PrefersXenovaClipOverOthers()
+    {
+        using var home = new TempFolder();
+        var store = new ModelStore(home.File("models"));
+        foreach (var repo in new[] { "Aaa/other-clip", "Xenova/clip-vit-base-patch32" })
+        {
+            var dir = store.DirectoryFor(HubRepo.Parse(repo));
+            Directory.CreateDirectory(Path.Combine(dir, "onnx"));
+            File.WriteAllText(Path.Combine(dir, "config.json"), "{}");
+            File.WriteAllText(Path.Combine(dir, "onnx", "model_quantized.onnx"), "x");
+        }
+
+        Assert.Equal(["Aaa/other-clip", "Xenova/clip-vit-base-patch32"], store.List().Select(m => m.Repo));
+        Assert.Equal(store.DirectoryFor(HubRepo.Default), store.DefaultModel?.Directory);
+        Assert.Equal([ModelVariant.Quantized], store.DefaultModel?.Variants);
+    }
+
+    [Theory]
+    [InlineData("../etc")]
+    [InlineData("Xenova/../../x")]
+    [InlineData("https://huggingface.co/Xenova/clip-vit-base-patch32")]
+    [InlineData("justaname")]
+    public void HubRepo_Parse_RejectsWhatIsNotOwnerSlashName(string text)
+    {
+        var error = Assert.Throws<ClipSearchException>(() => HubRepo.Parse(text));
+        Assert.Contains("use owner/name", error.Message);
+    }
+}
