@@ -1,11 +1,13 @@
 using System.Diagnostics;
 
-namespace ClipSearch.Hub.Tests;
+namespace ClipSearch.Tests;
 
 /// <summary>Runs the built <c>clipsearch</c> as a child process with the given environment, and captures what it prints.</summary>
 internal static class CliRunner
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public static Task<Result> RunAsync(params string[] args) => RunAsync(new Dictionary<string, string>(), args);
 
     public static async Task<Result> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
