@@ -27,6 +27,7 @@ public static class CliApp
             EmbedCommand.Create(),
             MatchCommand.Create(),
             InfoCommand.Create(),
+            ServeCommand.Create(),
         ];
         foreach (var command in commands)
         {
