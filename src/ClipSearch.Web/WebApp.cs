@@ -23,7 +23,7 @@ public static class WebApp
     public static readonly string[] Cultures = ["en", "zh-CN"];
 
     /// <summary>Builds the app; <paramref name="settings"/> override configuration (e.g. <c>ClipSearch:Token</c>, <c>urls</c>).</summary>
-    /// <exception cref="Core.ClipSearchException">It would listen beyond loopback without a token.</exception>
+    /// <exception cref="Core.ClipSearchException">It would listen beyond loopback without a token, or the start model cannot be loaded.</exception>
     public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -47,11 +47,19 @@ public static class WebApp
             builder.WebHost.UseUrls(urls);
         }
 
+        // One line per request is too much for a local tool (and costs throughput): framework logs from warnings up.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         AddServices(builder.Services, builder.Configuration);
         var app = builder.Build();
         var options = app.Services.GetRequiredService<IOptions<ClipSearchOptions>>().Value;
         TokenGate.CheckBindings(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), options.Token);
         Configure(app, options);
+        if (!string.IsNullOrWhiteSpace(options.ModelPath))
+        {
+            // Before the server listens: a bad folder stops the start with its one-line message.
+            app.Services.GetRequiredService<ModelHost>().LoadAsync(options.ModelPath, options.Variant, options.Threads).GetAwaiter().GetResult();
+        }
+
         return app;
     }
 
@@ -70,14 +78,18 @@ public static class WebApp
         services.AddWebEncoders(o => o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemMapping>();
-        services.AddOpenApi();
+        services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "ClipSearch API";
+            document.Info.Description = "OpenAI CLIP ViT-B/32 on your machine: embeddings, image–text matching, zero-shot classification, search. Errors are RFC 7807 problem details (400 bad input, 503 no model loaded, 401 token missing).";
+            return Task.CompletedTask;
+        }));
         services.AddRazorComponents().AddInteractiveServerComponents();
 
         services.AddSingleton<ModelHost>();
         services.AddSingleton<EmbeddingBatcher>();
         services.AddSingleton<IImageSearch, SessionImageLibrary>();
         services.AddSingleton<ClipService>();
-        services.AddHostedService<StartupModel>();
         services.AddScoped<Localization.Ui>();
     }
 

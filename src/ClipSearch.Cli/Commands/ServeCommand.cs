@@ -39,9 +39,20 @@ internal static class ServeCommand
                 ["ClipSearch:Threads"] = result.GetValue(threads).ToString(c),
                 ["ClipSearch:Token"] = result.GetValue(token),
                 ["ClipSearch:MaxImageBytes"] = (result.GetValue(maxImage) * 1024L * 1024L).ToString(c),
+                // A failed start is reported once, as "error: …", not as the host's log with a stack trace.
+                ["Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host"] = "None",
             };
             await using var app = WebApp.Build([], settings);
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new Core.ClipSearchException($"Cannot listen on {result.GetValue(urls)}: {e.Message}", e);
+            }
+
+            Console.Error.WriteLine($"ClipSearch is serving on {string.Join(", ", app.Urls)} (Ctrl+C stops it)");
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return CliApp.Ok;
         });
