@@ -51,3 +51,15 @@ public sealed class ZeroShotClassifierTests
         Assert.Contains(message, e.Message);
     }
 }
+
+public sealed class MatchResultSoftmaxTests
+{
+    [Fact]
+    public void Compute_LogitsAbove88_ProbabilitiesStayFinite()
+    {
+        // cosine 0.95 × scale 100 = 95: exp(95) overflows a float unless the softmax is shifted.
+        var result = MatchResult.Compute([[1f, 0f]], [[0.95f, MathF.Sqrt(1 - (0.95f * 0.95f))], [0f, 1f]], 100f);
+        Assert.Equal(1f, result.Probabilities[0][0], 1e-6f);
+        Assert.Equal(MathF.Exp(-95f), result.Probabilities[0][1], 1e-12f);
+    }
+}
