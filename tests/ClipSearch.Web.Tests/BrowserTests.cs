@@ -53,6 +53,7 @@ public sealed class BrowserTests(BrowserServer server) : IClassFixture<BrowserSe
         await page.GetByTestId("match-texts").FillAsync(string.Join("\n", texts));
         await page.GetByTestId("match-run").ClickAsync();
         await Expect(page.GetByTestId("cell")).ToHaveCountAsync(images.Length * texts.Length);
+        await Expect(page.Locator("td.best")).ToHaveCountAsync(images.Length);
         await BrowserServer.ScreenshotAsync(page, "04-match-heatmap");
 
         using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
@@ -68,6 +69,27 @@ public sealed class BrowserTests(BrowserServer server) : IClassFixture<BrowserSe
         await page.GetByTestId("show-crops").CheckAsync();
         await Expect(page.Locator(".col-head img.crop")).ToHaveCountAsync(3);
         await BrowserServer.ScreenshotAsync(page, "05-match-model-view");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task MatchTab_PasteAnImage_AddsIt()
+    {
+        await EnsureModelAsync();
+        var page = await server.NewPageAsync();
+        await BrowserServer.GoAsync(page, "/match");
+        await page.EvaluateAsync("""
+            async () => {
+              const canvas = document.createElement('canvas');
+              canvas.width = 64; canvas.height = 48;
+              const g = canvas.getContext('2d'); g.fillStyle = '#e11d48'; g.fillRect(0, 0, 64, 48);
+              const blob = await new Promise(r => canvas.toBlob(r, 'image/png'));
+              const data = new DataTransfer();
+              data.items.add(new File([blob], 'pasted.png', { type: 'image/png' }));
+              document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data }));
+            }
+            """);
+        await Expect(page.Locator(".thumb figcaption")).ToHaveTextAsync("pasted.png");
         await page.Context.CloseAsync();
     }
 
