@@ -42,6 +42,9 @@ public sealed class ClipSearchOptions
     /// <summary>Most images the session library holds.</summary>
     public int MaxLibraryImages { get; set; } = 5000;
 
+    /// <summary>Most bytes of images the session library holds (default 2 GB).</summary>
+    public long MaxLibraryBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
     /// <summary>Threads used for <see cref="Threads"/> = 0.</summary>
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
 }

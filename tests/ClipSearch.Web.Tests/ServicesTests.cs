@@ -75,3 +75,58 @@ public sealed class ServicesTests
         });
     }
 }
+
+public sealed class ImageFilesTests
+{
+    [Fact]
+    public void Thumbnail_Landscape_FitsTheLongSide()
+    {
+        using var thumbnail = SkiaSharp.SKBitmap.Decode(ImageFiles.Thumbnail(File.ReadAllBytes(TinyClip.Image("gradient_640x480.png")), "g.png"));
+        Assert.Equal((ImageFiles.ThumbnailSide, 240), (thumbnail.Width, thumbnail.Height));
+    }
+
+    [Fact]
+    public void Thumbnail_ExifOrientation6_IsUpright()
+    {
+        var bytes = File.ReadAllBytes(TinyClip.Image("exif_orientation6.jpg"));
+        using var codec = SkiaSharp.SKCodec.Create(new SkiaSharp.SKMemoryStream(bytes));
+        using var thumbnail = SkiaSharp.SKBitmap.Decode(ImageFiles.Thumbnail(bytes, "e.jpg"));
+        // Stored sideways: the thumbnail swaps the stored width and height...
+        Assert.NotEqual(codec.Info.Width, codec.Info.Height);
+        Assert.Equal(codec.Info.Width > codec.Info.Height, thumbnail.Height > thumbnail.Width);
+
+        // ...and is turned the right way: its centre looks like the reference crop with EXIF applied, not the raw one.
+        var upright = Distance(thumbnail, Fixtures.Path("crops224", "exif_orientation6_transposed.png"));
+        var raw = Distance(thumbnail, Fixtures.Path("crops224", "exif_orientation6.png"));
+        Assert.True(upright < raw / 2, $"distance to upright {upright}, to raw {raw}");
+    }
+
+    // Mean absolute difference of the thumbnail's centre square, scaled to 224×224, and a reference crop.
+    private static double Distance(SkiaSharp.SKBitmap thumbnail, string referencePath)
+    {
+        using var reference = SkiaSharp.SKBitmap.Decode(referencePath);
+        var side = Math.Min(thumbnail.Width, thumbnail.Height);
+        using var centre = new SkiaSharp.SKBitmap(side, side);
+        thumbnail.ExtractSubset(centre, SkiaSharp.SKRectI.Create((thumbnail.Width - side) / 2, (thumbnail.Height - side) / 2, side, side));
+        using var scaled = centre.Resize(new SkiaSharp.SKImageInfo(reference.Width, reference.Height), new SkiaSharp.SKSamplingOptions(SkiaSharp.SKFilterMode.Linear));
+        double total = 0;
+        for (var y = 0; y < reference.Height; y++)
+        {
+            for (var x = 0; x < reference.Width; x++)
+            {
+                var a = scaled.GetPixel(x, y);
+                var b = reference.GetPixel(x, y);
+                total += Math.Abs(a.Red - b.Red) + Math.Abs(a.Green - b.Green) + Math.Abs(a.Blue - b.Blue);
+            }
+        }
+
+        return total / (3.0 * reference.Width * reference.Height);
+    }
+
+    [Fact]
+    public void ContentType_NotAnImage_ThrowsNamingIt()
+    {
+        var e = Assert.Throws<Core.ImageLoadException>(() => ImageFiles.ContentType("hello"u8.ToArray(), "notes.txt"));
+        Assert.Contains("notes.txt", e.Message);
+    }
+}

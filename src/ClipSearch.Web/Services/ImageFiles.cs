@@ -17,6 +17,9 @@ public static class ImageFiles
 
     private const int ThumbnailQuality = 82;
 
+    /// <summary>Largest image decoded for a thumbnail (as the model's loader allows by default).</summary>
+    private const long MaxPixels = 100_000_000;
+
     /// <summary>The MIME type of an encoded image (image/jpeg, image/png, …).</summary>
     /// <exception cref="ImageLoadException">The bytes are not an image Skia can read.</exception>
     public static string ContentType(byte[] encoded, string name)
@@ -39,7 +42,12 @@ public static class ImageFiles
     {
         using var codec = SKCodec.Create(new SKMemoryStream(encoded))
             ?? throw new ImageLoadException($"{name} is not an image (JPEG, PNG, WebP, GIF or BMP).");
-        using var decoded = SKBitmap.Decode(codec)
+        if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
+        {
+            throw new ImageLoadException($"{name} is {codec.Info.Width}×{codec.Info.Height} pixels; the limit is {MaxPixels / 1_000_000} megapixels.");
+        }
+
+        using var decoded = DecodeNear(codec, 2 * ThumbnailSide)
             ?? throw new ImageLoadException($"{name} is truncated or corrupt.");
         var scale = Math.Min(1.0, ThumbnailSide / (double)Math.Max(decoded.Width, decoded.Height));
         var width = Math.Max(1, (int)Math.Round(decoded.Width * scale));
@@ -71,6 +79,23 @@ public static class ImageFiles
 
     /// <summary>A data: URL for an image (for thumbnails inside the UI).</summary>
     public static string DataUrl(byte[] bytes, string contentType) => $"data:{contentType};base64,{Convert.ToBase64String(bytes)}";
+
+    // JPEG and WebP decode at a reduced scale directly (far less memory for large photos); others decode in full.
+    private static SKBitmap? DecodeNear(SKCodec codec, int side)
+    {
+        var scale = Math.Min(1f, side / (float)Math.Max(codec.Info.Width, codec.Info.Height));
+        var size = codec.GetScaledDimensions(scale);
+        var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        var bitmap = new SKBitmap(info);
+        var result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result is SKCodecResult.Success or SKCodecResult.IncompleteInput)
+        {
+            return bitmap;
+        }
+
+        bitmap.Dispose();
+        return SKBitmap.Decode(codec);
+    }
 
     private static SKBitmap Orient(SKBitmap bitmap, SKEncodedOrigin origin)
     {

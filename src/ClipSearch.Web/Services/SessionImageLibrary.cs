@@ -14,6 +14,7 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, IOptions<ClipS
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly int _maxImages = options.Value.MaxLibraryImages;
+    private readonly long _maxBytes = options.Value.MaxLibraryBytes;
 
     /// <inheritdoc/>
     public int Count => _entries.Count;
@@ -26,6 +27,12 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, IOptions<ClipS
         if (_entries.Count + uploads.Count > _maxImages)
         {
             throw new ClipSearchException($"The session library holds at most {_maxImages} images; it has {_entries.Count}.");
+        }
+
+        var bytes = _entries.Values.Sum(e => (long)e.Bytes.Length) + uploads.Sum(u => (long)u.Bytes.Length);
+        if (bytes > _maxBytes)
+        {
+            throw new ClipSearchException($"The session library holds at most {_maxBytes / (1024 * 1024)} MB of images; these would take it to {bytes / (1024 * 1024)} MB.");
         }
 
         var prepared = await Task.Run(() => uploads.Select(u => Prepare(u, model)).ToArray(), cancellationToken).ConfigureAwait(false);
