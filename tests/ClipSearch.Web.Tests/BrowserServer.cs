@@ -1,6 +1,7 @@
 using ClipSearch.Web.Services;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Playwright;
 
 namespace ClipSearch.Web.Tests;
@@ -41,6 +42,11 @@ public sealed class BrowserServer : IAsyncLifetime
             ["ClipSearch:Threads"] = "1",
             ["Logging:LogLevel:Default"] = "Warning",
         });
+        if (!_app.Environment.IsProduction())
+        {
+            throw new InvalidOperationException($"The browser tests must run the Production host, as `clipsearch serve` does, not {_app.Environment.EnvironmentName}.");
+        }
+
         await _app.StartAsync();
         BaseUrl = _app.Urls.First();
         _playwright = await Playwright.CreateAsync();
