@@ -28,6 +28,7 @@ public static class CliApp
             MatchCommand.Create(),
             InfoCommand.Create(),
             ModelCommand.Create(),
+            ServeCommand.Create(),
         ];
         foreach (var command in commands)
         {

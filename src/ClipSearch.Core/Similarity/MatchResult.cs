@@ -31,7 +31,10 @@ public sealed record MatchResult(float[][] Cosine, float[][] Logits, float[][] P
             probabilities[i] = new float[textEmbeddings.Count];
             if (textEmbeddings.Count > 0)
             {
-                TensorPrimitives.SoftMax(logits[i], probabilities[i]);
+                // Shifted by the largest logit: TensorPrimitives.SoftMax overflows to NaN once a logit passes ~88.
+                var shifted = new float[textEmbeddings.Count];
+                TensorPrimitives.Subtract(logits[i], TensorPrimitives.Max(logits[i]), shifted);
+                TensorPrimitives.SoftMax(shifted, probabilities[i]);
             }
         }
 

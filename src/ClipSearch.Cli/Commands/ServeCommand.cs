@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.Globalization;
+using ClipSearch.Web;
+using Microsoft.Extensions.Hosting;
+
+namespace ClipSearch.Cli.Commands;
+
+/// <summary>
+/// <c>clipsearch serve [--model DIR] [--variant V] [--threads N] [--urls URL] [--token T] [--max-image-mb N]</c>:
+/// the web UI and HTTP API, by default on http://127.0.0.1:8766.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<DirectoryInfo?>("--model", "-m") { Description = "Model folder to load at start (optional: the UI can load one)." };
+        var variant = new Option<string>("--variant") { Description = "Weights to run: fp32, quantized or fp16.", DefaultValueFactory = _ => "fp32" };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads (default: one per core).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var urls = new Option<string>("--urls") { Description = "Where to listen, e.g. http://127.0.0.1:8766 (several separated by ';'). Beyond loopback a token is required.", DefaultValueFactory = _ => ClipSearchOptions.DefaultUrl };
+        var token = new Option<string?>("--token") { Description = $"Access token every API call and browser session must present (default: ${ClipSearchOptions.TokenVariable})." };
+        var maxImage = new Option<int>("--max-image-mb") { Description = "Largest accepted image upload, in MB.", DefaultValueFactory = _ => 50 };
+        var command = new Command("serve", "Serve the web UI and HTTP API (default http://127.0.0.1:8766; OpenAPI at /openapi/v1.json, browsable at /scalar).")
+        {
+            model, variant, threads, urls, token, maxImage,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var c = CultureInfo.InvariantCulture;
+            if (result.GetValue(maxImage) < 1)
+            {
+                throw new Core.ClipSearchException("--max-image-mb must be at least 1.");
+            }
+
+            var settings = new Dictionary<string, string?>
+            {
+                ["urls"] = result.GetValue(urls),
+                ["ClipSearch:ModelPath"] = result.GetValue(model)?.FullName,
+                ["ClipSearch:Variant"] = result.GetValue(variant),
+                ["ClipSearch:Threads"] = result.GetValue(threads).ToString(c),
+                ["ClipSearch:Token"] = result.GetValue(token),
+                ["ClipSearch:MaxImageBytes"] = (result.GetValue(maxImage) * 1024L * 1024L).ToString(c),
+                // A failed start is reported once, as "error: …", not as the host's log with a stack trace.
+                ["Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host"] = "None",
+            };
+            await using var app = WebApp.Build([], settings);
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new Core.ClipSearchException($"Cannot listen on {result.GetValue(urls)}: {e.Message}", e);
+            }
+
+            Console.Error.WriteLine($"ClipSearch is serving on {string.Join(", ", app.Urls)} (Ctrl+C stops it)");
+            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            return CliApp.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,90 @@
+using ClipSearch.Web.Services;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace ClipSearch.Web.Api;
+
+/// <summary>
+/// The library's images, by id only (no parameter ever reaches the file system):
+/// <c>POST /api/images</c> (multipart <c>images</c>: add),
+/// <c>GET /api/images</c> (newest first),
+/// <c>GET /api/images/{id}</c>, <c>GET /api/images/{id}/thumbnail</c>.
+/// </summary>
+public static class ImagesApi
+{
+    private const int ListLimit = 200;
+
+    /// <summary>Maps the image routes.</summary>
+    public static IEndpointRouteBuilder MapImagesApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/images").WithTags("Images");
+        api.MapPost("/", AddAsync).WithSummary("Adds images to the library (embedded with the current model).")
+            .Accepts<ImagesForm>("multipart/form-data")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .DisableAntiforgery();
+        api.MapGet("/", List).WithSummary("Library images, newest first.");
+        api.MapGet("/{id}", Image).WithSummary("A library image as it was uploaded.");
+        api.MapGet("/{id}/thumbnail", Thumbnail).WithSummary("A JPEG thumbnail of a library image.");
+        return app;
+    }
+
+    /// <summary>The URL of a library image.</summary>
+    public static string ImageUrl(string id) => $"/api/images/{id}";
+
+    /// <summary>The URL of a library image's thumbnail.</summary>
+    public static string ThumbnailUrl(string id) => $"/api/images/{id}/thumbnail";
+
+    private static async Task<Results<Ok<IReadOnlyList<LibraryImageResponse>>, ProblemHttpResult>> AddAsync(HttpRequest request, ClipService clip, IOptions<ClipSearchOptions> options, CancellationToken cancellationToken)
+    {
+        var form = await FormInput.ReadAsync(request, "field 'images' (files)", cancellationToken).ConfigureAwait(false);
+        var uploads = await FormInput.UploadsAsync(form, "images", options.Value.MaxImageBytes, cancellationToken).ConfigureAwait(false);
+        var added = await clip.AddToLibraryAsync(uploads, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok<IReadOnlyList<LibraryImageResponse>>([.. added.Select(LibraryImageResponse.Of)]);
+    }
+
+    private static Ok<LibraryListResponse> List(IImageSearch library) =>
+        TypedResults.Ok(new LibraryListResponse(library.Count, [.. library.Recent(ListLimit).Select(LibraryImageResponse.Of)]));
+
+    private static Results<FileContentHttpResult, NotFound<string>> Image(string id, IImageSearch library, HttpContext context)
+    {
+        if (library.Find(id) is not { } image || library.ImageBytes(id) is not { } bytes)
+        {
+            return TypedResults.NotFound($"No library image has the id '{id}'.");
+        }
+
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        return TypedResults.File(bytes, image.ContentType, image.FileName);
+    }
+
+    private static Results<FileContentHttpResult, NotFound<string>> Thumbnail(string id, IImageSearch library, HttpContext context)
+    {
+        if (library.ThumbnailBytes(id) is not { } bytes)
+        {
+            return TypedResults.NotFound($"No library image has the id '{id}'.");
+        }
+
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        context.Response.Headers.CacheControl = "private, max-age=3600";
+        return TypedResults.File(bytes, "image/jpeg");
+    }
+}
+
+/// <summary>Multipart fields to add images (for the OpenAPI description).</summary>
+/// <param name="Images">Image files, repeated.</param>
+public sealed record ImagesForm(IFormFileCollection Images);
+
+/// <summary>A library image.</summary>
+/// <param name="Id">Its id.</param>
+/// <param name="FileName">Its upload name.</param>
+/// <param name="ImageUrl">The full image.</param>
+/// <param name="ThumbnailUrl">A JPEG thumbnail.</param>
+public sealed record LibraryImageResponse(string Id, string FileName, string ImageUrl, string ThumbnailUrl)
+{
+    internal static LibraryImageResponse Of(LibraryImage image) =>
+        new(image.Id, image.FileName, ImagesApi.ImageUrl(image.Id), ImagesApi.ThumbnailUrl(image.Id));
+}
+
+/// <summary>The library.</summary>
+/// <param name="Count">Images held.</param>
+/// <param name="Images">The newest, first.</param>
+public sealed record LibraryListResponse(int Count, IReadOnlyList<LibraryImageResponse> Images);

@@ -1,0 +1,44 @@
+using ClipSearch.Web.Services;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ClipSearch.Web.Api;
+
+/// <summary>
+/// The model:
+/// <c>GET /api/model</c> (status and description),
+/// <c>POST /api/model/load</c> <c>{path, variant, threads}</c>,
+/// <c>POST /api/model/unload</c>.
+/// </summary>
+public static class ModelApi
+{
+    /// <summary>Maps the model routes.</summary>
+    public static IEndpointRouteBuilder MapModelApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/model").WithTags("Model");
+        api.MapGet("/", GetStatus).WithSummary("The model host's state and, when loaded, everything `clipsearch info` shows.");
+        api.MapPost("/load", LoadAsync).WithSummary("Loads a model folder (Hugging Face / Xenova layout); replaces the current model.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapPost("/unload", Unload).WithSummary("Unloads the model.");
+        return app;
+    }
+
+    private static Ok<ModelStatus> GetStatus(ModelHost host) => TypedResults.Ok(host.Status);
+
+    private static async Task<Results<Ok<ModelStatus>, ProblemHttpResult>> LoadAsync(LoadModelRequest? request, ModelHost host, CancellationToken cancellationToken)
+    {
+        if (request is null || string.IsNullOrWhiteSpace(request.Path))
+        {
+            return TypedResults.Problem("Give the model folder in \"path\" (the folder with config.json and onnx/).", statusCode: StatusCodes.Status400BadRequest, title: "Bad input");
+        }
+
+        return TypedResults.Ok(await host.LoadAsync(request.Path, request.Variant, request.Threads, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static Ok<ModelStatus> Unload(ModelHost host) => TypedResults.Ok(host.Unload());
+}
+
+/// <summary>What to load.</summary>
+/// <param name="Path">The model folder on the server.</param>
+/// <param name="Variant">fp32 (default), quantized or fp16.</param>
+/// <param name="Threads">ONNX Runtime threads (default: the server's setting).</param>
+public sealed record LoadModelRequest(string Path, string? Variant = null, int? Threads = null);

@@ -1,0 +1,115 @@
+using System.Globalization;
+using ClipSearch.Core;
+using ClipSearch.Web.Services;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace ClipSearch.Web.Api;
+
+/// <summary>
+/// Search in the library:
+/// <c>POST /api/search</c> JSON <c>{text | imageId, k, offset, minScore}</c>, or multipart with <c>image</c> (and <c>k</c>, <c>offset</c>, <c>minScore</c>).
+/// </summary>
+public static class SearchApi
+{
+    /// <summary>Maps the search route.</summary>
+    public static IEndpointRouteBuilder MapSearchApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/search", SearchAsync).WithTags("Search")
+            .WithSummary("Library images ranked by a text or a library image (JSON), or by an uploaded image (multipart: image, k, offset, minScore).")
+            .Accepts<SearchRequest>("application/json", "multipart/form-data")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .DisableAntiforgery();
+        return app;
+    }
+
+    private static async Task<Results<Ok<SearchResponse>, ProblemHttpResult>> SearchAsync(HttpRequest request, ClipService clip, IOptions<ClipSearchOptions> options, CancellationToken cancellationToken)
+    {
+        ResultPage page;
+        if (request.HasFormContentType)
+        {
+            var form = await FormInput.ReadAsync(request, "field 'image' (a file)", cancellationToken).ConfigureAwait(false);
+            var uploads = await FormInput.UploadsAsync(form, "image", options.Value.MaxImageBytes, cancellationToken).ConfigureAwait(false);
+            if (uploads.Count != 1)
+            {
+                throw new ClipSearchException("Send one image in the field 'image' (or JSON {\"text\": …} to search by text).");
+            }
+
+            var search = new SearchOptions(Number(form, "k", SearchRequest.DefaultK), Number(form, "offset", 0), Number(form, "minScore", -1f));
+            page = await clip.SearchByImageAsync(uploads[0], search, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var body = await ReadJsonAsync(request, cancellationToken).ConfigureAwait(false);
+            var search = new SearchOptions(body.K ?? SearchRequest.DefaultK, body.Offset ?? 0, body.MinScore ?? -1f);
+            page = (string.IsNullOrWhiteSpace(body.Text), string.IsNullOrWhiteSpace(body.ImageId)) switch
+            {
+                (false, true) => await clip.SearchByTextAsync(body.Text!, search, cancellationToken).ConfigureAwait(false),
+                (true, false) => await clip.SearchByIdAsync(body.ImageId!, search, cancellationToken).ConfigureAwait(false),
+                _ => throw new ClipSearchException("Give either \"text\" or \"imageId\" (or upload an image as multipart field 'image')."),
+            };
+        }
+
+        return TypedResults.Ok(new SearchResponse(page.Total, page.Offset, [.. page.Hits.Select(SearchResult.Of)]));
+    }
+
+    private static async Task<SearchRequest> ReadJsonAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (!request.HasJsonContentType())
+        {
+            throw new ClipSearchException("Send JSON {\"text\": …} or {\"imageId\": …}, or multipart/form-data with an 'image'.");
+        }
+
+        try
+        {
+            return await request.ReadFromJsonAsync<SearchRequest>(cancellationToken).ConfigureAwait(false)
+                ?? throw new ClipSearchException("The body is empty: send {\"text\": …} or {\"imageId\": …}.");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ClipSearchException($"The body is not valid search JSON: {e.Message}", e);
+        }
+    }
+
+    private static T Number<T>(IFormCollection form, string field, T fallback) where T : IParsable<T>
+    {
+        if (!form.TryGetValue(field, out var text) || string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+
+        return T.TryParse(text, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new ClipSearchException($"{field} must be a number, not '{text}'.");
+    }
+}
+
+/// <summary>A JSON search.</summary>
+/// <param name="Text">Query text.</param>
+/// <param name="ImageId">Or a library image id (more like this).</param>
+/// <param name="K">Results per page (default 12, at most 200).</param>
+/// <param name="Offset">Results to skip.</param>
+/// <param name="MinScore">Lowest cosine similarity kept (default -1: all).</param>
+public sealed record SearchRequest(string? Text, string? ImageId, int? K, int? Offset, float? MinScore)
+{
+    /// <summary>Results per page when none is given.</summary>
+    public const int DefaultK = 12;
+}
+
+/// <summary>A page of results.</summary>
+/// <param name="Total">Results at or above minScore.</param>
+/// <param name="Offset">Where this page starts.</param>
+/// <param name="Results">The page, best first.</param>
+public sealed record SearchResponse(int Total, int Offset, IReadOnlyList<SearchResult> Results);
+
+/// <summary>One result.</summary>
+/// <param name="Id">Library image id.</param>
+/// <param name="FileName">Its upload name.</param>
+/// <param name="Score">Cosine similarity with the query.</param>
+/// <param name="ImageUrl">The full image.</param>
+/// <param name="ThumbnailUrl">A JPEG thumbnail.</param>
+public sealed record SearchResult(string Id, string FileName, float Score, string ImageUrl, string ThumbnailUrl)
+{
+    internal static SearchResult Of(SearchHit hit) =>
+        new(hit.Image.Id, hit.Image.FileName, hit.Score, ImagesApi.ImageUrl(hit.Image.Id), ImagesApi.ThumbnailUrl(hit.Image.Id));
+}

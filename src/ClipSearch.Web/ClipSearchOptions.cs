@@ -1,0 +1,50 @@
+namespace ClipSearch.Web;
+
+/// <summary>Settings of the web app (configuration section <c>ClipSearch</c>; <c>clipsearch serve</c> fills them).</summary>
+public sealed class ClipSearchOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "ClipSearch";
+
+    /// <summary>Where the server listens unless <c>urls</c> says otherwise.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:8766";
+
+    /// <summary>The environment variable that holds the access token.</summary>
+    public const string TokenVariable = "CLIPSEARCH_TOKEN";
+
+    /// <summary>A model folder to load at start (optional: the UI and API can load one later).</summary>
+    public string? ModelPath { get; set; }
+
+    /// <summary>fp32, quantized or fp16.</summary>
+    public string Variant { get; set; } = "fp32";
+
+    /// <summary>ONNX Runtime threads (0: one per core).</summary>
+    public int Threads { get; set; }
+
+    /// <summary>
+    /// The access token. Required when listening on anything but loopback; when set, every API call and UI session
+    /// must present it (<c>Authorization: Bearer</c>, <c>X-ClipSearch-Token</c>, or <c>?token=</c> once in a browser).
+    /// </summary>
+    public string? Token { get; set; }
+
+    /// <summary>Largest accepted image upload in bytes (default 50 MB).</summary>
+    public long MaxImageBytes { get; set; } = 50L * 1024 * 1024;
+
+    /// <summary>Largest request body in bytes (default 256 MB).</summary>
+    public long MaxRequestBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Most images in one request.</summary>
+    public int MaxImagesPerRequest { get; set; } = 32;
+
+    /// <summary>Most texts or labels in one request.</summary>
+    public int MaxTextsPerRequest { get; set; } = 1000;
+
+    /// <summary>Most images the session library holds.</summary>
+    public int MaxLibraryImages { get; set; } = 5000;
+
+    /// <summary>Most bytes of images the session library holds (default 2 GB).</summary>
+    public long MaxLibraryBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>Threads used for <see cref="Threads"/> = 0.</summary>
+    public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
+}

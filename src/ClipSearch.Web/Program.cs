@@ -1,0 +1,4 @@
+using ClipSearch.Web;
+
+var app = WebApp.Build(args);
+await app.RunAsync();

@@ -1,0 +1,220 @@
+using ClipSearch.Core;
+using ClipSearch.Core.Imaging;
+using ClipSearch.Core.Similarity;
+using Microsoft.Extensions.Options;
+
+namespace ClipSearch.Web.Services;
+
+/// <summary>An image prepared for the model.</summary>
+/// <param name="FileName">Its upload name.</param>
+/// <param name="Crop">The 224×224 image the model sees.</param>
+public sealed record PreparedImage(string FileName, RgbImage Crop);
+
+/// <summary>The outcome of a match.</summary>
+/// <param name="Images">Image names, in order.</param>
+/// <param name="Texts">Texts, in order.</param>
+/// <param name="Scores">Cosine, logits and probabilities, [image][text].</param>
+/// <param name="Crops">What the model saw, per image.</param>
+/// <param name="LogitScale">exp(logit_scale).</param>
+public sealed record MatchOutcome(IReadOnlyList<string> Images, IReadOnlyList<string> Texts, MatchResult Scores, IReadOnlyList<RgbImage> Crops, float LogitScale);
+
+/// <summary>The outcome of zero-shot classification.</summary>
+/// <param name="Ranked">Labels, most probable first (top k).</param>
+/// <param name="LabelCount">Labels scored.</param>
+/// <param name="TemplateCount">Templates per label.</param>
+/// <param name="Elapsed">Time taken (the first use of a preset embeds every prompt; later ones hit the cache).</param>
+public sealed record ClassifyOutcome(IReadOnlyList<LabelScore> Ranked, int LabelCount, int TemplateCount, TimeSpan Elapsed);
+
+/// <summary>
+/// What the API and the UI both do with the model: check inputs, decode images, embed (through the batcher),
+/// match, classify, search. Every user mistake is a <see cref="ClipSearchException"/> with a clear message.
+/// </summary>
+public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImageSearch library, IOptions<ClipSearchOptions> options)
+{
+    private readonly ClipSearchOptions _options = options.Value;
+
+    /// <summary>The library searched.</summary>
+    public IImageSearch Library => library;
+
+    /// <summary>Upload limits in force.</summary>
+    public ClipSearchOptions Limits => _options;
+
+    /// <summary>Normalised embeddings of images and texts.</summary>
+    public async Task<(float[][] Images, float[][] Texts, int Dim)> EmbedAsync(IReadOnlyList<Upload> uploads, IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    {
+        CheckUploads(uploads, allowNone: true);
+        var cleanTexts = CleanTexts(texts, allowNone: true);
+        if (uploads.Count == 0 && cleanTexts.Count == 0)
+        {
+            throw new ClipSearchException("Nothing to embed: send at least one image (field 'images') or text (field 'texts').");
+        }
+
+        using var lease = host.Acquire();
+        var crops = await PrepareAsync(uploads, lease.Loaded, cancellationToken).ConfigureAwait(false);
+        var imageTask = batcher.EmbedImagesAsync(lease.Loaded, [.. crops.Select(c => c.Crop)], cancellationToken);
+        var textTask = batcher.EmbedTextsAsync(lease.Loaded, cleanTexts, cancellationToken);
+        return (await imageTask.ConfigureAwait(false), await textTask.ConfigureAwait(false), lease.Model.EmbeddingDim);
+    }
+
+    /// <summary>Every image against every text.</summary>
+    public async Task<MatchOutcome> MatchAsync(IReadOnlyList<Upload> uploads, IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    {
+        CheckUploads(uploads, allowNone: false);
+        var cleanTexts = CleanTexts(texts, allowNone: false);
+        using var lease = host.Acquire();
+        var crops = await PrepareAsync(uploads, lease.Loaded, cancellationToken).ConfigureAwait(false);
+        var textTask = batcher.EmbedTextsAsync(lease.Loaded, cleanTexts, cancellationToken);
+        var imageTask = batcher.EmbedImagesAsync(lease.Loaded, [.. crops.Select(c => c.Crop)], cancellationToken);
+        var scale = lease.Model.LogitScale.Value;
+        var scores = MatchResult.Compute(await imageTask.ConfigureAwait(false), await textTask.ConfigureAwait(false), scale);
+        return new MatchOutcome([.. crops.Select(c => c.FileName)], cleanTexts, scores, [.. crops.Select(c => c.Crop)], scale);
+    }
+
+    /// <summary>Zero-shot classification of one image over labels (or a preset), with prompt ensembling.</summary>
+    public async Task<ClassifyOutcome> ClassifyAsync(Upload upload, IReadOnlyList<string>? labels, string? preset, IReadOnlyList<string>? templates, int topK, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        CheckUploads([upload], allowNone: false);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var chosen = string.IsNullOrWhiteSpace(preset) ? null : ZeroShotPresets.Get(preset);
+        IReadOnlyList<string> cleanLabels = CleanLabels(labels);
+        if (cleanLabels.Count == 0)
+        {
+            cleanLabels = chosen?.Classes ?? throw new ClipSearchException("No labels: give labels (one per line) or a preset.");
+        }
+
+        IReadOnlyList<string> cleanTemplates = CleanLines(templates);
+        if (cleanTemplates.Count == 0)
+        {
+            cleanTemplates = chosen?.Templates ?? [ZeroShotClassifier.DefaultTemplate];
+        }
+
+        if (cleanLabels.Count > 10_000 || cleanTemplates.Count > 100)
+        {
+            throw new ClipSearchException("Too many labels or templates: at most 10,000 labels and 100 templates.");
+        }
+
+        using var lease = host.Acquire();
+        var crops = await PrepareAsync([upload], lease.Loaded, cancellationToken).ConfigureAwait(false);
+        var image = (await batcher.EmbedImagesAsync(lease.Loaded, [crops[0].Crop], cancellationToken).ConfigureAwait(false))[0];
+        // Label embeddings come from the model's classifier cache; a new preset is embedded once, on a pool thread.
+        var classifier = lease.Loaded.Classifier;
+        var ranked = await Task.Run(() => classifier.Classify(image, cleanLabels, cleanTemplates), cancellationToken).ConfigureAwait(false);
+        return new ClassifyOutcome([.. ranked.Take(Math.Clamp(topK, 1, ranked.Count))], cleanLabels.Count, cleanTemplates.Count, clock.Elapsed);
+    }
+
+    /// <summary>Adds images to the library.</summary>
+    public async Task<IReadOnlyList<LibraryImage>> AddToLibraryAsync(IReadOnlyList<Upload> uploads, CancellationToken cancellationToken)
+    {
+        CheckUploads(uploads, allowNone: false);
+        using var lease = host.Acquire();
+        return await library.AddAsync(uploads, lease.Loaded, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Library images ranked by a text.</summary>
+    public async Task<ResultPage> SearchByTextAsync(string text, SearchOptions search, CancellationToken cancellationToken)
+    {
+        var query = CleanTexts([text], allowNone: false);
+        using var lease = host.Acquire();
+        var embedding = (await batcher.EmbedTextsAsync(lease.Loaded, query, cancellationToken).ConfigureAwait(false))[0];
+        return await library.SearchAsync(embedding, lease.Loaded, Check(search), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Library images ranked by an uploaded image.</summary>
+    public async Task<ResultPage> SearchByImageAsync(Upload upload, SearchOptions search, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        CheckUploads([upload], allowNone: false);
+        using var lease = host.Acquire();
+        var crops = await PrepareAsync([upload], lease.Loaded, cancellationToken).ConfigureAwait(false);
+        var embedding = (await batcher.EmbedImagesAsync(lease.Loaded, [crops[0].Crop], cancellationToken).ConfigureAwait(false))[0];
+        return await library.SearchAsync(embedding, lease.Loaded, Check(search), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Library images like the library image <paramref name="id"/> ("more like this"; the image itself left out).</summary>
+    public async Task<ResultPage> SearchByIdAsync(string id, SearchOptions search, CancellationToken cancellationToken)
+    {
+        using var lease = host.Acquire();
+        var embedding = await library.EmbeddingAsync(id, lease.Loaded, cancellationToken).ConfigureAwait(false)
+            ?? throw new ClipSearchException($"No library image has the id '{id}'.");
+        return await library.SearchAsync(embedding, lease.Loaded, Check(search) with { ExcludeId = id }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Lines of <paramref name="text"/>, trimmed, blank ones dropped.</summary>
+    public static IReadOnlyList<string> Lines(string? text) =>
+        string.IsNullOrEmpty(text) ? [] : [.. text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0)];
+
+    private static SearchOptions Check(SearchOptions search)
+    {
+        if (search.K is < 1 or > 200)
+        {
+            throw new ClipSearchException($"k must be between 1 and 200, not {search.K}.");
+        }
+
+        if (search.Offset < 0)
+        {
+            throw new ClipSearchException("offset cannot be negative.");
+        }
+
+        if (float.IsNaN(search.MinScore) || search.MinScore is < -1 or > 1)
+        {
+            throw new ClipSearchException("minScore is a cosine similarity: between -1 and 1.");
+        }
+
+        return search;
+    }
+
+    private void CheckUploads(IReadOnlyList<Upload> uploads, bool allowNone)
+    {
+        ArgumentNullException.ThrowIfNull(uploads);
+        if (uploads.Count == 0 && !allowNone)
+        {
+            throw new ClipSearchException("No image: upload at least one image (JPEG, PNG, WebP, GIF or BMP).");
+        }
+
+        if (uploads.Count > _options.MaxImagesPerRequest)
+        {
+            throw new ClipSearchException($"{uploads.Count} images is too many for one request: at most {_options.MaxImagesPerRequest}.");
+        }
+
+        foreach (var upload in uploads)
+        {
+            if (upload.Bytes.LongLength > _options.MaxImageBytes)
+            {
+                throw new ClipSearchException($"{upload.FileName} is {Megabytes(upload.Bytes.LongLength)}; the limit is {Megabytes(_options.MaxImageBytes)} per image.");
+            }
+
+            if (upload.Bytes.Length == 0)
+            {
+                throw new ClipSearchException($"{upload.FileName} is empty.");
+            }
+        }
+    }
+
+    private List<string> CleanTexts(IReadOnlyList<string>? texts, bool allowNone)
+    {
+        var clean = CleanLines(texts);
+        if (clean.Count == 0 && !allowNone)
+        {
+            throw new ClipSearchException("No text: give at least one text (field 'texts', one per line in the UI).");
+        }
+
+        if (clean.Count > _options.MaxTextsPerRequest)
+        {
+            throw new ClipSearchException($"{clean.Count} texts is too many for one request: at most {_options.MaxTextsPerRequest}.");
+        }
+
+        return clean;
+    }
+
+    private static List<string> CleanLabels(IReadOnlyList<string>? labels) => CleanLines(labels);
+
+    private static List<string> CleanLines(IReadOnlyList<string>? lines) =>
+        lines is null ? [] : [.. lines.SelectMany(l => Lines(l))];
+
+    private static async Task<PreparedImage[]> PrepareAsync(IReadOnlyList<Upload> uploads, LoadedModel model, CancellationToken cancellationToken) =>
+        await Task.Run(() => uploads.Select(u => new PreparedImage(u.FileName,
+            ImageLoader.LoadCrop(u.Bytes, u.FileName, model.Model.Preprocess, new ImageLoadOptions()))).ToArray(), cancellationToken).ConfigureAwait(false);
+
+    private static string Megabytes(long bytes) => $"{bytes / (1024.0 * 1024.0):0.#} MB";
+}

@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using ClipSearch.Web.Api;
+using ClipSearch.Web.Components;
+using ClipSearch.Web.Security;
+using ClipSearch.Web.Services;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Localization;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
+
+namespace ClipSearch.Web;
+
+/// <summary>
+/// Builds the ClipSearch web app — UI, API, OpenAPI — exactly as <c>clipsearch serve</c> and the web project's own
+/// Program run it. Settings come from configuration section <c>ClipSearch</c> (<see cref="ClipSearchOptions"/>)
+/// and <c>urls</c> (default <see cref="ClipSearchOptions.DefaultUrl"/>).
+/// </summary>
+public static class WebApp
+{
+    /// <summary>The UI languages; the first is the fallback.</summary>
+    public static readonly string[] Cultures = ["en", "zh-CN"];
+
+    /// <summary>Builds the app; <paramref name="settings"/> override configuration (e.g. <c>ClipSearch:Token</c>, <c>urls</c>).</summary>
+    /// <exception cref="Core.ClipSearchException">It would listen beyond loopback without a token, or the start model cannot be loaded.</exception>
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            // The web project's name, also when the host is the CLI: static web assets are found by it.
+            ApplicationName = typeof(WebApp).Assembly.GetName().Name,
+        });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
+        // Blazor's script and the CSS are static web assets; outside Development they are only found through the
+        // build's manifest when asked for explicitly (`./clipsearch serve` runs from a build, not a publish).
+        builder.WebHost.UseStaticWebAssets();
+        var urls = builder.Configuration["urls"];
+        if (string.IsNullOrWhiteSpace(urls))
+        {
+            urls = ClipSearchOptions.DefaultUrl;
+            builder.WebHost.UseUrls(urls);
+        }
+
+        // One line per request is too much for a local tool (and costs throughput): framework logs from warnings up.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        AddServices(builder.Services, builder.Configuration);
+        var app = builder.Build();
+        var options = app.Services.GetRequiredService<IOptions<ClipSearchOptions>>().Value;
+        TokenGate.CheckBindings(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), options.Token);
+        Configure(app, options);
+        if (!string.IsNullOrWhiteSpace(options.ModelPath))
+        {
+            // Before the server listens: a bad folder stops the start with its one-line message.
+            app.Services.GetRequiredService<ModelHost>().LoadAsync(options.ModelPath, options.Variant, options.Threads).GetAwaiter().GetResult();
+        }
+
+        return app;
+    }
+
+    private static void AddServices(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ClipSearchOptions>().Bind(configuration.GetSection(ClipSearchOptions.Section))
+            .PostConfigure(o => o.Token = string.IsNullOrEmpty(o.Token) ? Environment.GetEnvironmentVariable(ClipSearchOptions.TokenVariable) : o.Token);
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ClipSearchOptions>>((kestrel, o) =>
+            kestrel.Limits.MaxRequestBodySize = o.Value.MaxRequestBytes);
+        services.AddOptions<FormOptions>().Configure<IOptions<ClipSearchOptions>>((form, o) =>
+            form.MultipartBodyLengthLimit = o.Value.MaxRequestBytes);
+        services.ConfigureHttpJsonOptions(json =>
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
+
+        // Chinese stays readable in the HTML instead of becoming character references.
+        services.AddWebEncoders(o => o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemMapping>();
+        services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "ClipSearch API";
+            document.Info.Description = "OpenAI CLIP ViT-B/32 on your machine: embeddings, image–text matching, zero-shot classification, search. Errors are RFC 7807 problem details (400 bad input, 503 no model loaded, 401 token missing).";
+            return Task.CompletedTask;
+        }));
+        services.AddRazorComponents().AddInteractiveServerComponents();
+
+        services.AddSingleton<ModelHost>();
+        services.AddSingleton<EmbeddingBatcher>();
+        services.AddSingleton<IImageSearch, SessionImageLibrary>();
+        services.AddSingleton<ClipService>();
+        services.AddScoped<Localization.Ui>();
+    }
+
+    private static void Configure(WebApplication app, ClipSearchOptions options)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        if (!string.IsNullOrEmpty(options.Token))
+        {
+            app.UseMiddleware<TokenGate>(options.Token);
+        }
+
+        app.UseRequestLocalization(new RequestLocalizationOptions()
+            .SetDefaultCulture(Cultures[0])
+            .AddSupportedCultures(Cultures)
+            .AddSupportedUICultures(Cultures));
+        app.UseAntiforgery();
+
+        app.MapStaticAssets();
+        app.MapOpenApi();
+        app.MapScalarApiReference();
+        app.MapModelApi().MapEmbedApi().MapMatchApi().MapClassifyApi().MapSearchApi().MapImagesApi().MapHealthApi();
+        app.MapGet("/culture/{culture}", SetCulture).ExcludeFromDescription();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+    }
+
+    // The language switch: remembers the choice in the standard culture cookie, then goes back (local paths only).
+    private static IResult SetCulture(string culture, string? redirect, HttpContext context)
+    {
+        var chosen = Cultures.FirstOrDefault(c => c.Equals(culture, StringComparison.OrdinalIgnoreCase)) ?? Cultures[0];
+        context.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,
+            CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(CultureInfo.GetCultureInfo(chosen))),
+            new CookieOptions { MaxAge = TimeSpan.FromDays(365), SameSite = SameSiteMode.Lax, IsEssential = true });
+        var target = redirect is { Length: > 0 } r && r.StartsWith('/') && !r.StartsWith("//", StringComparison.Ordinal) ? r : "/";
+        return Results.LocalRedirect(target);
+    }
+}

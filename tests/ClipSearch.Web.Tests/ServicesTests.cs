@@ -1,0 +1,132 @@
+using ClipSearch.Web.Localization;
+using ClipSearch.Web.Services;
+using Microsoft.Extensions.Options;
+
+namespace ClipSearch.Web.Tests;
+
+/// <summary>Model host leases, the batcher, the script note, the dictionaries.</summary>
+public sealed class ServicesTests
+{
+    [Fact]
+    public async Task Batcher_ConcurrentRequests_EachGetsItsOwnEmbeddings()
+    {
+        using var host = new ModelHost(Options.Create(new ClipSearchOptions { Threads = 1 }));
+        await host.LoadAsync(TinyClip.ModelPath, "fp32", 1);
+        await using var batcher = new EmbeddingBatcher();
+        using var lease = host.Acquire();
+        var texts = Enumerable.Range(0, 12).Select(i => $"photo number {i}").ToArray();
+        var results = await Task.WhenAll(texts.Select(t => batcher.EmbedTextsAsync(lease.Loaded, [t, t + " again"])));
+        for (var i = 0; i < texts.Length; i++)
+        {
+            var expected = lease.Model.EmbedTexts([texts[i], texts[i] + " again"]);
+            Assert.Equal(expected[0], results[i][0], (a, b) => Math.Abs(a - b) < 1e-6f);
+            Assert.Equal(expected[1], results[i][1], (a, b) => Math.Abs(a - b) < 1e-6f);
+        }
+
+        Assert.True(batcher.Rounds <= texts.Length);
+    }
+
+    [Fact]
+    public async Task Host_UnloadWhileLeased_ModelWorksUntilReleased()
+    {
+        using var host = new ModelHost(Options.Create(new ClipSearchOptions()));
+        await host.LoadAsync(TinyClip.ModelPath, null, 1);
+        var lease = host.Acquire();
+        host.Unload();
+        Assert.Throws<ModelNotLoadedException>(() => host.Acquire());
+        Assert.Equal(16, lease.Model.EmbedText("still here").Length);
+        lease.Dispose();
+    }
+
+    [Fact]
+    public async Task Host_FailedLoad_KeepsTheCurrentModelAndReportsTheError()
+    {
+        using var host = new ModelHost(Options.Create(new ClipSearchOptions()));
+        await host.LoadAsync(TinyClip.ModelPath, null, 1);
+        await Assert.ThrowsAsync<Core.ModelLoadException>(() => host.LoadAsync("/no/such/folder", null, 1));
+        Assert.Equal(ModelState.Loaded, host.Status.State);
+        Assert.Contains("/no/such/folder", host.Status.LastError);
+    }
+
+    [Theory]
+    [InlineData("a photo of a cat", false)]
+    [InlineData("一只猫的照片", true)]
+    [InlineData("фотография кошки", true)]
+    [InlineData("café crème brûlée", false)]
+    [InlineData("a photo of 猫", false)]
+    [InlineData("", false)]
+    public void MostlyNonLatin_Text_Detects(string text, bool expected) => Assert.Equal(expected, QueryScript.MostlyNonLatin(text));
+
+    [Fact]
+    public void Strings_BothLanguages_HaveTheSameKeys()
+    {
+        Assert.Equal(Strings.English.Keys.Order(), Strings.Chinese.Keys.Order());
+        Assert.All(Strings.Chinese.Values, v => Assert.False(string.IsNullOrWhiteSpace(v)));
+    }
+
+    [Fact]
+    public void Presets_All_HaveClassesAndTemplatesWithPlaceholder()
+    {
+        Assert.Equal(9, ZeroShotPresets.All.Count);
+        Assert.All(ZeroShotPresets.All.Values, p =>
+        {
+            Assert.NotEmpty(p.Classes);
+            Assert.All(p.Templates, t => Assert.Contains("{}", t));
+        });
+    }
+}
+
+public sealed class ImageFilesTests
+{
+    [Fact]
+    public void Thumbnail_Landscape_FitsTheLongSide()
+    {
+        using var thumbnail = SkiaSharp.SKBitmap.Decode(ImageFiles.Thumbnail(File.ReadAllBytes(TinyClip.Image("gradient_640x480.png")), "g.png"));
+        Assert.Equal((ImageFiles.ThumbnailSide, 240), (thumbnail.Width, thumbnail.Height));
+    }
+
+    [Fact]
+    public void Thumbnail_ExifOrientation6_IsUpright()
+    {
+        var bytes = File.ReadAllBytes(TinyClip.Image("exif_orientation6.jpg"));
+        using var codec = SkiaSharp.SKCodec.Create(new SkiaSharp.SKMemoryStream(bytes));
+        using var thumbnail = SkiaSharp.SKBitmap.Decode(ImageFiles.Thumbnail(bytes, "e.jpg"));
+        // Stored sideways: the thumbnail swaps the stored width and height...
+        Assert.NotEqual(codec.Info.Width, codec.Info.Height);
+        Assert.Equal(codec.Info.Width > codec.Info.Height, thumbnail.Height > thumbnail.Width);
+
+        // ...and is turned the right way: its centre looks like the reference crop with EXIF applied, not the raw one.
+        var upright = Distance(thumbnail, Fixtures.Path("crops224", "exif_orientation6_transposed.png"));
+        var raw = Distance(thumbnail, Fixtures.Path("crops224", "exif_orientation6.png"));
+        Assert.True(upright < raw / 2, $"distance to upright {upright}, to raw {raw}");
+    }
+
+    // Mean absolute difference of the thumbnail's centre square, scaled to 224×224, and a reference crop.
+    private static double Distance(SkiaSharp.SKBitmap thumbnail, string referencePath)
+    {
+        using var reference = SkiaSharp.SKBitmap.Decode(referencePath);
+        var side = Math.Min(thumbnail.Width, thumbnail.Height);
+        using var centre = new SkiaSharp.SKBitmap(side, side);
+        thumbnail.ExtractSubset(centre, SkiaSharp.SKRectI.Create((thumbnail.Width - side) / 2, (thumbnail.Height - side) / 2, side, side));
+        using var scaled = centre.Resize(new SkiaSharp.SKImageInfo(reference.Width, reference.Height), new SkiaSharp.SKSamplingOptions(SkiaSharp.SKFilterMode.Linear));
+        double total = 0;
+        for (var y = 0; y < reference.Height; y++)
+        {
+            for (var x = 0; x < reference.Width; x++)
+            {
+                var a = scaled.GetPixel(x, y);
+                var b = reference.GetPixel(x, y);
+                total += Math.Abs(a.Red - b.Red) + Math.Abs(a.Green - b.Green) + Math.Abs(a.Blue - b.Blue);
+            }
+        }
+
+        return total / (3.0 * reference.Width * reference.Height);
+    }
+
+    [Fact]
+    public void ContentType_NotAnImage_ThrowsNamingIt()
+    {
+        var e = Assert.Throws<Core.ImageLoadException>(() => ImageFiles.ContentType("hello"u8.ToArray(), "notes.txt"));
+        Assert.Contains("notes.txt", e.Message);
+    }
+}
