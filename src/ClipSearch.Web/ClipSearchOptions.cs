@@ -45,6 +45,15 @@ public sealed class ClipSearchOptions
     /// <summary>Most bytes of images the session library holds (default 2 GB).</summary>
     public long MaxLibraryBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
+    /// <summary>
+    /// ClipSearch's home folder: downloaded models go to its <c>models/</c>, caches to its <c>cache/</c>. Empty:
+    /// <c>$CLIPSEARCH_HOME</c>, else <c>~/.cache/clipsearch</c> (as the CLI's model commands).
+    /// </summary>
+    public string? Home { get; set; }
+
+    /// <summary>The Hugging Face Hub (or mirror) downloads come from. Empty: <c>$HF_ENDPOINT</c>, else https://huggingface.co.</summary>
+    public string? HubEndpoint { get; set; }
+
     /// <summary>Threads used for <see cref="Threads"/> = 0.</summary>
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
 }

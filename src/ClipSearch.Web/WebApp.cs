@@ -87,6 +87,8 @@ public static class WebApp
         services.AddRazorComponents().AddInteractiveServerComponents();
 
         services.AddSingleton<ModelHost>();
+        services.AddSingleton<AppFolders>();
+        services.AddSingleton<ModelDownloads>();
         services.AddSingleton<EmbeddingBatcher>();
         services.AddSingleton<IImageSearch, SessionImageLibrary>();
         services.AddSingleton<ClipService>();

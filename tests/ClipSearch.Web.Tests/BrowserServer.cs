@@ -18,8 +18,12 @@ public sealed class BrowserServer : IAsyncLifetime
     private static readonly string[] ChromiumArgs =
         ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
+    private readonly TempFolder _home = new();
     private WebApplication? _app;
     private IPlaywright? _playwright;
+
+    /// <summary>The fake Hugging Face Hub (tiny-clip) the server downloads from; its model store is a scratch folder.</summary>
+    internal FakeHub Hub { get; private set; } = null!;
 
     public string BaseUrl { get; private set; } = "";
 
@@ -36,9 +40,12 @@ public sealed class BrowserServer : IAsyncLifetime
             throw new InvalidOperationException($"{Chromium} is missing: install Debian's chromium (./test does: apt-get install -y chromium).");
         }
 
+        Hub = await FakeHub.StartAsync(TinyClip.ModelPath);
         _app = WebApp.Build([], new Dictionary<string, string?>
         {
             ["urls"] = "http://127.0.0.1:0",
+            ["ClipSearch:Home"] = _home.Path,
+            ["ClipSearch:HubEndpoint"] = Hub.Endpoint,
             ["ClipSearch:Threads"] = "1",
             ["Logging:LogLevel:Default"] = "Warning",
         });
@@ -71,6 +78,14 @@ public sealed class BrowserServer : IAsyncLifetime
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
+
+        if (Hub is not null)
+        {
+            Hub.HoldBodies?.TrySetResult();
+            await Hub.DisposeAsync();
+        }
+
+        _home.Dispose();
     }
 
     /// <summary>A new page at 1280×900 in <paramref name="locale"/> (its Accept-Language).</summary>

@@ -41,6 +41,32 @@ public sealed class BrowserTests(BrowserServer server) : IClassFixture<BrowserSe
     }
 
     [Fact]
+    public async Task NoModelPanel_Download_ShowsProgressThenLoadsTheModel()
+    {
+        server.Host.Unload();
+        server.Hub.HoldBodies = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var page = await server.NewPageAsync();
+        await BrowserServer.GoAsync(page, "/classify");
+        await Expect(page.GetByTestId("no-model")).ToContainTextAsync("Download CLIP ViT-B/32 (Xenova/clip-vit-base-patch32)");
+        await page.GetByTestId("download-variant").SelectOptionAsync("quantized");
+        await page.GetByTestId("download-start").ClickAsync();
+
+        // The fake Hub holds the file bodies: the panel shows the running download and its first file.
+        await Expect(page.GetByTestId("download-panel")).ToHaveAttributeAsync("data-state", "running");
+        await Expect(page.GetByTestId("download-progress")).ToContainTextAsync("file 1 of");
+        await Expect(page.GetByTestId("download-cancel")).ToBeVisibleAsync();
+        await BrowserServer.ScreenshotAsync(page, "11-download-progress");
+
+        server.Hub.HoldBodies.SetResult();
+        await Expect(page.GetByTestId("model-pill")).ToContainTextAsync("clip-vit-base-patch32 · quantized", new() { Timeout = 60_000 });
+        await Expect(page.GetByTestId("no-model")).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("classify-run")).ToBeVisibleAsync();
+        await BrowserServer.ScreenshotAsync(page, "12-download-loaded");
+        Assert.Equal("quantized", server.Host.Status.Info!.Variant);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task MatchTab_ImagesAndTexts_HeatmapEqualsTheApi()
     {
         await EnsureModelAsync();

@@ -49,6 +49,21 @@ internal sealed class ModelArguments
         command.Options.Add(Layout);
     }
 
+    /// <summary>
+    /// The store's default model (<see cref="ModelStore.DefaultModel"/>) and the variant to run: <paramref name="variant"/>,
+    /// or, when it was not given and is not installed, the first installed one; null when no model is installed.
+    /// </summary>
+    public static (string Directory, ModelVariant Variant)? InstalledDefault(ModelVariant variant, bool variantGiven)
+    {
+        if (ModelStore.FromEnvironment().DefaultModel is not { } installed)
+        {
+            return null;
+        }
+
+        // Only some variant was downloaded (say quantized): use it rather than fail on the fp32 default.
+        return (installed.Directory, !variantGiven && !installed.Variants.Contains(variant) ? installed.Variants[0] : variant);
+    }
+
     public ClipModel Load(ParseResult result, Encoders encoders = Encoders.Both)
     {
         var layout = result.GetValue(Layout)?.ToLowerInvariant() switch
@@ -62,13 +77,8 @@ internal sealed class ModelArguments
         var directory = result.GetValue(Model)?.FullName;
         if (directory is null)
         {
-            var installed = ModelStore.FromEnvironment().DefaultModel ?? throw new ClipSearchException(NoModelMessage);
-            directory = installed.Directory;
-            if (result.GetResult(Variant) is null or { Implicit: true } && !installed.Variants.Contains(variant))
-            {
-                // Only some variant was downloaded (say quantized): use it rather than fail on the fp32 default.
-                variant = installed.Variants[0];
-            }
+            (directory, variant) = InstalledDefault(variant, result.GetResult(Variant) is { Implicit: false })
+                ?? throw new ClipSearchException(NoModelMessage);
         }
 
         var options = new ModelOptions

@@ -13,7 +13,7 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var model = new Option<DirectoryInfo?>("--model", "-m") { Description = "Model folder to load at start (optional: the UI can load one)." };
+        var model = new Option<DirectoryInfo?>("--model", "-m") { Description = "Model folder to load at start (default: the model installed by `clipsearch model download`; none: the UI offers the download)." };
         var variant = new Option<string>("--variant") { Description = "Weights to run: fp32, quantized or fp16.", DefaultValueFactory = _ => "fp32" };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads (default: one per core).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var urls = new Option<string>("--urls") { Description = "Where to listen, e.g. http://127.0.0.1:8766 (several separated by ';'). Beyond loopback a token is required.", DefaultValueFactory = _ => ClipSearchOptions.DefaultUrl };
@@ -31,11 +31,21 @@ internal static class ServeCommand
                 throw new Core.ClipSearchException("--max-image-mb must be at least 1.");
             }
 
+            // Without --model: the installed default model, as the other commands; none installed: start empty
+            // (the UI offers the download).
+            var modelPath = result.GetValue(model)?.FullName;
+            var variantName = result.GetValue(variant);
+            if (modelPath is null && ModelArguments.InstalledDefault(Core.Model.ModelVariants.Parse(variantName ?? "fp32"), result.GetResult(variant) is { Implicit: false }) is { } installed)
+            {
+                modelPath = installed.Directory;
+                variantName = Core.Model.ModelVariants.Name(installed.Variant);
+            }
+
             var settings = new Dictionary<string, string?>
             {
                 ["urls"] = result.GetValue(urls),
-                ["ClipSearch:ModelPath"] = result.GetValue(model)?.FullName,
-                ["ClipSearch:Variant"] = result.GetValue(variant),
+                ["ClipSearch:ModelPath"] = modelPath,
+                ["ClipSearch:Variant"] = variantName,
                 ["ClipSearch:Threads"] = result.GetValue(threads).ToString(c),
                 ["ClipSearch:Token"] = result.GetValue(token),
                 ["ClipSearch:MaxImageBytes"] = (result.GetValue(maxImage) * 1024L * 1024L).ToString(c),
@@ -52,6 +62,9 @@ internal static class ServeCommand
                 throw new Core.ClipSearchException($"Cannot listen on {result.GetValue(urls)}: {e.Message}", e);
             }
 
+            Console.Error.WriteLine(modelPath is null
+                ? "No model installed: open the UI to download CLIP ViT-B/32 (or run `clipsearch model download`)."
+                : $"Model: {modelPath} ({variantName})");
             Console.Error.WriteLine($"ClipSearch is serving on {string.Join(", ", app.Urls)} (Ctrl+C stops it)");
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return CliApp.Ok;

@@ -7,7 +7,10 @@ namespace ClipSearch.Web.Api;
 /// The model:
 /// <c>GET /api/model</c> (status and description),
 /// <c>POST /api/model/load</c> <c>{path, variant, threads}</c>,
-/// <c>POST /api/model/unload</c>.
+/// <c>POST /api/model/unload</c>,
+/// <c>POST /api/model/download</c> <c>{repo, revision, variant}</c> (starts a background download from the Hub, then loads it),
+/// <c>GET /api/model/download</c> (its state and progress),
+/// <c>DELETE /api/model/download</c> (cancels it).
 /// </summary>
 public static class ModelApi
 {
@@ -19,6 +22,12 @@ public static class ModelApi
         api.MapPost("/load", LoadAsync).WithSummary("Loads a model folder (Hugging Face / Xenova layout); replaces the current model.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapPost("/unload", Unload).WithSummary("Unloads the model.");
+        api.MapPost("/download", StartDownload)
+            .WithSummary("Starts downloading a model from the Hugging Face Hub (default Xenova/clip-vit-base-patch32, main, fp32) into the model store; the model is loaded when the files are in place. One download at a time.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/download", GetDownload).WithSummary("The download's state: idle, running (stage, file, bytes, rate, fraction), completed, failed (with the reason) or cancelled.");
+        api.MapDelete("/download", CancelDownload).WithSummary("Cancels the running download (partial files are kept and resumed by the next one).")
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
 
@@ -35,6 +44,25 @@ public static class ModelApi
     }
 
     private static Ok<ModelStatus> Unload(ModelHost host) => TypedResults.Ok(host.Unload());
+
+    private static Results<Accepted<ModelDownloadStatus>, ProblemHttpResult> StartDownload(ModelDownloadRequest? request, ModelDownloads downloads)
+    {
+        try
+        {
+            return TypedResults.Accepted("/api/model/download", downloads.Start(request ?? new ModelDownloadRequest()));
+        }
+        catch (DownloadInProgressException e)
+        {
+            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status409Conflict, title: "Download already running");
+        }
+    }
+
+    private static Ok<ModelDownloadStatus> GetDownload(ModelDownloads downloads) => TypedResults.Ok(downloads.Status);
+
+    private static Results<Ok<ModelDownloadStatus>, ProblemHttpResult> CancelDownload(ModelDownloads downloads) =>
+        downloads.Cancel()
+            ? TypedResults.Ok(downloads.Status)
+            : TypedResults.Problem("No download is running.", statusCode: StatusCodes.Status409Conflict, title: "Nothing to cancel");
 }
 
 /// <summary>What to load.</summary>

@@ -7,7 +7,7 @@ public sealed class ModelNotLoadedException : ClipSearchException
 {
     /// <summary>Creates the exception with the standard message.</summary>
     public ModelNotLoadedException()
-        : base("No model is loaded. Load one on the Model tab or with POST /api/model/load {\"path\": \"/path/to/clip-vit-base-patch32\"}, or start with `clipsearch serve --model DIR`.")
+        : base("No model is loaded. Download CLIP ViT-B/32 on the Model tab or with POST /api/model/download {}, load a folder with POST /api/model/load {\"path\": \"/path/to/clip-vit-base-patch32\"}, or start with `clipsearch serve --model DIR`.")
     {
     }
 

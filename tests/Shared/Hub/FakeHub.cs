@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace ClipSearch.Hub.Tests;
+namespace ClipSearch.Tests;
 
 /// <summary>
 /// A Hugging Face Hub on 127.0.0.1 (random port) serving one folder as one repository in the Hub's URL scheme:
@@ -49,6 +49,9 @@ internal sealed class FakeHub : IAsyncDisposable
 
     /// <summary>Repository path → bytes after which the next GET of it is cut off (once).</summary>
     public ConcurrentDictionary<string, long> CutOnceAfter { get; } = new();
+
+    /// <summary>While set, every GET of a file body waits for it (a download that is "still running").</summary>
+    public TaskCompletionSource? HoldBodies { get; set; }
 
     /// <summary>Repository path → sha256 announced instead of the real one.</summary>
     public ConcurrentDictionary<string, string> LieSha256 { get; } = new();
@@ -197,6 +200,11 @@ internal sealed class FakeHub : IAsyncDisposable
         if (HttpMethods.IsHead(context.Request.Method))
         {
             return;
+        }
+
+        if (HoldBodies is { } hold)
+        {
+            await hold.Task.WaitAsync(context.RequestAborted);
         }
 
         if (CutOnceAfter.TryRemove(path, out var cut) && cut > start)

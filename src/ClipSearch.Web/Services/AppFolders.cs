@@ -1,0 +1,31 @@
+using ClipSearch.Hub;
+using Microsoft.Extensions.Options;
+
+namespace ClipSearch.Web.Services;
+
+/// <summary>
+/// Where the server keeps what outlives it: the model store (<c>HOME/models/</c>, shared with
+/// <c>clipsearch model download</c>) and caches (<c>HOME/cache/</c>). HOME is <see cref="ClipSearchOptions.Home"/>,
+/// else <c>$CLIPSEARCH_HOME</c>, else <c>~/.cache/clipsearch</c>.
+/// </summary>
+public sealed class AppFolders(IOptions<ClipSearchOptions> options)
+{
+    private readonly Lazy<ModelStore> _store = new(() =>
+        string.IsNullOrWhiteSpace(options.Value.Home) ? ModelStore.FromEnvironment() : new ModelStore(Path.Combine(options.Value.Home, "models")));
+
+    /// <summary>The model store.</summary>
+    public ModelStore Store => _store.Value;
+
+    /// <summary>The cache folder (beside the store's <c>models/</c>).</summary>
+    public string Cache => Path.Combine(Path.GetDirectoryName(Store.Root)!, "cache");
+
+    /// <summary>How to reach the Hub: <see cref="ClipSearchOptions.HubEndpoint"/> over <c>HF_ENDPOINT</c>; <c>HF_TOKEN</c> from the environment.</summary>
+    public HubSettings Hub
+    {
+        get
+        {
+            var settings = HubSettings.FromEnvironment();
+            return string.IsNullOrWhiteSpace(options.Value.HubEndpoint) ? settings : settings with { Endpoint = options.Value.HubEndpoint.Trim().TrimEnd('/') };
+        }
+    }
+}
