@@ -89,6 +89,7 @@ public static class WebApp
         services.AddSingleton<ModelHost>();
         services.AddSingleton<AppFolders>();
         services.AddSingleton<ModelDownloads>();
+        services.AddSingleton<ZeroShotLabels>();
         services.AddSingleton<EmbeddingBatcher>();
         services.AddSingleton<IImageSearch, SessionImageLibrary>();
         services.AddSingleton<ClipService>();

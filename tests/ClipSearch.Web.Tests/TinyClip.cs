@@ -6,6 +6,13 @@ namespace ClipSearch.Web.Tests;
 /// <summary>Test servers (in memory) on the tiny random CLIP, and multipart bodies.</summary>
 internal static class TinyClip
 {
+    private static readonly Lazy<TempFolder> ScratchHome = new(() =>
+    {
+        var folder = new TempFolder();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => folder.Dispose();
+        return folder;
+    });
+
     public static string ModelPath => Fixtures.Path("tiny-clip");
 
     public static string Image(string name) => Fixtures.Path("images", name);
@@ -20,6 +27,8 @@ internal static class TinyClip
             }
 
             builder.UseSetting("ClipSearch:Threads", "1");
+            // Caches go to a scratch home, never to the user's (a test's own settings may replace it).
+            builder.UseSetting("ClipSearch:Home", ScratchHome.Value.Path);
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);

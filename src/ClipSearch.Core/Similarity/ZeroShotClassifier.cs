@@ -18,6 +18,9 @@ public sealed class ZeroShotClassifier
     /// <summary>The template used when none is given.</summary>
     public const string DefaultTemplate = "a photo of a {}.";
 
+    /// <summary>Prompts embedded between two progress reports (whole labels: at least one label's templates).</summary>
+    public const int PromptsPerChunk = 256;
+
     private readonly Func<IReadOnlyList<string>, float[][]> _embedTexts;
     private readonly float _logitScale;
     private readonly ConcurrentDictionary<(string Templates, string Label), float[]> _cache = new();
@@ -66,22 +69,65 @@ public sealed class ZeroShotClassifier
 
     /// <summary>One ensembled embedding per label (from the cache where it can).</summary>
     /// <exception cref="ClipSearchException">No labels, an empty label, or a template without <see cref="Placeholder"/>.</exception>
-    public float[][] LabelEmbeddings(IReadOnlyList<string> labels, IReadOnlyList<string> templates)
+    public float[][] LabelEmbeddings(IReadOnlyList<string> labels, IReadOnlyList<string> templates) =>
+        LabelEmbeddings(labels, templates, null, CancellationToken.None);
+
+    /// <summary>
+    /// One ensembled embedding per label (from the cache where it can); the missing labels' prompts are embedded in
+    /// chunks of about <see cref="PromptsPerChunk"/>, reporting progress after each and stopping between chunks
+    /// when <paramref name="cancellationToken"/> is cancelled (labels finished so far stay cached).
+    /// </summary>
+    /// <exception cref="ClipSearchException">No labels, an empty label, or a template without <see cref="Placeholder"/>.</exception>
+    public float[][] LabelEmbeddings(IReadOnlyList<string> labels, IReadOnlyList<string> templates, IProgress<ZeroShotProgress>? progress, CancellationToken cancellationToken)
     {
         Validate(labels, templates);
         var key = string.Join('\n', templates);
         var missing = labels.Distinct(StringComparer.Ordinal).Where(l => !_cache.ContainsKey((key, l))).ToArray();
-        if (missing.Length > 0)
+        var total = missing.Length * templates.Count;
+        var labelsPerChunk = Math.Max(1, PromptsPerChunk / templates.Count);
+        for (var start = 0; start < missing.Length; start += labelsPerChunk)
         {
-            var prompts = missing.SelectMany(l => templates.Select(t => Prompt(t, l))).ToArray();
-            var embeddings = _embedTexts(prompts);
-            for (var i = 0; i < missing.Length; i++)
+            cancellationToken.ThrowIfCancellationRequested();
+            var chunk = missing.AsSpan(start, Math.Min(labelsPerChunk, missing.Length - start)).ToArray();
+            var embeddings = _embedTexts([.. chunk.SelectMany(l => templates.Select(t => Prompt(t, l)))]);
+            for (var i = 0; i < chunk.Length; i++)
             {
-                _cache[(key, missing[i])] = Ensemble(embeddings.Skip(i * templates.Count).Take(templates.Count).ToArray());
+                _cache[(key, chunk[i])] = Ensemble(embeddings.Skip(i * templates.Count).Take(templates.Count).ToArray());
             }
+
+            progress?.Report(new ZeroShotProgress((start + chunk.Length) * templates.Count, total));
         }
 
         return [.. labels.Select(l => _cache[(key, l)])];
+    }
+
+    /// <summary>Whether every label's embedding for <paramref name="templates"/> is in the cache.</summary>
+    public bool IsCached(IReadOnlyList<string> labels, IReadOnlyList<string> templates)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(templates);
+        var key = string.Join('\n', templates);
+        return labels.All(l => _cache.ContainsKey((key, l)));
+    }
+
+    /// <summary>
+    /// Puts label embeddings computed earlier (by this model, for these templates; for example read from a disk
+    /// cache) into the cache, so that <see cref="LabelEmbeddings(IReadOnlyList{string}, IReadOnlyList{string})"/> does not embed them again.
+    /// </summary>
+    public void Remember(IReadOnlyList<string> labels, IReadOnlyList<string> templates, IReadOnlyList<float[]> embeddings)
+    {
+        Validate(labels, templates);
+        ArgumentNullException.ThrowIfNull(embeddings);
+        if (embeddings.Count != labels.Count)
+        {
+            throw new ArgumentException($"{embeddings.Count} embeddings for {labels.Count} labels.", nameof(embeddings));
+        }
+
+        var key = string.Join('\n', templates);
+        for (var i = 0; i < labels.Count; i++)
+        {
+            _cache[(key, labels[i])] = embeddings[i];
+        }
     }
 
     /// <summary>All labels ranked by probability for one normalised image embedding.</summary>
@@ -120,6 +166,11 @@ public sealed class ZeroShotClassifier
         }
     }
 }
+
+/// <summary>Progress of embedding a label set's prompts.</summary>
+/// <param name="PromptsDone">Prompts embedded so far.</param>
+/// <param name="PromptsTotal">Prompts to embed (labels not yet cached × templates).</param>
+public sealed record ZeroShotProgress(int PromptsDone, int PromptsTotal);
 
 /// <summary>A label's score for one image.</summary>
 /// <param name="Label">The label.</param>

@@ -45,7 +45,7 @@ public static class ClassifyApi
 
         var outcome = await clip.ClassifyAsync(uploads[0], FormInput.Lines(form, "labels"), form["preset"].ToString(),
             FormInput.Lines(form, "templates"), k, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(new ClassifyResponse(outcome.Ranked, outcome.LabelCount, outcome.TemplateCount, Math.Round(outcome.Elapsed.TotalMilliseconds, 1)));
+        return TypedResults.Ok(new ClassifyResponse(outcome.Ranked, outcome.LabelCount, outcome.TemplateCount, Math.Round(outcome.Elapsed.TotalMilliseconds, 1), outcome.LabelEmbeddings));
     }
 
     private static Ok<IReadOnlyList<PresetSummary>> Presets() =>
@@ -65,7 +65,8 @@ public sealed record ClassifyForm(IFormFile Image, string[]? Labels, string? Pre
 /// <param name="LabelCount">Labels scored.</param>
 /// <param name="TemplateCount">Templates per label.</param>
 /// <param name="Milliseconds">Time taken.</param>
-public sealed record ClassifyResponse(IReadOnlyList<LabelScore> Labels, int LabelCount, int TemplateCount, double Milliseconds);
+/// <param name="LabelEmbeddings">Where the label embeddings came from: memory, disk (the cache of a preset from an earlier run) or computed.</param>
+public sealed record ClassifyResponse(IReadOnlyList<LabelScore> Labels, int LabelCount, int TemplateCount, double Milliseconds, LabelEmbeddingSource LabelEmbeddings);
 
 /// <summary>A preset.</summary>
 /// <param name="Name">Its name for the <c>preset</c> field.</param>

@@ -23,13 +23,14 @@ public sealed record MatchOutcome(IReadOnlyList<string> Images, IReadOnlyList<st
 /// <param name="LabelCount">Labels scored.</param>
 /// <param name="TemplateCount">Templates per label.</param>
 /// <param name="Elapsed">Time taken (the first use of a preset embeds every prompt; later ones hit the cache).</param>
-public sealed record ClassifyOutcome(IReadOnlyList<LabelScore> Ranked, int LabelCount, int TemplateCount, TimeSpan Elapsed);
+/// <param name="LabelEmbeddings">Where the label embeddings came from: memory, the disk cache, or computed now.</param>
+public sealed record ClassifyOutcome(IReadOnlyList<LabelScore> Ranked, int LabelCount, int TemplateCount, TimeSpan Elapsed, LabelEmbeddingSource LabelEmbeddings);
 
 /// <summary>
 /// What the API and the UI both do with the model: check inputs, decode images, embed (through the batcher),
 /// match, classify, search. Every user mistake is a <see cref="ClipSearchException"/> with a clear message.
 /// </summary>
-public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImageSearch library, IOptions<ClipSearchOptions> options)
+public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImageSearch library, ZeroShotLabels zeroShot, IOptions<ClipSearchOptions> options)
 {
     private readonly ClipSearchOptions _options = options.Value;
 
@@ -70,8 +71,12 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         return new MatchOutcome([.. crops.Select(c => c.FileName)], cleanTexts, scores, [.. crops.Select(c => c.Crop)], scale);
     }
 
-    /// <summary>Zero-shot classification of one image over labels (or a preset), with prompt ensembling.</summary>
-    public async Task<ClassifyOutcome> ClassifyAsync(Upload upload, IReadOnlyList<string>? labels, string? preset, IReadOnlyList<string>? templates, int topK, CancellationToken cancellationToken)
+    /// <summary>
+    /// Zero-shot classification of one image over labels (or a preset), with prompt ensembling; a preset's label
+    /// embeddings come from the disk cache when an earlier run made them with the same model files.
+    /// </summary>
+    public async Task<ClassifyOutcome> ClassifyAsync(Upload upload, IReadOnlyList<string>? labels, string? preset, IReadOnlyList<string>? templates, int topK, CancellationToken cancellationToken,
+        IProgress<ZeroShotProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(upload);
         CheckUploads([upload], allowNone: false);
@@ -97,10 +102,11 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         using var lease = host.Acquire();
         var crops = await PrepareAsync([upload], lease.Loaded, cancellationToken).ConfigureAwait(false);
         var image = (await batcher.EmbedImagesAsync(lease.Loaded, [crops[0].Crop], cancellationToken).ConfigureAwait(false))[0];
-        // Label embeddings come from the model's classifier cache; a new preset is embedded once, on a pool thread.
-        var classifier = lease.Loaded.Classifier;
-        var ranked = await Task.Run(() => classifier.Classify(image, cleanLabels, cleanTemplates), cancellationToken).ConfigureAwait(false);
-        return new ClassifyOutcome([.. ranked.Take(Math.Clamp(topK, 1, ranked.Count))], cleanLabels.Count, cleanTemplates.Count, clock.Elapsed);
+        // Label embeddings: the model's classifier cache, else (a preset's own classes) the disk cache, else embedded now.
+        var cachedAs = chosen is not null && ReferenceEquals(cleanLabels, chosen.Classes) ? chosen.Name : null;
+        var source = await zeroShot.EnsureAsync(lease.Loaded, cachedAs, cleanLabels, cleanTemplates, progress, cancellationToken).ConfigureAwait(false);
+        var ranked = lease.Loaded.Classifier.Classify(image, cleanLabels, cleanTemplates);
+        return new ClassifyOutcome([.. ranked.Take(Math.Clamp(topK, 1, ranked.Count))], cleanLabels.Count, cleanTemplates.Count, clock.Elapsed, source);
     }
 
     /// <summary>Adds images to the library.</summary>

@@ -18,7 +18,11 @@ public sealed class LoadedModel
         Generation = generation;
         Info = ModelInfo.Of(model);
         Classifier = new ZeroShotClassifier(model);
+        Identity = ModelIdentity.Of(model);
     }
+
+    /// <summary>The model files' identity (<see cref="ModelIdentity"/>), which keys disk caches.</summary>
+    public string Identity { get; }
 
     /// <summary>The model.</summary>
     public ClipModel Model { get; }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Serialization;
 using ClipSearch.Core;
 using ClipSearch.Core.Model;
 using ClipSearch.Hub;
@@ -6,6 +7,7 @@ using ClipSearch.Hub;
 namespace ClipSearch.Web.Services;
 
 /// <summary>Where the server's model download stands.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ModelDownloadState>))]
 public enum ModelDownloadState
 {
     /// <summary>No download since the server started.</summary>

@@ -40,6 +40,57 @@ public sealed class ZeroShotClassifierTests
         Assert.Equal(2, classifier.CachedLabels);
     }
 
+    [Fact]
+    public void LabelEmbeddings_ManyLabels_EmbedsInWholeLabelChunksReportingProgress()
+    {
+        var batches = new List<int>();
+        float[][] Embed(IReadOnlyList<string> prompts)
+        {
+            batches.Add(prompts.Count);
+            return [.. prompts.Select(p => Vectors.Normalized([p.Length, 1f]))];
+        }
+
+        var labels = Enumerable.Range(0, 100).Select(i => $"label {i}").ToArray();
+        string[] templates = ["a {}", "a photo of a {}", "the {}", "a big {}", "a small {}", "{}", "one {}"];
+        var reports = new List<ZeroShotProgress>();
+        var chunked = new ZeroShotClassifier(Embed, 100f).LabelEmbeddings(labels, templates, new SyncProgress(reports), CancellationToken.None);
+
+        // 256 / 7 = 36 labels (252 prompts) per call: 36 + 36 + 28 labels.
+        Assert.Equal([252, 252, 196], batches);
+        Assert.Equal([new(252, 700), new(504, 700), new ZeroShotProgress(700, 700)], reports);
+        Assert.Equal(labels.Select(l => ZeroShotClassifier.Ensemble([.. templates.Select(t => Vectors.Normalized([ZeroShotClassifier.Prompt(t, l).Length, 1f]))])), chunked);
+    }
+
+    [Fact]
+    public void Remember_SeededEmbeddings_AreUsedWithoutEmbedding()
+    {
+        var classifier = new ZeroShotClassifier(_ => throw new InvalidOperationException("must not embed"), 100f);
+        string[] templates = ["a photo of a {}."];
+        classifier.Remember(["cat", "dog"], templates, [[1f, 0f], [0f, 1f]]);
+
+        Assert.True(classifier.IsCached(["dog", "cat"], templates));
+        Assert.False(classifier.IsCached(["cat"], ["a {}"]));
+        Assert.Equal("dog", classifier.Classify([0f, 1f], ["cat", "dog"], templates)[0].Label);
+    }
+
+    [Fact]
+    public void LabelEmbeddings_Cancelled_StopsBetweenChunks()
+    {
+        using var cancel = new CancellationTokenSource();
+        var calls = 0;
+        var classifier = new ZeroShotClassifier(p => { calls++; cancel.Cancel(); return [.. p.Select(_ => new[] { 1f, 0f })]; }, 100f);
+        var labels = Enumerable.Range(0, 600).Select(i => $"label {i}").ToArray();
+
+        Assert.Throws<OperationCanceledException>(() => classifier.LabelEmbeddings(labels, ["a {}"], null, cancel.Token));
+        Assert.Equal(1, calls);
+        Assert.True(classifier.IsCached(labels[..256], ["a {}"]));
+    }
+
+    private sealed class SyncProgress(List<ZeroShotProgress> reports) : IProgress<ZeroShotProgress>
+    {
+        public void Report(ZeroShotProgress value) => reports.Add(value);
+    }
+
     [Theory]
     [InlineData(new string[0], new[] { "a {}" }, "No labels")]
     [InlineData(new[] { "cat" }, new string[0], "No templates")]

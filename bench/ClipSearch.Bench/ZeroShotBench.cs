@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ClipSearch.Core.Model;
+using ClipSearch.Core.Similarity;
+
+namespace ClipSearch.Bench;
+
+/// <summary>
+/// A preset's label embeddings cold (every prompt through the text encoder, as the first classify with the preset
+/// does) and warm (read back from the disk cache, as after a restart), the way the web server does both.
+///   zeroshot --model DIR --preset ../shared/data/zero-shot/imagenet.json [--classes N] [--threads N] [--variant V] [--cache DIR]
+/// </summary>
+internal static class ZeroShotBench
+{
+    public static int Run(string[] args)
+    {
+        var modelDir = Args.Get(args, "--model") ?? throw new ArgumentException("--model DIR");
+        var presetPath = Args.Get(args, "--preset") ?? throw new ArgumentException("--preset FILE.json");
+        var cacheDir = Args.Get(args, "--cache") ?? Path.Combine(Path.GetTempPath(), "clipsearch-bench-zeroshot");
+        using var preset = JsonDocument.Parse(File.ReadAllText(presetPath));
+        var classes = preset.RootElement.GetProperty("classes").EnumerateArray().Select(e => e.GetString()!).ToArray();
+        classes = classes[..Math.Min(classes.Length, Args.Int(args, "--classes", classes.Length))];
+        var templates = preset.RootElement.GetProperty("templates").EnumerateArray().Select(e => e.GetString()!).ToArray();
+
+        var clock = Stopwatch.StartNew();
+        using var model = ClipModel.Load(modelDir, new ModelOptions
+        {
+            Encoders = Encoders.Text,
+            Threads = Args.Int(args, "--threads", Environment.ProcessorCount),
+            Variant = ModelVariants.Parse(Args.Get(args, "--variant") ?? "fp32"),
+        });
+        var loadSeconds = clock.Elapsed.TotalSeconds;
+
+        var cache = new LabelEmbeddingCache(cacheDir);
+        var path = cache.PathFor(ModelIdentity.Of(model), Path.GetFileNameWithoutExtension(presetPath), classes, templates);
+        Directory.CreateDirectory(cache.Folder);
+        File.Delete(path);
+        var next = 0.1;
+        var progress = new Progress(p =>
+        {
+            if (p.PromptsDone >= next * p.PromptsTotal)
+            {
+                Console.Error.WriteLine($"{p.PromptsDone}/{p.PromptsTotal} prompts, {clock.Elapsed.TotalSeconds:F0} s");
+                next += 0.1;
+            }
+        });
+
+        clock.Restart();
+        var cold = new ZeroShotClassifier(model).LabelEmbeddings(classes, templates, progress, CancellationToken.None);
+        var coldSeconds = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        LabelEmbeddingCache.Write(path, cold);
+        var writeMs = clock.Elapsed.TotalMilliseconds;
+
+        clock.Restart();
+        var warmClassifier = new ZeroShotClassifier(model);
+        var stored = LabelEmbeddingCache.TryRead(path, classes.Length, model.EmbeddingDim) ?? throw new InvalidOperationException("The cache did not read back.");
+        warmClassifier.Remember(classes, templates, stored);
+        var warm = warmClassifier.LabelEmbeddings(classes, templates);
+        var warmMs = clock.Elapsed.TotalMilliseconds;
+        var identical = cold.Zip(warm).All(p => p.First.AsSpan().SequenceEqual(p.Second));
+
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            model = modelDir,
+            variant = model.Folder.Variant.Name(),
+            threads = model.Options.Threads,
+            classes = classes.Length,
+            templates = templates.Length,
+            prompts = classes.Length * templates.Length,
+            model_load_s = Math.Round(loadSeconds, 2),
+            cold_s = Math.Round(coldSeconds, 1),
+            cold_prompts_per_s = Math.Round(classes.Length * templates.Length / coldSeconds, 1),
+            cache_write_ms = Math.Round(writeMs, 1),
+            cache_bytes = new FileInfo(path).Length,
+            warm_ms = Math.Round(warmMs, 1),
+            identical,
+        }));
+        return 0;
+    }
+
+    private sealed class Progress(Action<ZeroShotProgress> report) : IProgress<ZeroShotProgress>
+    {
+        public void Report(ZeroShotProgress value) => report(value);
+    }
+}
