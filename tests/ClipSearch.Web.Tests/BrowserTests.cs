@@ -55,13 +55,13 @@ public sealed class BrowserTests(BrowserServer server) : IClassFixture<BrowserSe
         await Expect(page.GetByTestId("download-panel")).ToHaveAttributeAsync("data-state", "running");
         await Expect(page.GetByTestId("download-progress")).ToContainTextAsync("file 1 of");
         await Expect(page.GetByTestId("download-cancel")).ToBeVisibleAsync();
-        await BrowserServer.ScreenshotAsync(page, "11-download-progress");
+        await BrowserServer.ScreenshotAsync(page, "13-download-progress");
 
         server.Hub.HoldBodies.SetResult();
         await Expect(page.GetByTestId("model-pill")).ToContainTextAsync("clip-vit-base-patch32 · quantized", new() { Timeout = 60_000 });
         await Expect(page.GetByTestId("no-model")).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("classify-run")).ToBeVisibleAsync();
-        await BrowserServer.ScreenshotAsync(page, "12-download-loaded");
+        await BrowserServer.ScreenshotAsync(page, "14-download-loaded");
         Assert.Equal("quantized", server.Host.Status.Info!.Variant);
         await page.Context.CloseAsync();
     }
@@ -174,6 +174,29 @@ public sealed class BrowserTests(BrowserServer server) : IClassFixture<BrowserSe
         await Expect(page.GetByTestId("viewer")).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("result")).ToHaveCountAsync(files.Length - 1);
         Assert.DoesNotContain(id, await page.GetByTestId("result").EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.id)"));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task MatchTab_ChineseUi_ShowsCommonErrorsInChinese()
+    {
+        await EnsureModelAsync();
+        using var folder = new TempFolder();
+        var notImage = folder.File("notes.png");
+        await File.WriteAllTextAsync(notImage, "these are notes, not a picture");
+        var page = await server.NewPageAsync("zh-CN");
+        await BrowserServer.GoAsync(page, "/match");
+
+        await page.SetInputFilesAsync("#match-images", [notImage]);
+        await Expect(page.GetByTestId("match-error")).ToContainTextAsync("无法使用这张图片：它不是图片");
+        await Expect(page.GetByTestId("match-error")).ToContainTextAsync("notes.png");
+
+        await page.SetInputFilesAsync("#match-images", [TinyClip.Image("horse.png")]);
+        await Expect(page.Locator(".thumb")).ToHaveCountAsync(1);
+        await page.GetByTestId("match-texts").FillAsync("");
+        await page.GetByTestId("match-run").ClickAsync();
+        await Expect(page.GetByTestId("match-error")).ToHaveTextAsync("没有文本：请至少输入一条文本（每行一条）。");
+        await BrowserServer.ScreenshotAsync(page, "15-zh-error-no-text");
         await page.Context.CloseAsync();
     }
 

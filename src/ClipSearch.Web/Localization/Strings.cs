@@ -292,4 +292,23 @@ public static class Strings
         ["info.inputs"] = "输入",
         ["info.outputs"] = "输出",
     };
+
+    /// <summary>
+    /// The UI's error messages in Chinese, by <see cref="Services.UserInputException.Code"/> (and <c>no-model</c>,
+    /// <c>not-image</c>, <c>model-load</c>, <c>other</c>); in English the UI shows the API's message.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> ChineseErrors = new Dictionary<string, string>
+    {
+        ["no-model"] = "尚未加载模型：请在“模型”页下载 CLIP ViT-B/32，或加载一个模型文件夹。",
+        ["no-image"] = "没有图片：请至少添加一张图片（JPEG、PNG、WebP、GIF 或 BMP）。",
+        ["too-large"] = "{0} 的大小为 {1}，超过了单张图片 {2} 的限制。",
+        ["empty-file"] = "{0} 是空文件。",
+        ["too-many-images"] = "图片太多：一次最多 {1} 张，当前有 {0} 张。",
+        ["no-text"] = "没有文本：请至少输入一条文本（每行一条）。",
+        ["too-many-texts"] = "文本太多：一次最多 {1} 条，当前有 {0} 条。",
+        ["no-labels"] = "没有类别：请输入类别（每行一个），或选择一个预设类别集。",
+        ["not-image"] = "无法使用这张图片：它不是图片，或文件已损坏、格式不受支持（支持 JPEG、PNG、WebP、GIF、BMP）。详情：{0}",
+        ["model-load"] = "无法加载模型：{0}",
+        ["other"] = "出错了：{0}",
+    };
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using ClipSearch.Core;
+using ClipSearch.Web.Services;
 
 namespace ClipSearch.Web.Localization;
 
@@ -25,4 +27,28 @@ public sealed class Ui
 
     /// <summary>The string for <paramref name="key"/>.</summary>
     public string this[string key] => _strings.TryGetValue(key, out var value) ? value : key;
+
+    /// <summary>
+    /// An error for the page: in English the exception's message as the API gives it; in Chinese the common
+    /// mistakes (<see cref="UserInputException"/>, no model, an unusable image, a model that does not load) in
+    /// Chinese — with the English detail where it names a file or a cause — and anything else after a Chinese lead.
+    /// </summary>
+    public string Error(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        if (!IsChinese)
+        {
+            return error.Message;
+        }
+
+        var (code, arguments) = error switch
+        {
+            UserInputException input when Strings.ChineseErrors.ContainsKey(input.Code) => (input.Code, input.Arguments.ToArray()),
+            ModelNotLoadedException => ("no-model", []),
+            ImageLoadException => ("not-image", [error.Message]),
+            ModelLoadException => ("model-load", [error.Message]),
+            _ => ("other", new object[] { error.Message }),
+        };
+        return string.Format(CultureInfo.CurrentCulture, Strings.ChineseErrors[code], arguments);
+    }
 }

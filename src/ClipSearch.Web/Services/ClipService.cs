@@ -85,7 +85,7 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         IReadOnlyList<string> cleanLabels = CleanLabels(labels);
         if (cleanLabels.Count == 0)
         {
-            cleanLabels = chosen?.Classes ?? throw new ClipSearchException("No labels: give labels (one per line) or a preset.");
+            cleanLabels = chosen?.Classes ?? throw new UserInputException("no-labels", "No labels: give labels (one per line) or a preset.");
         }
 
         IReadOnlyList<string> cleanTemplates = CleanLines(templates);
@@ -175,24 +175,25 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         ArgumentNullException.ThrowIfNull(uploads);
         if (uploads.Count == 0 && !allowNone)
         {
-            throw new ClipSearchException("No image: upload at least one image (JPEG, PNG, WebP, GIF or BMP).");
+            throw new UserInputException("no-image", "No image: upload at least one image (JPEG, PNG, WebP, GIF or BMP).");
         }
 
         if (uploads.Count > _options.MaxImagesPerRequest)
         {
-            throw new ClipSearchException($"{uploads.Count} images is too many for one request: at most {_options.MaxImagesPerRequest}.");
+            throw new UserInputException("too-many-images", $"{uploads.Count} images is too many for one request: at most {_options.MaxImagesPerRequest}.", uploads.Count, _options.MaxImagesPerRequest);
         }
 
         foreach (var upload in uploads)
         {
             if (upload.Bytes.LongLength > _options.MaxImageBytes)
             {
-                throw new ClipSearchException($"{upload.FileName} is {Megabytes(upload.Bytes.LongLength)}; the limit is {Megabytes(_options.MaxImageBytes)} per image.");
+                throw new UserInputException("too-large", $"{upload.FileName} is {Megabytes(upload.Bytes.LongLength)}; the limit is {Megabytes(_options.MaxImageBytes)} per image.",
+                    upload.FileName, Megabytes(upload.Bytes.LongLength), Megabytes(_options.MaxImageBytes));
             }
 
             if (upload.Bytes.Length == 0)
             {
-                throw new ClipSearchException($"{upload.FileName} is empty.");
+                throw new UserInputException("empty-file", $"{upload.FileName} is empty.", upload.FileName);
             }
         }
     }
@@ -202,12 +203,12 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         var clean = CleanLines(texts);
         if (clean.Count == 0 && !allowNone)
         {
-            throw new ClipSearchException("No text: give at least one text (field 'texts', one per line in the UI).");
+            throw new UserInputException("no-text", "No text: give at least one text (field 'texts', one per line in the UI).");
         }
 
         if (clean.Count > _options.MaxTextsPerRequest)
         {
-            throw new ClipSearchException($"{clean.Count} texts is too many for one request: at most {_options.MaxTextsPerRequest}.");
+            throw new UserInputException("too-many-texts", $"{clean.Count} texts is too many for one request: at most {_options.MaxTextsPerRequest}.", clean.Count, _options.MaxTextsPerRequest);
         }
 
         return clean;
