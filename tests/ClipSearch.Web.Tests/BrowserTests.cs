@@ -147,6 +147,31 @@ public sealed class BrowserTests(BrowserServer server) : IClassFixture<BrowserSe
     }
 
     [Fact]
+    public async Task ClassifyTab_ImageNet_ShowsPromptProgressThenUsesTheCache()
+    {
+        await EnsureModelAsync();
+        var page = await server.NewPageAsync();
+        await BrowserServer.GoAsync(page, "/classify");
+        await page.SetInputFilesAsync("#classify-image", TinyClip.Image("horse.png"));
+        await Expect(page.Locator(".preview img")).ToBeVisibleAsync();
+        await page.GetByTestId("classify-preset").SelectOptionAsync("imagenet");
+        await page.GetByTestId("classify-run").ClickAsync();
+
+        // 998 distinct class names × 80 templates: seconds even on tiny-clip, reported after every 256 prompts.
+        var progress = page.GetByTestId("classify-progress");
+        await Expect(progress).ToBeVisibleAsync();
+        await Expect(progress).ToHaveAttributeAsync("data-total", "79840");
+        await Expect(progress).ToContainTextAsync("of 79,840 prompts");
+        await BrowserServer.ScreenshotAsync(page, "16-classify-imagenet-progress");
+        await Expect(page.GetByTestId("classify-meta")).ToHaveAttributeAsync("data-source", "computed", new() { Timeout = 120_000 });
+        await Expect(progress).ToHaveCountAsync(0);
+
+        await page.GetByTestId("classify-run").ClickAsync();
+        await Expect(page.GetByTestId("classify-meta")).ToHaveAttributeAsync("data-source", "memory");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task SearchTab_AddSearchOpenMoreLikeThis()
     {
         await EnsureModelAsync();

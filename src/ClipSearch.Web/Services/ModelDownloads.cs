@@ -78,6 +78,7 @@ public sealed class ModelDownloads(ModelHost host, AppFolders folders, ILogger<M
     private CancellationTokenSource? _cancel;
     private Task _running = Task.CompletedTask;
     private long _lastChanged;
+    private Stopwatch? _clock;
 
     /// <summary>Raised when the state changes and, at most every 200 ms, when bytes arrive.</summary>
     public event Action? Changed;
@@ -96,8 +97,6 @@ public sealed class ModelDownloads(ModelHost host, AppFolders folders, ILogger<M
 
     /// <summary>The running download (or the last one), for callers that want to wait.</summary>
     public Task Current => _running;
-
-    private Stopwatch? _clock;
 
     /// <summary>Starts a download in the background and returns its first state.</summary>
     /// <exception cref="DownloadInProgressException">One is already running.</exception>
