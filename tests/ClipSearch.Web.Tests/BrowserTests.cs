@@ -45,6 +45,12 @@ public sealed class BrowserTests(BrowserServer server) : IClassFixture<BrowserSe
     {
         server.Host.Unload();
         server.Hub.HoldBodies = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var chinese = await server.NewPageAsync("zh-CN");
+        await BrowserServer.GoAsync(chinese, "/model");
+        await Expect(chinese.GetByTestId("no-model")).ToContainTextAsync("下载 CLIP ViT-B/32（Xenova/clip-vit-base-patch32）");
+        await BrowserServer.ScreenshotAsync(chinese, "13-zh-download-panel");
+        await chinese.Context.CloseAsync();
+
         var page = await server.NewPageAsync();
         await BrowserServer.GoAsync(page, "/classify");
         await Expect(page.GetByTestId("no-model")).ToContainTextAsync("Download CLIP ViT-B/32 (Xenova/clip-vit-base-patch32)");
@@ -55,13 +61,13 @@ public sealed class BrowserTests(BrowserServer server) : IClassFixture<BrowserSe
         await Expect(page.GetByTestId("download-panel")).ToHaveAttributeAsync("data-state", "running");
         await Expect(page.GetByTestId("download-progress")).ToContainTextAsync("file 1 of");
         await Expect(page.GetByTestId("download-cancel")).ToBeVisibleAsync();
-        await BrowserServer.ScreenshotAsync(page, "13-download-progress");
+        await BrowserServer.ScreenshotAsync(page, "14-download-progress");
 
         server.Hub.HoldBodies.SetResult();
         await Expect(page.GetByTestId("model-pill")).ToContainTextAsync("clip-vit-base-patch32 · quantized", new() { Timeout = 60_000 });
         await Expect(page.GetByTestId("no-model")).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("classify-run")).ToBeVisibleAsync();
-        await BrowserServer.ScreenshotAsync(page, "14-download-loaded");
+        await BrowserServer.ScreenshotAsync(page, "15-download-loaded");
         Assert.Equal("quantized", server.Host.Status.Info!.Variant);
         await page.Context.CloseAsync();
     }
@@ -162,7 +168,7 @@ public sealed class BrowserTests(BrowserServer server) : IClassFixture<BrowserSe
         await Expect(progress).ToBeVisibleAsync();
         await Expect(progress).ToHaveAttributeAsync("data-total", "79840");
         await Expect(progress).ToContainTextAsync("of 79,840 prompts");
-        await BrowserServer.ScreenshotAsync(page, "16-classify-imagenet-progress");
+        await BrowserServer.ScreenshotAsync(page, "17-classify-imagenet-progress");
         await Expect(page.GetByTestId("classify-meta")).ToHaveAttributeAsync("data-source", "computed", new() { Timeout = 120_000 });
         await Expect(progress).ToHaveCountAsync(0);
 
@@ -221,7 +227,7 @@ public sealed class BrowserTests(BrowserServer server) : IClassFixture<BrowserSe
         await page.GetByTestId("match-texts").FillAsync("");
         await page.GetByTestId("match-run").ClickAsync();
         await Expect(page.GetByTestId("match-error")).ToHaveTextAsync("没有文本：请至少输入一条文本（每行一条）。");
-        await BrowserServer.ScreenshotAsync(page, "15-zh-error-no-text");
+        await BrowserServer.ScreenshotAsync(page, "16-zh-error-no-text");
         await page.Context.CloseAsync();
     }
 

@@ -60,11 +60,13 @@ public sealed class ModelDownloadApiTests : IAsyncLifetime
         using var server = Server("http://127.0.0.1:1");
         using var client = server.CreateClient();
 
-        using var start = await client.PostAsJsonAsync("/api/model/download", new { });
+        // No body at all: every field has its default (Xenova/clip-vit-base-patch32, main, fp32).
+        using var start = await client.PostAsync("/api/model/download", null);
         Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
         var done = await WaitAsync(client);
 
         Assert.Equal(ModelDownloadState.Failed, done.State);
+        Assert.Equal(("Xenova/clip-vit-base-patch32", "main", "fp32"), (done.Repo, done.Revision, done.Variant));
         Assert.StartsWith("Cannot reach the Hugging Face Hub: 127.0.0.1:1 refused the connection.", done.Error);
         Assert.Contains("To install it by hand", done.Error);
         Assert.Contains(Path.Combine(_home.Path, "models", "Xenova", "clip-vit-base-patch32"), done.Error);
