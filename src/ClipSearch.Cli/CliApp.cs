@@ -27,6 +27,10 @@ public static class CliApp
             EmbedCommand.Create(),
             MatchCommand.Create(),
             InfoCommand.Create(),
+            IndexCommand.Create(),
+            SearchCommand.Create(),
+            DuplicatesCommand.Create(),
+            LibraryCommand.Create(),
         ];
         foreach (var command in commands)
         {

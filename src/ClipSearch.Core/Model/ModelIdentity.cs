@@ -1,0 +1,49 @@
+using System.Security.Cryptography;
+
+namespace ClipSearch.Core.Model;
+
+/// <summary>
+/// What makes two embeddings comparable: the SHA-256 of the model's ONNX files (names and contents, external
+/// data included) and the variant. A library records it and refuses a model with another identity.
+/// </summary>
+/// <param name="Hash">Lower-case hex SHA-256 over the ONNX files, in <see cref="ModelFolder.OnnxFiles"/> order.</param>
+/// <param name="Variant">fp32, quantized or fp16.</param>
+/// <param name="EmbeddingDim">Length of the embeddings.</param>
+public sealed record ModelIdentity(string Hash, string Variant, int EmbeddingDim)
+{
+    /// <summary>A short form for messages: the variant and the first 12 hex digits.</summary>
+    public string Short => $"{Variant} {Hash[..Math.Min(12, Hash.Length)]}, {EmbeddingDim}-d";
+
+    /// <summary>Hashes the ONNX files of <paramref name="model"/> (about 1 s per GB).</summary>
+    public static ModelIdentity Of(ClipModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Of(model.Folder, model.EmbeddingDim);
+    }
+
+    /// <summary>Hashes the ONNX files of <paramref name="folder"/> and the external-data files beside them.</summary>
+    public static ModelIdentity Of(ModelFolder folder, int embeddingDim)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        foreach (var onnx in folder.OnnxFiles)
+        {
+            var files = new List<string> { onnx };
+            var dir = Path.GetDirectoryName(onnx)!;
+            files.AddRange(Directory.EnumerateFiles(dir, Path.GetFileName(onnx) + "_data*").Order(StringComparer.Ordinal));
+            foreach (var file in files)
+            {
+                sha.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(file) + "\n"));
+                using var stream = File.OpenRead(file);
+                int read;
+                while ((read = stream.Read(buffer)) > 0)
+                {
+                    sha.AppendData(buffer, 0, read);
+                }
+            }
+        }
+
+        return new ModelIdentity(Convert.ToHexStringLower(sha.GetHashAndReset()), folder.Variant.Name(), embeddingDim);
+    }
+}
