@@ -90,8 +90,12 @@ public sealed class ImageLibrary : IAsyncDisposable
     }
 
     /// <summary>Indexes <paramref name="folders"/> with <paramref name="model"/>, then brings the search index up to date.</summary>
-    public async Task<IndexResult> IndexAsync(ClipModel model, IReadOnlyList<string> folders, IndexerOptions? options = null, bool reembed = false,
-        IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task<IndexResult> IndexAsync(ClipModel model, IReadOnlyList<string> folders, IndexerOptions? options = null, bool reembed = false,
+        IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => IndexCoreAsync(model, folders, options, reembed, progress, cancellationToken));
+
+    private async Task<IndexResult> IndexCoreAsync(ClipModel model, IReadOnlyList<string> folders, IndexerOptions? options, bool reembed,
+        IProgress<IndexProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         await CheckModelAsync(model, reembed, cancellationToken).ConfigureAwait(false);
@@ -106,8 +110,12 @@ public sealed class ImageLibrary : IAsyncDisposable
     /// Searches by <paramref name="query"/> (text, or rclip-style terms, see <see cref="QueryParser"/>) and/or
     /// <paramref name="images"/> (added with weight 1).
     /// </summary>
-    public async Task<IReadOnlyList<SearchResult>> SearchAsync(ClipModel model, string? query, int k = 10, IReadOnlyList<string>? images = null,
-        ImageLoadOptions? loadOptions = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<SearchResult>> SearchAsync(ClipModel model, string? query, int k = 10, IReadOnlyList<string>? images = null,
+        ImageLoadOptions? loadOptions = null, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => SearchCoreAsync(model, query, k, images, loadOptions, cancellationToken));
+
+    private async Task<IReadOnlyList<SearchResult>> SearchCoreAsync(ClipModel model, string? query, int k, IReadOnlyList<string>? images,
+        ImageLoadOptions? loadOptions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         var terms = new List<QueryTerm>(string.IsNullOrWhiteSpace(query) ? [] : QueryParser.Parse(query));
@@ -142,7 +150,10 @@ public sealed class ImageLibrary : IAsyncDisposable
     }
 
     /// <summary>Groups of images whose embeddings have a cosine of at least <paramref name="threshold"/> (copies included).</summary>
-    public async Task<IReadOnlyList<DuplicateGroup>> FindDuplicatesAsync(float threshold = 0.95f, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<DuplicateGroup>> FindDuplicatesAsync(float threshold = 0.95f, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => FindDuplicatesCoreAsync(threshold, cancellationToken));
+
+    private async Task<IReadOnlyList<DuplicateGroup>> FindDuplicatesCoreAsync(float threshold, CancellationToken cancellationToken)
     {
         if (threshold is <= 0 or > 1)
         {
@@ -172,10 +183,10 @@ public sealed class ImageLibrary : IAsyncDisposable
     }
 
     /// <summary>Files that could not be indexed, with the reason.</summary>
-    public Task<IReadOnlyList<FileError>> GetErrorsAsync(CancellationToken cancellationToken = default) => Store.GetErrorsAsync(cancellationToken);
+    public Task<IReadOnlyList<FileError>> GetErrorsAsync(CancellationToken cancellationToken = default) => GuardAsync(() => Store.GetErrorsAsync(cancellationToken));
 
     /// <summary>Counts, folders, model, size.</summary>
-    public Task<LibraryStats> GetStatsAsync(CancellationToken cancellationToken = default) => Store.GetStatsAsync(cancellationToken);
+    public Task<LibraryStats> GetStatsAsync(CancellationToken cancellationToken = default) => GuardAsync(() => Store.GetStatsAsync(cancellationToken));
 
     /// <summary>Removes a folder and its files from the library (the files themselves are untouched).</summary>
     public Task RemoveFolderAsync(string folder, CancellationToken cancellationToken = default) =>
@@ -186,6 +197,19 @@ public sealed class ImageLibrary : IAsyncDisposable
     {
         _searcher.Dispose();
         await Store.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>A database that fails (connection lost, disk full, locked) is a message for the user, not a crash.</summary>
+    private async Task<T> GuardAsync<T>(Func<Task<T>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            throw new ClipSearchException($"The library {Location} failed: {e.Message}", e);
+        }
     }
 
     private sealed class Progress(ImageLibrary owner, IProgress<IndexProgress>? inner) : IProgress<IndexProgress>

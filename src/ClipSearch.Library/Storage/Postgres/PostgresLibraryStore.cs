@@ -160,7 +160,7 @@ public sealed class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
             return new Dictionary<string, long>();
         }
 
-        var rows = await ReadListAsync("SELECT hash, id FROM clipsearch_contents WHERE hash = ANY($1)", r => (r.GetString(0), r.GetInt64(1)), cancellationToken, hashes.ToArray()).ConfigureAwait(false);
+        var rows = await ReadListAsync("SELECT hash, id FROM clipsearch_contents WHERE hash = ANY($1)", r => (r.GetString(0), r.GetInt64(1)), cancellationToken, (object)hashes.ToArray()).ConfigureAwait(false);
         return rows.ToDictionary(r => r.Item1, r => r.Item2, StringComparer.Ordinal);
     }
 
@@ -187,7 +187,7 @@ public sealed class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
                 """, item.File.Path, item.File.Size, item.File.ModifiedTicks, item.Error is null ? item.Hash! : DBNull.Value, (object?)item.Error ?? DBNull.Value));
         }
 
-        npgsqlBatch.BatchCommands.Add(Command("DELETE FROM clipsearch_claims WHERE path = ANY($1)", batch.Select(b => b.File.Path).ToArray()));
+        npgsqlBatch.BatchCommands.Add(Command("DELETE FROM clipsearch_claims WHERE path = ANY($1)", (object)batch.Select(b => b.File.Path).ToArray()));
         await npgsqlBatch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -198,7 +198,7 @@ public sealed class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
         ArgumentNullException.ThrowIfNull(paths);
         await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await ExecAsync(c, "DELETE FROM clipsearch_files WHERE path = ANY($1)", cancellationToken, paths.ToArray()).ConfigureAwait(false);
+        await ExecAsync(c, "DELETE FROM clipsearch_files WHERE path = ANY($1)", cancellationToken, (object)paths.ToArray()).ConfigureAwait(false);
         await DeleteOrphansAsync(c, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -235,7 +235,7 @@ public sealed class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
     {
         ArgumentNullException.ThrowIfNull(contentIds);
         var rows = await ReadListAsync("SELECT content_id, path FROM clipsearch_files WHERE content_id = ANY($1) ORDER BY path COLLATE \"C\"",
-            r => (r.GetInt64(0), r.GetString(1)), cancellationToken, contentIds.ToArray()).ConfigureAwait(false);
+            r => (r.GetInt64(0), r.GetString(1)), cancellationToken, (object)contentIds.ToArray()).ConfigureAwait(false);
         return rows.GroupBy(r => r.Item1).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.Select(r => r.Item2)]);
     }
 
