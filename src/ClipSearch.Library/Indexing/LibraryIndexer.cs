@@ -72,7 +72,8 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
         }
 
         progress?.Report(run.Progress(IndexPhase.Finishing));
-        if (missing.Count > 0)
+        // Changed files may have left their old content without a file: dropped along with the deleted files.
+        if (missing.Count > 0 || pending.Any(f => stored.TryGetValue(f.Path, out var s) && s.ContentId is not null))
         {
             await _store.DeleteFilesAsync(missing, cancellationToken).ConfigureAwait(false);
         }

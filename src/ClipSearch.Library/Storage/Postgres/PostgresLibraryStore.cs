@@ -15,7 +15,9 @@ public sealed class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
 {
     private const string ClaimTimeout = "15 minutes";
     private readonly NpgsqlDataSource _source;
-    private readonly string _owner = Environment.MachineName;
+    private static int _instances;
+    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Interlocked.Increment(ref _instances)}";
+    private bool _staleReleased;
 
     private PostgresLibraryStore(NpgsqlDataSource source, string description)
     {
@@ -135,8 +137,14 @@ public sealed class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
     public async Task<IReadOnlyList<ScannedFile>> ClaimAsync(IReadOnlyList<ScannedFile> files, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(files);
-        // A claim is taken when free, expired, or ours (a machine resuming after a crash takes its own back);
-        // files already recorded as they are now (another machine indexed them meanwhile) are not claimed.
+        if (!_staleReleased)
+        {
+            await ReleaseDeadLocalClaimsAsync(cancellationToken).ConfigureAwait(false);
+            _staleReleased = true;
+        }
+
+        // A claim is taken when free, expired, or ours; files already recorded as they are now (another
+        // indexer committed them meanwhile) are not claimed.
         var claimed = await ReadListAsync($"""
             WITH wanted AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS w(path, size, mtime))
             INSERT INTO clipsearch_claims(path, owner)
@@ -149,6 +157,32 @@ public sealed class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
             files.Select(f => f.Path).ToArray(), files.Select(f => f.Size).ToArray(), files.Select(f => f.ModifiedTicks).ToArray(), _owner).ConfigureAwait(false);
         var set = claimed.ToHashSet(StringComparer.Ordinal);
         return [.. files.Where(f => set.Contains(f.Path))];
+    }
+
+    /// <summary>Claims left by indexers of this machine whose process is gone (killed, crashed) are dropped at once.</summary>
+    private async Task ReleaseDeadLocalClaimsAsync(CancellationToken cancellationToken)
+    {
+        var host = Environment.MachineName + ":";
+        var owners = await ReadListAsync("SELECT DISTINCT owner FROM clipsearch_claims WHERE starts_with(owner, $1)", r => r.GetString(0), cancellationToken, host).ConfigureAwait(false);
+        var dead = owners.Where(o => o.Split(':') is [_, var pid, ..] && int.TryParse(pid, CultureInfo.InvariantCulture, out var id) && !IsAlive(id)).ToArray();
+        if (dead.Length > 0)
+        {
+            await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await ExecAsync(c, "DELETE FROM clipsearch_claims WHERE owner = ANY($1)", cancellationToken, (object)dead).ConfigureAwait(false);
+        }
+
+        static bool IsAlive(int pid)
+        {
+            try
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(pid);
+                return !process.HasExited;
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
+        }
     }
 
     /// <inheritdoc/>
