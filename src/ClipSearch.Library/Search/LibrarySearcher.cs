@@ -116,8 +116,18 @@ public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options 
             return [.. exact.Search(query, k).Select(h => new VectorHit(h.Id, h.Score))];
         }
 
-        // Candidates from the graph, scored exactly; rows appended after the graph was updated are scanned too.
-        var candidates = hnsw.Search(query, Math.Max(k * _options.CandidatesPerResult, HnswIndex.ExpansionSearch));
+        return Rerank(exact, hnsw, query, k, _options.CandidatesPerResult);
+    }
+
+    /// <summary>
+    /// HNSW candidates (<paramref name="perResult"/> per result, at least the graph's search breadth) scored
+    /// exactly; rows appended after the graph was last updated are scanned too, so nothing new is missed.
+    /// </summary>
+    public static IReadOnlyList<VectorHit> Rerank(ExactIndex exact, HnswIndex hnsw, float[] query, int k, int perResult)
+    {
+        ArgumentNullException.ThrowIfNull(exact);
+        ArgumentNullException.ThrowIfNull(hnsw);
+        var candidates = hnsw.Search(query, Math.Max(k * perResult, HnswIndex.ExpansionSearch));
         var hits = new List<VectorHit>(candidates.Length);
         foreach (var id in candidates)
         {
