@@ -93,6 +93,10 @@ internal static class IndexingBench
 
         public Task SetModelAsync(ModelIdentity model, CancellationToken cancellationToken = default) => Time(() => inner.SetModelAsync(model, cancellationToken));
 
+        public Task<string?> GetSettingAsync(string key, CancellationToken cancellationToken = default) => Time(() => inner.GetSettingAsync(key, cancellationToken));
+
+        public Task SetSettingAsync(string key, string value, CancellationToken cancellationToken = default) => Time(() => inner.SetSettingAsync(key, value, cancellationToken));
+
         public Task AddFoldersAsync(IEnumerable<string> folders, CancellationToken cancellationToken = default) => Time(() => inner.AddFoldersAsync(folders, cancellationToken));
 
         public Task<IReadOnlyList<string>> GetFoldersAsync(CancellationToken cancellationToken = default) => Time(() => inner.GetFoldersAsync(cancellationToken));

@@ -14,7 +14,10 @@ Console.WriteLine($"# {mode}: {Environment.ProcessorCount} cores, {DateTime.UtcN
 switch (mode)
 {
     case "search":
-        SearchBench.Run(rows, dim, queries);
+        SearchBench.Run(rows, dim, queries, clustered: args.Contains("--clustered"));
+        break;
+    case "hnsw-tune":
+        HnswTuneBench.Run(rows, dim, queries, clustered: args.Contains("--clustered"));
         break;
     case "disk":
         await DiskBench.RunAsync(rows, dim);
@@ -55,6 +58,25 @@ namespace ClipSearch.Library.Bench
                     row[j] = (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
                 }
 
+                System.Numerics.Tensors.TensorPrimitives.Divide(row, System.Numerics.Tensors.TensorPrimitives.Norm(row), row);
+            }
+
+            return data;
+        }
+
+        /// <summary>Unit vectors around 1000 random centres (spread 0.5): shaped like real embeddings, which cluster.</summary>
+        public static float[] ClusteredUnitVectors(int count, int dim, int seed, int centresSeed = -1)
+        {
+            const int Centres = 1000;
+            var centres = RandomUnitVectors(Centres, dim, centresSeed >= 0 ? centresSeed : seed);
+            var noise = RandomUnitVectors(count, dim, seed + 7919);
+            var random = new Random(seed);
+            var data = new float[(long)count * dim];
+            for (var i = 0; i < count; i++)
+            {
+                var row = data.AsSpan(i * dim, dim);
+                var c = random.Next(Centres);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(noise.AsSpan(i * dim, dim), 0.5f, centres.AsSpan(c * dim, dim), row);
                 System.Numerics.Tensors.TensorPrimitives.Divide(row, System.Numerics.Tensors.TensorPrimitives.Norm(row), row);
             }
 

@@ -6,11 +6,12 @@ namespace ClipSearch.Library.Bench;
 /// <summary>Exact (fp32, fp16) and HNSW + exact re-ranking over random unit vectors.</summary>
 internal static class SearchBench
 {
-    public static void Run(int rows, int dim, int queryCount)
+    public static void Run(int rows, int dim, int queryCount, bool clustered)
     {
-        var data = Stats.RandomUnitVectors(rows, dim, seed: 1);
+        var data = clustered ? Stats.ClusteredUnitVectors(rows, dim, seed: 1) : Stats.RandomUnitVectors(rows, dim, seed: 1);
         var ids = Stats.Ids(rows);
-        var queries = Stats.RandomUnitVectors(queryCount, dim, seed: 2);
+        var queries = clustered ? Stats.ClusteredUnitVectors(queryCount, dim, seed: 2, centresSeed: 1) : Stats.RandomUnitVectors(queryCount, dim, seed: 2);
+        Console.WriteLine(clustered ? "clustered unit vectors (1000 centres)" : "uniform random unit vectors");
         float[] Query(int q) => queries.AsSpan(q * dim, dim).ToArray();
 
         var exact = new ExactIndex(dim);
@@ -57,7 +58,7 @@ internal static class SearchBench
         File.Delete(file + ".json");
         Console.WriteLine($"hnsw build {buildSeconds:F1} s ({rows / buildSeconds:F0} vectors/s), memory ≈ {hnswBytes / (double)rows:F0} bytes/image (working set), file {fileBytes / (double)rows:F0} bytes/image");
 
-        foreach (var perResult in new[] { 1, 4 })
+        foreach (var perResult in new[] { 10, 30, 100 })
         {
             times.Clear();
             var found = 0;

@@ -30,6 +30,7 @@ public sealed record LibraryOptions
 /// </summary>
 public sealed class ImageLibrary : IAsyncDisposable
 {
+    private const string ModelSignatureSetting = "model_files";
     private static readonly ConditionalWeakTable<ClipModel, ModelIdentity> _identities = [];
     private readonly LibrarySearcher _searcher;
     private readonly LibraryOptions _options;
@@ -72,21 +73,29 @@ public sealed class ImageLibrary : IAsyncDisposable
     /// </summary>
     public async Task CheckModelAsync(ClipModel model, bool reembed = false, CancellationToken cancellationToken = default)
     {
-        var identity = IdentityOf(model);
+        ArgumentNullException.ThrowIfNull(model);
         var recorded = await Store.GetModelAsync(cancellationToken).ConfigureAwait(false);
-        if (recorded == identity)
+        var signature = ModelIdentity.FilesSignature(model.Folder);
+        if (recorded is not null && recorded.Variant == model.Folder.Variant.Name() && recorded.EmbeddingDim == model.EmbeddingDim
+            && await Store.GetSettingAsync(ModelSignatureSetting, cancellationToken).ConfigureAwait(false) == signature)
         {
-            return;
+            return;   // the very files that were hashed, unchanged: no need to read them again
         }
 
-        if (recorded is not null && !reembed)
+        var identity = IdentityOf(model);
+        if (recorded is not null && recorded != identity && !reembed)
         {
             throw new ClipSearchException(
                 $"The library {Location} holds embeddings of another model ({recorded.Short}); this model is {identity.Short}. " +
                 "Use the model the library was built with, or run 'clipsearch index --reembed …' to embed every image again with this one.");
         }
 
-        await Store.SetModelAsync(identity, cancellationToken).ConfigureAwait(false);
+        if (recorded != identity)
+        {
+            await Store.SetModelAsync(identity, cancellationToken).ConfigureAwait(false);
+        }
+
+        await Store.SetSettingAsync(ModelSignatureSetting, signature, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Indexes <paramref name="folders"/> with <paramref name="model"/>, then brings the search index up to date.</summary>

@@ -102,6 +102,42 @@ public sealed class CliLibraryTests
         Assert.Equal(CrashImages, files.Select(f => f.ContentId).Distinct().Count());
     }
 
+    [Fact]
+    public async Task Index_CtrlC_StopsCleanlyAndTheNextRunResumes()
+    {
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.File("photos"));
+        for (var i = 0; i < CrashImages; i++)
+        {
+            WriteBmp(temp.File("photos", $"img{i:D3}.bmp"), 5000 + i, size: 48);
+        }
+
+        var db = temp.File("lib.db");
+        string[] args = ["index", "--model", Fixtures.Path("tiny-clip"), "--library", db, "--batch-size", "2", "--threads", "1", "--json", temp.File("photos")];
+        using var child = Start(args);
+        var deadline = Stopwatch.StartNew();
+        while (!child.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(60) && await IndexedAsync(db) == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        Skip.If(child.HasExited, "the run finished before it could be interrupted");
+        using (var interrupt = Process.Start("kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await interrupt.WaitForExitAsync();
+        }
+
+        await child.WaitForExitAsync();
+        var indexed = await IndexedAsync(db);
+        var resume = await RunAsync(args);
+
+        Assert.Equal(130, child.ExitCode);
+        Assert.InRange(indexed, 1, CrashImages);
+        Assert.Equal(CrashImages - indexed, JsonDocument.Parse(resume.Stdout).RootElement.GetProperty("embedded").GetInt32());
+        await using var store = SqliteLibraryStore.Open(db);
+        Assert.Equal("ok", await store.CheckIntegrityAsync());
+    }
+
     private static async Task<long> IndexedAsync(string db)
     {
         if (!File.Exists(db))

@@ -14,6 +14,16 @@ public sealed record ModelIdentity(string Hash, string Variant, int EmbeddingDim
     /// <summary>A short form for messages: the variant and the first 12 hex digits.</summary>
     public string Short => $"{Variant} {Hash[..Math.Min(12, Hash.Length)]}, {EmbeddingDim}-d";
 
+    /// <summary>
+    /// A cheap fingerprint of the ONNX files (paths, sizes, modification times): while it is unchanged, a recorded
+    /// <see cref="Hash"/> still holds and the files need not be read again.
+    /// </summary>
+    public static string FilesSignature(ModelFolder folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        return string.Join('\n', OnnxFilesOf(folder).Select(f => new FileInfo(f)).Select(f => $"{f.FullName}|{f.Length}|{f.LastWriteTimeUtc.Ticks}"));
+    }
+
     /// <summary>Hashes the ONNX files of <paramref name="model"/> (about 1 s per GB).</summary>
     public static ModelIdentity Of(ClipModel model)
     {
@@ -27,23 +37,30 @@ public sealed record ModelIdentity(string Hash, string Variant, int EmbeddingDim
         ArgumentNullException.ThrowIfNull(folder);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 20];
-        foreach (var onnx in folder.OnnxFiles)
+        foreach (var file in OnnxFilesOf(folder))
         {
-            var files = new List<string> { onnx };
-            var dir = Path.GetDirectoryName(onnx)!;
-            files.AddRange(Directory.EnumerateFiles(dir, Path.GetFileName(onnx) + "_data*").Order(StringComparer.Ordinal));
-            foreach (var file in files)
+            sha.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(file) + "\n"));
+            using var stream = File.OpenRead(file);
+            int read;
+            while ((read = stream.Read(buffer)) > 0)
             {
-                sha.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(file) + "\n"));
-                using var stream = File.OpenRead(file);
-                int read;
-                while ((read = stream.Read(buffer)) > 0)
-                {
-                    sha.AppendData(buffer, 0, read);
-                }
+                sha.AppendData(buffer, 0, read);
             }
         }
 
         return new ModelIdentity(Convert.ToHexStringLower(sha.GetHashAndReset()), folder.Variant.Name(), embeddingDim);
+    }
+
+    /// <summary>Each ONNX file followed by its external-data files.</summary>
+    private static IEnumerable<string> OnnxFilesOf(ModelFolder folder)
+    {
+        foreach (var onnx in folder.OnnxFiles)
+        {
+            yield return onnx;
+            foreach (var data in Directory.EnumerateFiles(Path.GetDirectoryName(onnx)!, Path.GetFileName(onnx) + "_data*").Order(StringComparer.Ordinal))
+            {
+                yield return data;
+            }
+        }
     }
 }

@@ -21,8 +21,8 @@ public sealed record SearchOptions
     /// <summary>Keep vectors in memory even when the store searches itself (needed to compare every pair).</summary>
     public bool InMemory { get; init; }
 
-    /// <summary>HNSW candidates per result, re-ranked exactly.</summary>
-    public int CandidatesPerResult { get; init; } = 4;
+    /// <summary>HNSW candidates per result, re-ranked exactly (10: k = 10 looks at 100 candidates).</summary>
+    public int CandidatesPerResult { get; init; } = 10;
 }
 
 /// <summary>

@@ -19,6 +19,12 @@ public interface ILibraryStore : IAsyncDisposable
     /// <summary>Records <paramref name="model"/>; when another was recorded, drops every embedding first (re-embed).</summary>
     Task SetModelAsync(ModelIdentity model, CancellationToken cancellationToken = default);
 
+    /// <summary>A stored setting (for example the model files' signature), or null.</summary>
+    Task<string?> GetSettingAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a setting.</summary>
+    Task SetSettingAsync(string key, string value, CancellationToken cancellationToken = default);
+
     /// <summary>Adds folders to the library (indexing them is the indexer's job).</summary>
     Task AddFoldersAsync(IEnumerable<string> folders, CancellationToken cancellationToken = default);
 

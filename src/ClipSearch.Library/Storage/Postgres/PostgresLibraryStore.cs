@@ -102,6 +102,17 @@ public sealed class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
     }
 
     /// <inheritdoc/>
+    public async Task<string?> GetSettingAsync(string key, CancellationToken cancellationToken = default) =>
+        (await ReadListAsync("SELECT value FROM clipsearch_meta WHERE key = $1", r => r.GetString(0), cancellationToken, "setting:" + key).ConfigureAwait(false)).FirstOrDefault();
+
+    /// <inheritdoc/>
+    public async Task SetSettingAsync(string key, string value, CancellationToken cancellationToken = default)
+    {
+        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecAsync(c, "INSERT INTO clipsearch_meta(key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = excluded.value", cancellationToken, "setting:" + key, value).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
     public async Task AddFoldersAsync(IEnumerable<string> folders, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(folders);

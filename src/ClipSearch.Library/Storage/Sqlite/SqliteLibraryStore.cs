@@ -82,6 +82,21 @@ public sealed class SqliteLibraryStore : ILibraryStore
     }
 
     /// <inheritdoc/>
+    public async Task<string?> GetSettingAsync(string key, CancellationToken cancellationToken = default)
+    {
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        return await ScalarAsync(c, "SELECT value FROM meta WHERE key = $k", cancellationToken, ("$k", "setting:" + key)).ConfigureAwait(false) as string;
+    }
+
+    /// <inheritdoc/>
+    public async Task SetSettingAsync(string key, string value, CancellationToken cancellationToken = default)
+    {
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await ExecAsync(c, null, "INSERT INTO meta(key, value) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value", cancellationToken,
+            ("$k", "setting:" + key), ("$v", value)).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
     public async Task AddFoldersAsync(IEnumerable<string> folders, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(folders);
