@@ -38,6 +38,18 @@ public sealed class CliLibraryTests
     }
 
     [Fact]
+    public async Task Search_NoLibraryYet_SaysHowToCreateOne()
+    {
+        using var temp = new TempFolder();
+
+        var result = await RunAsync("search", "--model", Fixtures.Path("tiny-clip"), "--library", temp.File("none.db"), "cat");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"error: There is no library at {temp.File("none.db")} yet: create it with 'clipsearch index --model DIR FOLDER' (or point --library at one).", result.Stderr.Trim());
+        Assert.False(File.Exists(temp.File("none.db")));
+    }
+
+    [Fact]
     public async Task Search_WithAnotherModel_ExitsWithOneLineError()
     {
         using var temp = ImageFolder("horse.png");

@@ -33,6 +33,11 @@ install() {
   printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' >"$src"
   trap 'rm -f "$src"; apt-get update -qq >&2 || true' RETURN
   apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+  # The package would create and start a system cluster on port 5432; the tests need only their own.
+  if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+  fi
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" dpkg-dev build-essential >&2
   if ! vector_installed; then
     local work

@@ -23,7 +23,7 @@ internal static class IndexCommand
         library.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
-            await using var lib = await library.OpenAsync(result, cancellationToken).ConfigureAwait(false);
+            await using var lib = await library.OpenAsync(result, cancellationToken, create: true).ConfigureAwait(false);
             var given = result.GetValue(folders) ?? [];
             IReadOnlyList<string> roots = given.Length > 0 ? given : await lib.Store.GetFoldersAsync(cancellationToken).ConfigureAwait(false);
             if (roots.Count == 0)

@@ -24,9 +24,22 @@ internal sealed class LibraryOption
         }
     }
 
-    public Task<ImageLibrary> OpenAsync(ParseResult result, CancellationToken cancellationToken) =>
-        ImageLibrary.OpenAsync(result.GetValue(Library), new LibraryOptions
+    /// <summary>Opens the library; only <c>index</c> (<paramref name="create"/>) makes a new SQLite file.</summary>
+    public Task<ImageLibrary> OpenAsync(ParseResult result, CancellationToken cancellationToken, bool create = false)
+    {
+        var location = result.GetValue(Library);
+        if (!create && !LibraryLocation.IsPostgres(location))
+        {
+            var path = string.IsNullOrWhiteSpace(location) ? LibraryLocation.DefaultPath() : location;
+            if (!File.Exists(path) && !File.Exists(Path.Combine(path, "library.db")))
+            {
+                throw new Core.ClipSearchException($"There is no library at {Path.GetFullPath(path)} yet: create it with 'clipsearch index --model DIR FOLDER' (or point --library at one).");
+            }
+        }
+
+        return ImageLibrary.OpenAsync(location, new LibraryOptions
         {
             Search = new Library.Search.SearchOptions { HalfPrecision = result.GetValue(HalfPrecision) },
         }, cancellationToken);
+    }
 }

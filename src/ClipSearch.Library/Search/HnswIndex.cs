@@ -111,7 +111,24 @@ public sealed class HnswIndex : IDisposable
     private void AddParallel(long[] ids, float[] vectors)
     {
         var dim = Coverage.Dim;
-        Parallel.For(0, ids.Length, i => _index.Add((ulong)ids[i], vectors.AsSpan(i * dim, dim).ToArray()));
+        try
+        {
+            // One thread per core: USearch holds as many thread contexts as the machine has cores.
+            Parallel.For(0, ids.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+                i => _index.Add((ulong)ids[i], vectors.AsSpan(i * dim, dim).ToArray()));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(x => x is USearchException))
+        {
+            // No free thread context after all: finish on this thread.
+            for (var i = 0; i < ids.Length; i++)
+            {
+                if (!_index.Contains((ulong)ids[i]))
+                {
+                    _index.Add((ulong)ids[i], vectors.AsSpan(i * dim, dim).ToArray());
+                }
+            }
+        }
+
         Coverage = Coverage with { Count = Coverage.Count + ids.Length, MaxId = ids[^1] };
     }
 
