@@ -5,6 +5,7 @@ using ClipSearch.Library.Bench;
 //   disk     [--rows N]                                     bytes per image in a SQLite library
 //   pgvector --connection CONNSTRING [--rows N]            pgvector HNSW latency p50/p99 at k=10, recall@10
 //   indexing --model DIR --corpus DIR                      plain embedding rate vs indexing rate; store and hashing time
+//   unchanged --model DIR [--files 10000]                  re-run over an unchanged folder
 var mode = args.FirstOrDefault() ?? "search";
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
 var rows = int.Parse(Arg("--rows", "100000"), System.Globalization.CultureInfo.InvariantCulture);
@@ -18,6 +19,9 @@ switch (mode)
         break;
     case "hnsw-tune":
         HnswTuneBench.Run(rows, dim, queries, clustered: args.Contains("--clustered"));
+        break;
+    case "unchanged":
+        await UnchangedBench.RunAsync(Arg("--model", "../shared/fixtures/tiny-clip"), int.Parse(Arg("--files", "10000"), System.Globalization.CultureInfo.InvariantCulture));
         break;
     case "disk":
         await DiskBench.RunAsync(rows, dim);

@@ -110,8 +110,14 @@ public sealed class ImageLibrary : IAsyncDisposable
         await CheckModelAsync(model, reembed, cancellationToken).ConfigureAwait(false);
         var relay = new Progress(this, progress);
         var result = await new LibraryIndexer(Store, model, options).IndexAsync(folders, relay, cancellationToken).ConfigureAwait(false);
-        await _searcher.RefreshAsync(cancellationToken).ConfigureAwait(false);
-        _searcher.SaveHnsw();
+        // Keep the saved HNSW graph up to date (only libraries large enough to have one load their vectors here).
+        if (Store is not INativeVectorSearch && _options.Search.HnswThreshold > 0
+            && (await Store.GetStatsAsync(cancellationToken).ConfigureAwait(false)).Contents >= _options.Search.HnswThreshold)
+        {
+            await _searcher.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            _searcher.SaveHnsw();
+        }
+
         return result;
     }
 

@@ -240,6 +240,31 @@ public sealed class LibraryIndexingTests
     }
 
     [Fact]
+    public async Task Index_LibraryAboveTheHnswThreshold_SavesTheGraphBesideTheDatabaseAndSearchesThroughIt()
+    {
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.File("photos"));
+        for (var i = 0; i < 30; i++)
+        {
+            WriteBmp(temp.File("photos", $"img{i:D2}.bmp"), 300 + i);
+        }
+
+        var options = new LibraryOptions { Search = new Search.SearchOptions { HnswThreshold = 20 } };
+        await using (var lib = await OpenAsync(Sqlite, temp, options))
+        {
+            await lib.Library.IndexAsync(Model, [temp.File("photos")]);
+        }
+
+        await using var reopened = await ImageLibrary.OpenAsync(temp.File("library.db"), options);
+        var query = Model.EmbedImages([Core.Imaging.ImageLoader.LoadCrop(temp.File("photos", "img07.bmp"), Model.Preprocess, new())])[0];
+        var top = (await reopened.SearchVectorAsync(query, 1))[0];
+
+        Assert.True(File.Exists(temp.File("library.db.hnsw")));
+        Assert.True(reopened.Searcher.UsesHnsw);
+        Assert.Equal(temp.File("photos", "img07.bmp"), top.Path);
+    }
+
+    [Fact]
     public void Walk_SymlinkLoop_ListsEachFileOnce()
     {
         using var temp = ImageFolder("horse.png");
