@@ -312,11 +312,18 @@ public sealed class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
     /// <inheritdoc/>
     public async Task<IReadOnlyList<VectorHit>> SearchAsync(float[] query, int k, CancellationToken cancellationToken = default)
     {
-        if (await GetModelAsync(cancellationToken).ConfigureAwait(false) is null)
+        try
         {
-            return [];
+            return await SearchCoreAsync(query, k, cancellationToken).ConfigureAwait(false);
         }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return [];   // no model recorded yet: nothing indexed
+        }
+    }
 
+    private async Task<IReadOnlyList<VectorHit>> SearchCoreAsync(float[] query, int k, CancellationToken cancellationToken)
+    {
         await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await ExecAsync(c, $"SET LOCAL hnsw.ef_search = {Math.Max(EfSearch, k)}", cancellationToken).ConfigureAwait(false);
