@@ -15,7 +15,7 @@ Console.WriteLine($"# {mode}: {Environment.ProcessorCount} cores, {DateTime.UtcN
 switch (mode)
 {
     case "search":
-        SearchBench.Run(rows, dim, queries, clustered: args.Contains("--clustered"));
+        SearchBench.Run(rows, dim, queries, clustered: args.Contains("--clustered"), hnswToo: !args.Contains("--no-hnsw"));
         break;
     case "hnsw-tune":
         HnswTuneBench.Run(rows, dim, queries, clustered: args.Contains("--clustered"));

@@ -6,7 +6,7 @@ namespace ClipSearch.Library.Bench;
 /// <summary>Exact (fp32, fp16) and HNSW + exact re-ranking over random unit vectors.</summary>
 internal static class SearchBench
 {
-    public static void Run(int rows, int dim, int queryCount, bool clustered)
+    public static void Run(int rows, int dim, int queryCount, bool clustered, bool hnswToo = true)
     {
         var data = clustered ? Stats.ClusteredUnitVectors(rows, dim, seed: 1) : Stats.RandomUnitVectors(rows, dim, seed: 1);
         var ids = Stats.Ids(rows);
@@ -44,6 +44,10 @@ internal static class SearchBench
         Console.WriteLine($"exact fp16 k=10: {Stats.Latency(times)}, recall@10 vs fp32 {halfFound / (10.0 * queryCount):F4}, memory {half.MemoryBytes / (double)rows:F0} bytes/image");
         half = null;
         GC.Collect();
+        if (!hnswToo)
+        {
+            return;
+        }
 
         var before = Process.GetCurrentProcess().WorkingSet64;
         var build = Stopwatch.StartNew();
