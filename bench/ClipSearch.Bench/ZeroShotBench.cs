@@ -32,7 +32,7 @@ internal static class ZeroShotBench
         var loadSeconds = clock.Elapsed.TotalSeconds;
 
         var cache = new LabelEmbeddingCache(cacheDir);
-        var path = cache.PathFor(ModelIdentity.Of(model), Path.GetFileNameWithoutExtension(presetPath), classes, templates);
+        var path = cache.PathFor(ModelIdentity.CacheKey(model), Path.GetFileNameWithoutExtension(presetPath), classes, templates);
         Directory.CreateDirectory(cache.Folder);
         File.Delete(path);
         var next = 0.1;

@@ -29,6 +29,10 @@ public static class CliApp
             InfoCommand.Create(),
             ModelCommand.Create(),
             ServeCommand.Create(),
+            IndexCommand.Create(),
+            SearchCommand.Create(),
+            DuplicatesCommand.Create(),
+            LibraryCommand.Create(),
         ];
         foreach (var command in commands)
         {

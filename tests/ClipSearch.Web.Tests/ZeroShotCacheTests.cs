@@ -107,15 +107,15 @@ public sealed class ZeroShotCacheTests : IDisposable
         string before;
         using (var model = ClipModel.Load(copy.Path, new ModelOptions { Threads = 1 }))
         {
-            before = ModelIdentity.Of(model);
-            Assert.Equal(before, ModelIdentity.Of(model));
+            before = ModelIdentity.CacheKey(model);
+            Assert.Equal(before, ModelIdentity.CacheKey(model));
         }
 
         File.SetLastWriteTimeUtc(copy.File("onnx", "text_model.onnx"), DateTime.UtcNow.AddMinutes(-5));
         using var touched = ClipModel.Load(copy.Path, new ModelOptions { Threads = 1 });
-        Assert.NotEqual(before, ModelIdentity.Of(touched));
+        Assert.NotEqual(before, ModelIdentity.CacheKey(touched));
         using var quantized = ClipModel.Load(copy.Path, new ModelOptions { Threads = 1, Variant = ModelVariant.Quantized });
-        Assert.NotEqual(ModelIdentity.Of(touched), ModelIdentity.Of(quantized));
+        Assert.NotEqual(ModelIdentity.CacheKey(touched), ModelIdentity.CacheKey(quantized));
     }
 
     private string[] CacheFiles() =>

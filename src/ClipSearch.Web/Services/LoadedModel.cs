@@ -18,7 +18,7 @@ public sealed class LoadedModel
         Generation = generation;
         Info = ModelInfo.Of(model);
         Classifier = new ZeroShotClassifier(model);
-        Identity = ModelIdentity.Of(model);
+        Identity = ModelIdentity.CacheKey(model);
     }
 
     /// <summary>The model files' identity (<see cref="ModelIdentity"/>), which keys disk caches.</summary>

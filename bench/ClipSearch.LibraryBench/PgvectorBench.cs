@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using ClipSearch.Core.Model;
+using ClipSearch.Library.Search;
+using ClipSearch.Library.Storage.Postgres;
+using Npgsql;
+using Pgvector;
+
+namespace ClipSearch.Library.Bench;
+
+/// <summary>pgvector: bulk load (COPY), HNSW build, then k=10 latency through the store, recall vs exact.</summary>
+internal static class PgvectorBench
+{
+    public static async Task RunAsync(string connection, int rows, int dim, int queryCount)
+    {
+        if (string.IsNullOrEmpty(connection))
+        {
+            Console.Error.WriteLine("pgvector: give --connection \"Host=…;Database=…\" (or set CLIPSEARCH_TEST_POSTGRES)");
+            return;
+        }
+
+        var schema = $"bench_{Environment.ProcessId}";
+        await using (var c = new NpgsqlConnection(connection))
+        {
+            await c.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE SCHEMA {schema}", c);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var location = new NpgsqlConnectionStringBuilder(connection) { SearchPath = $"{schema},public", CommandTimeout = 0 }.ConnectionString;
+        try
+        {
+            await using var store = await PostgresLibraryStore.OpenAsync(location);
+            await store.SetModelAsync(new ModelIdentity("bench", "fp32", dim));
+            var data = Stats.RandomUnitVectors(rows, dim, seed: 1);
+            var sourceBuilder = new NpgsqlDataSourceBuilder(location);
+            sourceBuilder.UseVector();
+            await using var source = sourceBuilder.Build();
+            await using (var c = await source.OpenConnectionAsync())
+            {
+                await using (var drop = new NpgsqlCommand("DROP INDEX clipsearch_contents_hnsw", c))
+                {
+                    await drop.ExecuteNonQueryAsync();
+                }
+
+                var load = Stopwatch.StartNew();
+                await using (var writer = await c.BeginBinaryImportAsync("COPY clipsearch_contents (hash, embedding) FROM STDIN (FORMAT BINARY)"))
+                {
+                    for (var i = 0; i < rows; i++)
+                    {
+                        await writer.StartRowAsync();
+                        await writer.WriteAsync($"h{i}");
+                        await writer.WriteAsync(new Vector(data.AsMemory(i * dim, dim)));
+                    }
+
+                    await writer.CompleteAsync();
+                }
+
+                await using (var files = new NpgsqlCommand("INSERT INTO clipsearch_files(path, size, mtime, content_id) SELECT '/p/' || id, 1, 1, id FROM clipsearch_contents", c))
+                {
+                    await files.ExecuteNonQueryAsync();
+                }
+
+                Console.WriteLine($"pgvector: loaded {rows} rows in {load.Elapsed.TotalSeconds:F1} s");
+                var build = Stopwatch.StartNew();
+                await using var index = new NpgsqlCommand("SET maintenance_work_mem = '2GB'; CREATE INDEX clipsearch_contents_hnsw ON clipsearch_contents USING hnsw (embedding vector_cosine_ops)", c);
+                await index.ExecuteNonQueryAsync();
+                Console.WriteLine($"pgvector: HNSW index built in {build.Elapsed.TotalSeconds:F1} s");
+            }
+
+            var exact = new ExactIndex(dim);
+            var vectors = await store.LoadVectorsAsync(0);
+            exact.Add(vectors.Ids, vectors.Vectors);
+            var queries = Stats.RandomUnitVectors(queryCount, dim, seed: 2);
+            foreach (var ef in new[] { 40, 100 })
+            {
+                store.EfSearch = ef;
+                var times = new List<double>();
+                var found = 0;
+                for (var q = 0; q < queryCount; q++)
+                {
+                    var query = queries.AsSpan(q * dim, dim).ToArray();
+                    var clock = Stopwatch.StartNew();
+                    var hits = await store.SearchAsync(query, 10);
+                    times.Add(clock.Elapsed.TotalMilliseconds);
+                    var truth = exact.Search(query, 10).Select(h => h.Id).ToHashSet();
+                    found += hits.Count(h => truth.Contains(h.ContentId));
+                }
+
+                Console.WriteLine($"pgvector hnsw ef_search={ef}, k=10, {rows} rows: {Stats.Latency(times)}, recall@10 {found / (10.0 * queryCount):F4}");
+            }
+
+            var size = (await store.GetStatsAsync()).StorageBytes;
+            Console.WriteLine($"pgvector: {size / (double)rows:F0} bytes/image on disk (tables + indexes)");
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var c = new NpgsqlConnection(connection);
+            await c.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP SCHEMA {schema} CASCADE", c);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using ClipSearch.Library.Bench;
+
+// Library benchmarks (numbers in bench/README.md):
+//   search   [--rows N] [--dim 512] [--queries 200]        exact fp32/fp16 and HNSW latency p50/p99 at k=10, recall@10, bytes/image
+//   disk     [--rows N]                                     bytes per image in a SQLite library
+//   pgvector --connection CONNSTRING [--rows N]            pgvector HNSW latency p50/p99 at k=10, recall@10
+//   indexing --model DIR --corpus DIR                      plain embedding rate vs indexing rate; store and hashing time
+//   unchanged --model DIR [--files 10000]                  re-run over an unchanged folder
+var mode = args.FirstOrDefault() ?? "search";
+string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
+var rows = int.Parse(Arg("--rows", "100000"), System.Globalization.CultureInfo.InvariantCulture);
+var dim = int.Parse(Arg("--dim", "512"), System.Globalization.CultureInfo.InvariantCulture);
+var queries = int.Parse(Arg("--queries", "200"), System.Globalization.CultureInfo.InvariantCulture);
+Console.WriteLine($"# {mode}: {Environment.ProcessorCount} cores, {DateTime.UtcNow:u}");
+switch (mode)
+{
+    case "search":
+        SearchBench.Run(rows, dim, queries, clustered: args.Contains("--clustered"), hnswToo: !args.Contains("--no-hnsw"));
+        break;
+    case "hnsw-tune":
+        HnswTuneBench.Run(rows, dim, queries, clustered: args.Contains("--clustered"));
+        break;
+    case "unchanged":
+        await UnchangedBench.RunAsync(Arg("--model", "../shared/fixtures/tiny-clip"), int.Parse(Arg("--files", "10000"), System.Globalization.CultureInfo.InvariantCulture));
+        break;
+    case "disk":
+        await DiskBench.RunAsync(rows, dim);
+        break;
+    case "pgvector":
+        await PgvectorBench.RunAsync(Arg("--connection", Environment.GetEnvironmentVariable("CLIPSEARCH_TEST_POSTGRES") ?? ""), rows, dim, queries);
+        break;
+    case "indexing":
+        await IndexingBench.RunAsync(Arg("--model", "/work/benchdata/vitb32"), Arg("--corpus", "/work/benchdata/corpus"));
+        break;
+    default:
+        Console.Error.WriteLine($"unknown mode {mode}: search | disk | pgvector | indexing");
+        return 2;
+}
+
+return 0;
+
+namespace ClipSearch.Library.Bench
+{
+    internal static class Stats
+    {
+        public static string Latency(List<double> ms)
+        {
+            ms.Sort();
+            double P(double q) => ms[Math.Min(ms.Count - 1, (int)(q * ms.Count))];
+            return $"p50 {P(0.50):F2} ms, p99 {P(0.99):F2} ms (n={ms.Count})";
+        }
+
+        public static float[] RandomUnitVectors(int count, int dim, int seed)
+        {
+            var random = new Random(seed);
+            var data = new float[(long)count * dim];
+            for (long i = 0; i < count; i++)
+            {
+                var row = data.AsSpan((int)(i * dim), dim);
+                for (var j = 0; j < dim; j++)
+                {
+                    row[j] = (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+                }
+
+                System.Numerics.Tensors.TensorPrimitives.Divide(row, System.Numerics.Tensors.TensorPrimitives.Norm(row), row);
+            }
+
+            return data;
+        }
+
+        /// <summary>Unit vectors around 1000 random centres (spread 0.5): shaped like real embeddings, which cluster.</summary>
+        public static float[] ClusteredUnitVectors(int count, int dim, int seed, int centresSeed = -1)
+        {
+            const int Centres = 1000;
+            var centres = RandomUnitVectors(Centres, dim, centresSeed >= 0 ? centresSeed : seed);
+            var noise = RandomUnitVectors(count, dim, seed + 7919);
+            var random = new Random(seed);
+            var data = new float[(long)count * dim];
+            for (var i = 0; i < count; i++)
+            {
+                var row = data.AsSpan(i * dim, dim);
+                var c = random.Next(Centres);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(noise.AsSpan(i * dim, dim), 0.5f, centres.AsSpan(c * dim, dim), row);
+                System.Numerics.Tensors.TensorPrimitives.Divide(row, System.Numerics.Tensors.TensorPrimitives.Norm(row), row);
+            }
+
+            return data;
+        }
+
+        public static long[] Ids(int count) => [.. Enumerable.Range(1, count).Select(i => (long)i)];
+    }
+}

@@ -1,0 +1,93 @@
+using System.CommandLine;
+using ClipSearch.Library.Indexing;
+
+namespace ClipSearch.Cli.Commands;
+
+/// <summary><c>clipsearch index --model DIR [--library …] FOLDER...</c>: adds folders to the library and brings it up to date.</summary>
+internal static class IndexCommand
+{
+    public static Command Create()
+    {
+        var model = new ModelArguments();
+        var images = new ImageOptions();
+        var library = new LibraryOption();
+        var folders = new Argument<string[]>("folder") { Description = "Folders of images (recursive); without any, the library's folders.", Arity = ArgumentArity.ZeroOrMore };
+        var reembed = new Option<bool>("--reembed") { Description = "The library holds another model's embeddings: drop them and embed every image with this model." };
+        var json = new Option<bool>("--json") { Description = "Print what the run did as JSON." };
+        var command = new Command("index", "Index folders of images into the library: new and changed files are embedded, moved ones recognised, deleted ones dropped.")
+        {
+            folders, reembed, json,
+        };
+        model.AddTo(command);
+        images.AddTo(command);
+        library.AddTo(command);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            await using var lib = await library.OpenAsync(result, cancellationToken, create: true).ConfigureAwait(false);
+            var given = result.GetValue(folders) ?? [];
+            IReadOnlyList<string> roots = given.Length > 0 ? given : await lib.Store.GetFoldersAsync(cancellationToken).ConfigureAwait(false);
+            if (roots.Count == 0)
+            {
+                throw new Core.ClipSearchException($"The library {lib.Location} has no folders yet: give one or more FOLDER arguments.");
+            }
+
+            using var clip = model.Load(result, Core.Model.Encoders.Vision);
+            var reporter = new IndexReporter();
+            var options = new IndexerOptions { LoadOptions = images.LoadOptions(result), DecoderThreads = result.GetValue(images.Decoders) };
+            var outcome = await lib.IndexAsync(clip, roots, options, result.GetValue(reembed), reporter, cancellationToken).ConfigureAwait(false);
+            reporter.Finish();
+            if (result.GetValue(json))
+            {
+                Output.Json(outcome);
+            }
+            else
+            {
+                Console.Error.WriteLine(
+                    $"{lib.Location}: {outcome.Scanned} images found, {outcome.Unchanged} unchanged, {outcome.Embedded} embedded, " +
+                    $"{outcome.Reused} recognised (moved or copied), {outcome.Removed} removed, {outcome.Failed} failed " +
+                    $"in {outcome.Elapsed.TotalSeconds:F1} s" + (outcome.Failed > 0 ? " (see: clipsearch library errors)" : ""));
+            }
+
+            return outcome.Failed > 0 ? CliApp.PartlyFailed : CliApp.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Indexing progress on stderr: images/s and ETA; a live line on a terminal, a line every 5 s otherwise.</summary>
+    private sealed class IndexReporter : IProgress<IndexProgress>
+    {
+        private readonly bool _interactive = !Console.IsErrorRedirected;
+        private DateTime _lastLine = DateTime.MinValue;
+        private bool _wrote;
+
+        public void Report(IndexProgress value)
+        {
+            if (value.Phase != IndexPhase.Indexing || value.Total == 0)
+            {
+                return;
+            }
+
+            var eta = value.Eta is { } e ? $"ETA {e:hh\\:mm\\:ss}" : "ETA …";
+            var line = $"{value.Done}/{value.Total} new or changed images, {value.ImagesPerSecond:F1} images/s, {eta} ({value.Embedded} embedded, {value.Reused} recognised, {value.Failed} failed)";
+            var now = DateTime.UtcNow;
+            if (_interactive)
+            {
+                Console.Error.Write($"\r{line}  ");
+                _wrote = true;
+            }
+            else if ((now - _lastLine).TotalSeconds >= 5)
+            {
+                Console.Error.WriteLine(line);
+                _lastLine = now;
+            }
+        }
+
+        public void Finish()
+        {
+            if (_wrote)
+            {
+                Console.Error.WriteLine();
+            }
+        }
+    }
+}

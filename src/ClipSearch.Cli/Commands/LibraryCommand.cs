@@ -1,0 +1,107 @@
+using System.CommandLine;
+using Spectre.Console;
+
+namespace ClipSearch.Cli.Commands;
+
+/// <summary><c>clipsearch library stats|errors|folders|remove</c>: what is in the library.</summary>
+internal static class LibraryCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("library", "What the library holds: stats, errors, folders; remove a folder.");
+        command.Subcommands.Add(Stats());
+        command.Subcommands.Add(Errors());
+        command.Subcommands.Add(Folders());
+        command.Subcommands.Add(Remove());
+        return command;
+    }
+
+    private static Command Stats()
+    {
+        var library = new LibraryOption();
+        var json = new Option<bool>("--json") { Description = "Print as JSON." };
+        var command = new Command("stats", "Where the library is, its folders, how many files, embeddings and errors, its model and size.") { json };
+        library.AddTo(command);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            await using var lib = await library.OpenAsync(result, cancellationToken).ConfigureAwait(false);
+            var stats = await lib.GetStatsAsync(cancellationToken).ConfigureAwait(false);
+            if (result.GetValue(json))
+            {
+                Output.Json(stats);
+                return CliApp.Ok;
+            }
+
+            var grid = new Grid().AddColumns(2);
+            grid.AddRow("library", Markup.Escape(stats.Location));
+            grid.AddRow("model", Markup.Escape(stats.Model ?? "(none yet)"));
+            grid.AddRow("folders", Markup.Escape(stats.Folders.Count == 0 ? "(none)" : string.Join("\n", stats.Folders)));
+            grid.AddRow("files", $"{stats.Files} ({stats.Indexed} indexed, {stats.Failed} failed)");
+            grid.AddRow("embeddings", $"{stats.Contents} distinct contents");
+            grid.AddRow("size", $"{stats.StorageBytes / 1024.0 / 1024.0:F1} MiB");
+            Output.Stdout.Write(grid);
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static Command Errors()
+    {
+        var library = new LibraryOption();
+        var json = new Option<bool>("--json") { Description = "Print [{\"path\",\"error\"}] as JSON." };
+        var command = new Command("errors", "Files that could not be indexed, with the reason.") { json };
+        library.AddTo(command);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            await using var lib = await library.OpenAsync(result, cancellationToken).ConfigureAwait(false);
+            var errors = await lib.GetErrorsAsync(cancellationToken).ConfigureAwait(false);
+            if (result.GetValue(json))
+            {
+                Output.Json(errors);
+                return CliApp.Ok;
+            }
+
+            foreach (var error in errors)
+            {
+                Console.Out.WriteLine($"{error.Path}: {error.Error}");
+            }
+
+            Console.Error.WriteLine($"{errors.Count} files could not be indexed");
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static Command Folders()
+    {
+        var library = new LibraryOption();
+        var command = new Command("folders", "The library's folders (what 'clipsearch index' without FOLDER indexes).");
+        library.AddTo(command);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            await using var lib = await library.OpenAsync(result, cancellationToken).ConfigureAwait(false);
+            foreach (var folder in await lib.Store.GetFoldersAsync(cancellationToken).ConfigureAwait(false))
+            {
+                Console.Out.WriteLine(folder);
+            }
+
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static Command Remove()
+    {
+        var library = new LibraryOption();
+        var folder = new Argument<string>("folder") { Description = "A folder of the library." };
+        var command = new Command("remove", "Remove a folder and its files from the library (the files on disk are untouched).") { folder };
+        library.AddTo(command);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            await using var lib = await library.OpenAsync(result, cancellationToken).ConfigureAwait(false);
+            await lib.RemoveFolderAsync(result.GetRequiredValue(folder), cancellationToken).ConfigureAwait(false);
+            return CliApp.Ok;
+        });
+        return command;
+    }
+}

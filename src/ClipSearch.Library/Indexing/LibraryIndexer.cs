@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using ClipSearch.Core;
+using ClipSearch.Core.Imaging;
+using ClipSearch.Core.Model;
+using ClipSearch.Core.Pipeline;
+using ClipSearch.Library.Storage;
+
+namespace ClipSearch.Library.Indexing;
+
+/// <summary>How an indexing run reads and commits.</summary>
+public sealed record IndexerOptions
+{
+    /// <summary>Image decoding (see <see cref="ImageLoadOptions"/>).</summary>
+    public ImageLoadOptions LoadOptions { get; init; } = new();
+
+    /// <summary>Decoding threads (0: half the cores).</summary>
+    public int DecoderThreads { get; init; }
+
+    /// <summary>Files claimed, hashed and embedded together; the pipeline restarts between chunks.</summary>
+    public int ChunkSize { get; init; } = 1024;
+
+    /// <summary>Files per transaction (0: the model's batch size): a crash loses at most this many.</summary>
+    public int CommitBatchSize { get; init; }
+}
+
+/// <summary>
+/// Brings a library up to date with its folders. Files whose path, size and modification time are recorded are
+/// not read. New and changed files are hashed; a known hash (a moved, renamed or copied file) links to its
+/// embedding without inference; the rest go through <see cref="ImageEmbeddingPipeline"/> (decoding ahead of
+/// inference) and are committed one transaction per batch as they arrive. Files that disappeared are dropped
+/// last, so that a move within one run is recognised. A cancelled run commits what it has finished.
+/// </summary>
+public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, IndexerOptions? options = null)
+{
+    private readonly ILibraryStore _store = store;
+    private readonly ClipModel _model = model;
+    private readonly IndexerOptions _options = options ?? new IndexerOptions();
+
+    /// <summary>Indexes <paramref name="folders"/> (they are added to the library).</summary>
+    public async Task<IndexResult> IndexAsync(IReadOnlyList<string> folders, IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(folders);
+        var clock = Stopwatch.StartNew();
+        var roots = folders.Select(f => Path.TrimEndingDirectorySeparator(Path.GetFullPath(f))).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var root in roots.Where(r => !Directory.Exists(r)))
+        {
+            throw new ClipSearchException(File.Exists(root) ? $"{root} is a file; index takes folders." : $"{root}: no such folder.");
+        }
+
+        progress?.Report(new IndexProgress(IndexPhase.Scanning, 0, 0, 0, 0, 0, clock.Elapsed));
+        await _store.AddFoldersAsync(roots, cancellationToken).ConfigureAwait(false);
+        var scanned = new List<ScannedFile>();
+        var stored = new Dictionary<string, StoredFile>(StringComparer.Ordinal);
+        foreach (var root in roots)
+        {
+            scanned.AddRange(await Task.Run(() => FolderWalker.Walk(root, cancellationToken), cancellationToken).ConfigureAwait(false));
+            foreach (var file in await _store.GetFilesUnderAsync(root, cancellationToken).ConfigureAwait(false))
+            {
+                stored[file.Path] = file;
+            }
+        }
+
+        scanned = [.. scanned.DistinctBy(f => f.Path, StringComparer.Ordinal)];
+        var pending = scanned.Where(f => !stored.TryGetValue(f.Path, out var s) || s.Size != f.Size || s.ModifiedTicks != f.ModifiedTicks).ToList();
+        var present = scanned.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
+        var missing = stored.Keys.Where(p => !present.Contains(p)).Order(StringComparer.Ordinal).ToList();
+
+        var run = new Run(this, pending.Count, clock, progress);
+        foreach (var chunk in pending.Chunk(Math.Max(1, _options.ChunkSize)))
+        {
+            await run.IndexChunkAsync(chunk, cancellationToken).ConfigureAwait(false);
+        }
+
+        progress?.Report(run.Progress(IndexPhase.Finishing));
+        // Changed files may have left their old content without a file: dropped along with the deleted files.
+        if (missing.Count > 0 || pending.Any(f => stored.TryGetValue(f.Path, out var s) && s.ContentId is not null))
+        {
+            await _store.DeleteFilesAsync(missing, cancellationToken).ConfigureAwait(false);
+        }
+
+        progress?.Report(run.Progress(IndexPhase.Done));
+        return new IndexResult(scanned.Count, scanned.Count - pending.Count, run.Embedded, run.Reused, run.Failed, missing.Count, run.SkippedByOthers, clock.Elapsed);
+    }
+
+    /// <summary>One run's counters and commit buffer.</summary>
+    private sealed class Run(LibraryIndexer owner, int total, Stopwatch clock, IProgress<IndexProgress>? progress)
+    {
+        private readonly List<IndexedFile> _buffer = [];
+        private readonly TimeSpan _started = clock.Elapsed;
+        private int _done;
+
+        public int Embedded { get; private set; }
+
+        public int Reused { get; private set; }
+
+        public int Failed { get; private set; }
+
+        public int SkippedByOthers { get; private set; }
+
+        private int CommitBatchSize => owner._options.CommitBatchSize > 0 ? owner._options.CommitBatchSize : owner._model.Options.BatchSize;
+
+        public IndexProgress Progress(IndexPhase phase)
+        {
+            var seconds = (clock.Elapsed - _started).TotalSeconds;
+            return new IndexProgress(phase, _done, total, Embedded, Reused, Failed, clock.Elapsed) { ImagesPerSecond = seconds > 0 ? _done / seconds : 0 };
+        }
+
+        public async Task IndexChunkAsync(ScannedFile[] chunk, CancellationToken cancellationToken)
+        {
+            var store = owner._store;
+            var claimed = await store.ClaimAsync(chunk, cancellationToken).ConfigureAwait(false);
+            SkippedByOthers += chunk.Length - claimed.Count;
+            total -= chunk.Length - claimed.Count;
+
+            var hashes = new string?[claimed.Count];
+            var errors = new string?[claimed.Count];
+            var threads = owner._options.DecoderThreads > 0 ? owner._options.DecoderThreads : Math.Max(1, Environment.ProcessorCount / 2);
+            await Parallel.ForAsync(0, claimed.Count, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken }, (i, _) =>
+            {
+                try
+                {
+                    hashes[i] = ContentHasher.Hash(claimed[i].Path);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    errors[i] = $"{claimed[i].Path} could not be read: {e.Message}";
+                }
+
+                return ValueTask.CompletedTask;
+            }).ConfigureAwait(false);
+
+            var known = await store.FindContentsAsync([.. hashes.OfType<string>().Distinct(StringComparer.Ordinal)], cancellationToken).ConfigureAwait(false);
+            var toEmbed = new Dictionary<string, List<ScannedFile>>(StringComparer.Ordinal);
+            try
+            {
+                for (var i = 0; i < claimed.Count; i++)
+                {
+                    if (hashes[i] is not { } hash)
+                    {
+                        await AddAsync([new IndexedFile(claimed[i], null, null, errors[i])], failed: 1, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    }
+                    else if (known.ContainsKey(hash))
+                    {
+                        await AddAsync([new IndexedFile(claimed[i], hash, null, null)], reused: 1, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    }
+                    else if (toEmbed.TryGetValue(hash, out var same))
+                    {
+                        same.Add(claimed[i]);
+                    }
+                    else
+                    {
+                        toEmbed[hash] = [claimed[i]];
+                    }
+                }
+
+                var groups = toEmbed.ToList();
+                var pipeline = new ImageEmbeddingPipeline(owner._model, owner._options.LoadOptions, owner._options.DecoderThreads);
+                await foreach (var result in pipeline.RunAsync([.. groups.Select(g => g.Value[0].Path)], null, cancellationToken).ConfigureAwait(false))
+                {
+                    var (hash, files) = groups[result.Index];
+                    // The first file carries the new embedding; copies in the same batch link to it.
+                    var items = files.Select((f, j) => result.Embedding is null
+                        ? new IndexedFile(f, null, null, result.Error)
+                        : new IndexedFile(f, hash, j == 0 ? result.Embedding : null, null)).ToArray();
+                    await AddAsync(items, result.Embedding is null ? items.Length : 0, result.Embedding is null ? 0 : items.Length - 1,
+                        result.Embedding is null ? 0 : 1, cancellationToken).ConfigureAwait(false);
+                }
+
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Keep what is finished: the next run starts after it.
+                await FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        private async Task AddAsync(IndexedFile[] items, int failed = 0, int reused = 0, int embedded = 0, CancellationToken cancellationToken = default)
+        {
+            _buffer.AddRange(items);
+            Failed += failed;
+            Reused += reused;
+            Embedded += embedded;
+            _done += items.Length;
+            if (_buffer.Count >= CommitBatchSize)
+            {
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        private async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            if (_buffer.Count == 0)
+            {
+                return;
+            }
+
+            await owner._store.CommitAsync([.. _buffer], cancellationToken).ConfigureAwait(false);
+            _buffer.Clear();
+            progress?.Report(Progress(IndexPhase.Indexing));
+        }
+    }
+}

@@ -1,0 +1,214 @@
+using System.Numerics.Tensors;
+
+namespace ClipSearch.Library.Search;
+
+/// <summary>
+/// Every vector of a library, contiguous in memory (float32, or float16 to halve the memory), searched exactly:
+/// one dot product per row with <see cref="TensorPrimitives"/> (SIMD), rows split across the cores, a small heap
+/// per thread for the top k. Vectors are unit length, so the dot product is the cosine. Appending while others
+/// search is safe: a search sees the rows that were there when it started.
+/// </summary>
+public sealed class ExactIndex
+{
+    private const int MinRowsPerThread = 4096;
+    private readonly Lock _lock = new();
+    private float[] _single = [];
+    private Half[] _half = [];
+    private long[] _ids = [];
+    private int _count;
+
+    /// <summary>Creates an empty index of <paramref name="dim"/>-d vectors.</summary>
+    public ExactIndex(int dim, bool halfPrecision = false)
+    {
+        Dim = dim;
+        HalfPrecision = halfPrecision;
+    }
+
+    /// <summary>Length of each vector.</summary>
+    public int Dim { get; }
+
+    /// <summary>True when rows are kept as float16.</summary>
+    public bool HalfPrecision { get; }
+
+    /// <summary>Rows in the index.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>The largest id added (ids are appended in ascending order), or 0.</summary>
+    public long MaxId { get; private set; }
+
+    /// <summary>Bytes the vectors and ids take (capacity included).</summary>
+    public long MemoryBytes => (HalfPrecision ? _half.LongLength * 2 : _single.LongLength * 4) + (_ids.LongLength * 8);
+
+    /// <summary>Threads a search may use (default: every core).</summary>
+    public int Threads { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Appends rows (ids ascending, above <see cref="MaxId"/>).</summary>
+    public void Add(ReadOnlySpan<long> ids, ReadOnlySpan<float> vectors)
+    {
+        if (vectors.Length != ids.Length * Dim)
+        {
+            throw new ArgumentException($"{ids.Length} ids need {ids.Length * Dim} floats, got {vectors.Length}.", nameof(vectors));
+        }
+
+        lock (_lock)
+        {
+            var needed = _count + ids.Length;
+            if (needed > _ids.Length)
+            {
+                var capacity = Math.Max(needed, Math.Max(1024, _ids.Length * 3 / 2));
+                Array.Resize(ref _ids, capacity);
+                if (HalfPrecision)
+                {
+                    Array.Resize(ref _half, capacity * Dim);
+                }
+                else
+                {
+                    Array.Resize(ref _single, capacity * Dim);
+                }
+            }
+
+            ids.CopyTo(_ids.AsSpan(_count));
+            if (HalfPrecision)
+            {
+                TensorPrimitives.ConvertToHalf(vectors, _half.AsSpan(_count * Dim, vectors.Length));
+            }
+            else
+            {
+                vectors.CopyTo(_single.AsSpan(_count * Dim));
+            }
+
+            if (ids.Length > 0)
+            {
+                MaxId = ids[^1];
+            }
+
+            Volatile.Write(ref _count, needed);
+        }
+    }
+
+    /// <summary>Copies row <paramref name="row"/> into <paramref name="target"/>.</summary>
+    public void CopyRow(int row, Span<float> target)
+    {
+        var (single, half, _, _) = Snapshot();
+        if (HalfPrecision)
+        {
+            TensorPrimitives.ConvertToSingle(half.AsSpan(row * Dim, Dim), target);
+        }
+        else
+        {
+            single.AsSpan(row * Dim, Dim).CopyTo(target);
+        }
+    }
+
+    /// <summary>The row holding <paramref name="id"/>, or -1 (ids are ascending: a binary search).</summary>
+    public int RowOf(long id)
+    {
+        var (_, _, ids, count) = Snapshot();
+        var row = Array.BinarySearch(ids, 0, count, id);
+        return row >= 0 ? row : -1;
+    }
+
+    /// <summary>The id of row <paramref name="row"/>.</summary>
+    public long IdAt(int row) => Snapshot().Ids[row];
+
+    /// <summary>The cosine of <paramref name="query"/> with row <paramref name="row"/>.</summary>
+    public float Score(ReadOnlySpan<float> query, int row)
+    {
+        var (single, half, _, _) = Snapshot();
+        if (!HalfPrecision)
+        {
+            return TensorPrimitives.Dot(query, single.AsSpan(row * Dim, Dim));
+        }
+
+        Span<float> buffer = stackalloc float[Dim];
+        TensorPrimitives.ConvertToSingle(half.AsSpan(row * Dim, Dim), buffer);
+        return TensorPrimitives.Dot(query, buffer);
+    }
+
+    /// <summary>The <paramref name="k"/> rows most similar to <paramref name="query"/>, best first.</summary>
+    public IReadOnlyList<VectorRowHit> Search(ReadOnlySpan<float> query, int k)
+    {
+        var (single, half, ids, count) = Snapshot();
+        if (count == 0 || k <= 0)
+        {
+            return [];
+        }
+
+        var q = query.ToArray();
+        var parts = Math.Clamp(count / MinRowsPerThread, 1, Math.Max(1, Threads));
+        var partial = new List<VectorRowHit>[parts];
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+        {
+            var start = (int)((long)count * p / parts);
+            var end = (int)((long)count * (p + 1) / parts);
+            partial[p] = HalfPrecision ? TopHalf(q, half, start, end, k) : TopSingle(q, single, start, end, k);
+        });
+        return [.. partial.SelectMany(h => h).OrderByDescending(h => h.Score).ThenBy(h => h.Row).Take(k)
+            .Select(h => h with { Id = ids[h.Row] })];
+    }
+
+    private List<VectorRowHit> TopSingle(float[] q, float[] data, int start, int end, int k)
+    {
+        var heap = new TopK(k);
+        var dim = Dim;
+        for (var row = start; row < end; row++)
+        {
+            heap.Offer(row, TensorPrimitives.Dot(q, data.AsSpan(row * dim, dim)));
+        }
+
+        return heap.ToList();
+    }
+
+    private List<VectorRowHit> TopHalf(float[] q, Half[] data, int start, int end, int k)
+    {
+        var heap = new TopK(k);
+        var dim = Dim;
+        const int Block = 64;   // convert a block of rows at once: fewer, longer SIMD loops
+        var buffer = new float[Block * dim];
+        for (var row = start; row < end; row += Block)
+        {
+            var rows = Math.Min(Block, end - row);
+            TensorPrimitives.ConvertToSingle(data.AsSpan(row * dim, rows * dim), buffer.AsSpan(0, rows * dim));
+            for (var r = 0; r < rows; r++)
+            {
+                heap.Offer(row + r, TensorPrimitives.Dot(q, buffer.AsSpan(r * dim, dim)));
+            }
+        }
+
+        return heap.ToList();
+    }
+
+    private (float[] Single, Half[] Half, long[] Ids, int Count) Snapshot()
+    {
+        lock (_lock)
+        {
+            return (_single, _half, _ids, _count);
+        }
+    }
+
+    /// <summary>A min-heap of the best k scores seen.</summary>
+    private sealed class TopK(int k)
+    {
+        private readonly PriorityQueue<int, float> _heap = new(k + 1);
+
+        public void Offer(int row, float score)
+        {
+            if (_heap.Count < k)
+            {
+                _heap.Enqueue(row, score);
+            }
+            else if (_heap.TryPeek(out _, out var worst) && score > worst)
+            {
+                _heap.EnqueueDequeue(row, score);
+            }
+        }
+
+        public List<VectorRowHit> ToList() => [.. _heap.UnorderedItems.Select(e => new VectorRowHit(e.Element, 0, e.Priority))];
+    }
+}
+
+/// <summary>A row of an <see cref="ExactIndex"/> and its score.</summary>
+/// <param name="Row">Row number.</param>
+/// <param name="Id">Content id (set on the results of <see cref="ExactIndex.Search"/>).</param>
+/// <param name="Score">Cosine similarity.</param>
+public readonly record struct VectorRowHit(int Row, long Id, float Score);

@@ -1,0 +1,76 @@
+using ClipSearch.Core.Model;
+
+namespace ClipSearch.Library.Storage;
+
+/// <summary>
+/// Where a library keeps its folders, files and embeddings: SQLite (one file, the default) or PostgreSQL + pgvector.
+/// Every write that the indexer makes is one transaction, so that a crash loses at most the batch in flight.
+/// Embeddings belong to contents (a SHA-256 of the file), not to paths: a moved, renamed or duplicated file
+/// links to the content it has, without inference.
+/// </summary>
+public interface ILibraryStore : IAsyncDisposable
+{
+    /// <summary>Where the library is, for messages (a file path, or host/database).</summary>
+    string Description { get; }
+
+    /// <summary>The model whose embeddings the library holds, or null while it holds none.</summary>
+    Task<ModelIdentity?> GetModelAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Records <paramref name="model"/>; when another was recorded, drops every embedding first (re-embed).</summary>
+    Task SetModelAsync(ModelIdentity model, CancellationToken cancellationToken = default);
+
+    /// <summary>A stored setting (for example the model files' signature), or null.</summary>
+    Task<string?> GetSettingAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a setting.</summary>
+    Task SetSettingAsync(string key, string value, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds folders to the library (indexing them is the indexer's job).</summary>
+    Task AddFoldersAsync(IEnumerable<string> folders, CancellationToken cancellationToken = default);
+
+    /// <summary>The folders of the library.</summary>
+    Task<IReadOnlyList<string>> GetFoldersAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a folder and every file under it (one transaction).</summary>
+    Task RemoveFolderAsync(string folder, CancellationToken cancellationToken = default);
+
+    /// <summary>Files recorded under <paramref name="folder"/> (the folder itself and every subfolder).</summary>
+    Task<IReadOnlyList<StoredFile>> GetFilesUnderAsync(string folder, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Claims <paramref name="files"/> for this indexer: returns those that no other indexer holds and that are not
+    /// already recorded with the same size and modification time. Claims end when the files are committed.
+    /// </summary>
+    Task<IReadOnlyList<ScannedFile>> ClaimAsync(IReadOnlyList<ScannedFile> files, CancellationToken cancellationToken = default);
+
+    /// <summary>Content ids of the hashes already in the library.</summary>
+    Task<IReadOnlyDictionary<string, long>> FindContentsAsync(IReadOnlyCollection<string> hashes, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a batch of indexed files in one transaction (their contents first, where new).</summary>
+    Task CommitAsync(IReadOnlyList<IndexedFile> batch, CancellationToken cancellationToken = default);
+
+    /// <summary>Forgets files (one transaction) and the contents no file has any more.</summary>
+    Task DeleteFilesAsync(IReadOnlyList<string> paths, CancellationToken cancellationToken = default);
+
+    /// <summary>Embeddings of contents with an id above <paramref name="afterId"/>, in id order.</summary>
+    Task<StoredVectors> LoadVectorsAsync(long afterId, CancellationToken cancellationToken = default);
+
+    /// <summary>A number that changes whenever contents are deleted (an in-memory copy must then be reloaded).</summary>
+    Task<long> GetGenerationAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The paths of each content (ordinal order).</summary>
+    Task<IReadOnlyDictionary<long, IReadOnlyList<string>>> GetPathsAsync(IReadOnlyCollection<long> contentIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Files that could not be indexed, with the reason.</summary>
+    Task<IReadOnlyList<FileError>> GetErrorsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Counts and sizes.</summary>
+    Task<LibraryStats> GetStatsAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>A store that searches its own vectors (pgvector); the others are searched in memory.</summary>
+public interface INativeVectorSearch
+{
+    /// <summary>The <paramref name="k"/> contents nearest to <paramref name="query"/> (a unit vector) by cosine.</summary>
+    Task<IReadOnlyList<VectorHit>> SearchAsync(float[] query, int k, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,54 @@
+namespace ClipSearch.Library.Storage;
+
+/// <summary>A file as the walker found it.</summary>
+/// <param name="Path">Absolute path.</param>
+/// <param name="Size">Bytes.</param>
+/// <param name="ModifiedTicks">Last write time, UTC ticks.</param>
+public sealed record ScannedFile(string Path, long Size, long ModifiedTicks);
+
+/// <summary>A file as the library recorded it.</summary>
+/// <param name="Path">Absolute path.</param>
+/// <param name="Size">Bytes when indexed.</param>
+/// <param name="ModifiedTicks">Last write time when indexed, UTC ticks.</param>
+/// <param name="ContentId">Its content (embedding), or null when it failed.</param>
+/// <param name="Error">Why it could not be indexed, or null.</param>
+public sealed record StoredFile(string Path, long Size, long ModifiedTicks, long? ContentId, string? Error);
+
+/// <summary>The outcome of indexing one file, to commit.</summary>
+/// <param name="File">The file.</param>
+/// <param name="Hash">SHA-256 of its bytes (hex), or null when it could not be read.</param>
+/// <param name="Embedding">A new embedding for <paramref name="Hash"/>, or null when the content is known or the file failed.</param>
+/// <param name="Error">Why it could not be indexed, or null.</param>
+public sealed record IndexedFile(ScannedFile File, string? Hash, float[]? Embedding, string? Error);
+
+/// <summary>A file that could not be indexed.</summary>
+/// <param name="Path">Absolute path.</param>
+/// <param name="Error">The reason, for the user.</param>
+public sealed record FileError(string Path, string Error);
+
+/// <summary>Embeddings with their content ids, contiguous: row i is <c>Vectors[i*Dim .. (i+1)*Dim]</c>.</summary>
+/// <param name="Ids">Content ids, ascending.</param>
+/// <param name="Vectors">Row-major float32.</param>
+/// <param name="Dim">Length of one embedding.</param>
+public sealed record StoredVectors(long[] Ids, float[] Vectors, int Dim)
+{
+    /// <summary>Number of rows.</summary>
+    public int Count => Ids.Length;
+}
+
+/// <summary>A search result before paths are attached.</summary>
+/// <param name="ContentId">The content.</param>
+/// <param name="Score">Cosine similarity to the query.</param>
+public readonly record struct VectorHit(long ContentId, float Score);
+
+/// <summary>What a library holds.</summary>
+/// <param name="Location">Where it is.</param>
+/// <param name="Folders">Its folders.</param>
+/// <param name="Files">Files recorded.</param>
+/// <param name="Indexed">Files with an embedding.</param>
+/// <param name="Failed">Files that could not be indexed.</param>
+/// <param name="Contents">Distinct contents (embeddings); fewer than <paramref name="Indexed"/> when files are duplicates.</param>
+/// <param name="Model">The model's identity, or null.</param>
+/// <param name="StorageBytes">Size on disk (database file + WAL, or the tables' size in PostgreSQL).</param>
+public sealed record LibraryStats(string Location, IReadOnlyList<string> Folders, long Files, long Indexed, long Failed,
+    long Contents, string? Model, long StorageBytes);

@@ -1,0 +1,408 @@
+using System.Globalization;
+using ClipSearch.Core;
+using ClipSearch.Core.Model;
+using Npgsql;
+using Pgvector;
+
+namespace ClipSearch.Library.Storage.Postgres;
+
+/// <summary>
+/// The library in PostgreSQL with pgvector: embeddings in a <c>vector(N)</c> column with an HNSW index
+/// (<c>vector_cosine_ops</c>), searched by the server. Several machines may index into one database at once:
+/// each claims its files batch by batch (<see cref="ClaimAsync"/>), and unique paths and hashes keep rows single.
+/// </summary>
+public sealed class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
+{
+    private const string ClaimTimeout = "15 minutes";
+    private readonly NpgsqlDataSource _source;
+    private static int _instances;
+    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Interlocked.Increment(ref _instances)}";
+    private bool _staleReleased;
+
+    private PostgresLibraryStore(NpgsqlDataSource source, string description)
+    {
+        _source = source;
+        Description = description;
+    }
+
+    /// <inheritdoc/>
+    public string Description { get; }
+
+    /// <summary>HNSW search breadth (<c>hnsw.ef_search</c>); pgvector's default is 40.</summary>
+    public int EfSearch { get; set; } = 100;
+
+    /// <summary>Connects with an Npgsql connection string and brings the schema up to date.</summary>
+    public static async Task<PostgresLibraryStore> OpenAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        NpgsqlConnectionStringBuilder csb;
+        try
+        {
+            csb = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ClipSearchException($"--library: not a PostgreSQL connection string ({e.Message}).", e);
+        }
+
+        var description = $"postgres {csb.Host}:{csb.Port}/{csb.Database}";
+        var builder = new NpgsqlDataSourceBuilder(csb.ConnectionString);
+        builder.UseVector();
+        var source = builder.Build();
+        try
+        {
+            await PostgresSchema.MigrateAsync(source, description, cancellationToken).ConfigureAwait(false);
+            var store = new PostgresLibraryStore(source, description);
+            // CREATE EXTENSION may just have created the vector type: load it.
+            await using var c = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await c.ReloadTypesAsync(cancellationToken).ConfigureAwait(false);
+            return store;
+        }
+        catch (Exception e) when (e is NpgsqlException or PostgresException or System.Net.Sockets.SocketException)
+        {
+            await source.DisposeAsync().ConfigureAwait(false);
+            throw new ClipSearchException($"Cannot open the library {description}: {e.Message}", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<ModelIdentity?> GetModelAsync(CancellationToken cancellationToken = default)
+    {
+        var meta = await ReadListAsync("SELECT key, value FROM clipsearch_meta", r => (r.GetString(0), r.GetString(1)), cancellationToken).ConfigureAwait(false);
+        var map = meta.ToDictionary(m => m.Item1, m => m.Item2, StringComparer.Ordinal);
+        return map.TryGetValue("model_hash", out var hash)
+            ? new ModelIdentity(hash, map["model_variant"], int.Parse(map["model_dim"], CultureInfo.InvariantCulture))
+            : null;
+    }
+
+    /// <inheritdoc/>
+    public async Task SetModelAsync(ModelIdentity model, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecAsync(c, "LOCK TABLE clipsearch_meta IN EXCLUSIVE MODE", cancellationToken).ConfigureAwait(false);
+        await using (var check = new NpgsqlCommand("SELECT value FROM clipsearch_meta WHERE key = 'model_hash'", c))
+        {
+            var current = await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+            var dim = await ScalarAsync(c, "SELECT value FROM clipsearch_meta WHERE key = 'model_dim'", cancellationToken).ConfigureAwait(false) as string;
+            if (current == model.Hash && dim == model.EmbeddingDim.ToString(CultureInfo.InvariantCulture))
+            {
+                return;   // another machine recorded the same model first
+            }
+        }
+
+        await ExecAsync(c, "DELETE FROM clipsearch_files; DELETE FROM clipsearch_claims; " + PostgresSchema.ContentsTable(model.EmbeddingDim) +
+            "UPDATE clipsearch_meta SET value = (value::bigint + 1)::text WHERE key = 'generation'", cancellationToken).ConfigureAwait(false);
+        foreach (var (key, value) in new[] { ("model_hash", model.Hash), ("model_variant", model.Variant), ("model_dim", model.EmbeddingDim.ToString(CultureInfo.InvariantCulture)) })
+        {
+            await ExecAsync(c, "INSERT INTO clipsearch_meta(key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = excluded.value", cancellationToken, key, value).ConfigureAwait(false);
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async Task<string?> GetSettingAsync(string key, CancellationToken cancellationToken = default) =>
+        (await ReadListAsync("SELECT value FROM clipsearch_meta WHERE key = $1", r => r.GetString(0), cancellationToken, "setting:" + key).ConfigureAwait(false)).FirstOrDefault();
+
+    /// <inheritdoc/>
+    public async Task SetSettingAsync(string key, string value, CancellationToken cancellationToken = default)
+    {
+        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecAsync(c, "INSERT INTO clipsearch_meta(key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = excluded.value", cancellationToken, "setting:" + key, value).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async Task AddFoldersAsync(IEnumerable<string> folders, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(folders);
+        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var folder in folders)
+        {
+            await ExecAsync(c, "INSERT INTO clipsearch_folders(path) VALUES ($1) ON CONFLICT DO NOTHING", cancellationToken, folder).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<string>> GetFoldersAsync(CancellationToken cancellationToken = default) =>
+        ReadListAsync("SELECT path FROM clipsearch_folders ORDER BY path COLLATE \"C\"", r => r.GetString(0), cancellationToken);
+
+    /// <inheritdoc/>
+    public async Task RemoveFolderAsync(string folder, CancellationToken cancellationToken = default)
+    {
+        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecAsync(c, "DELETE FROM clipsearch_folders WHERE path = $1", cancellationToken, folder).ConfigureAwait(false);
+        await ExecAsync(c, "DELETE FROM clipsearch_files WHERE path = $1 OR starts_with(path, $2)", cancellationToken, folder, Prefix(folder)).ConfigureAwait(false);
+        await DeleteOrphansAsync(c, cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<StoredFile>> GetFilesUnderAsync(string folder, CancellationToken cancellationToken = default) =>
+        ReadListAsync("SELECT path, size, mtime, content_id, error FROM clipsearch_files WHERE path = $1 OR starts_with(path, $2)",
+            r => new StoredFile(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.IsDBNull(3) ? null : r.GetInt64(3), r.IsDBNull(4) ? null : r.GetString(4)),
+            cancellationToken, folder, Prefix(folder));
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<ScannedFile>> ClaimAsync(IReadOnlyList<ScannedFile> files, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        if (!_staleReleased)
+        {
+            await ReleaseDeadLocalClaimsAsync(cancellationToken).ConfigureAwait(false);
+            _staleReleased = true;
+        }
+
+        // A claim is taken when free, expired, or ours; files already recorded as they are now (another
+        // indexer committed them meanwhile) are not claimed.
+        var claimed = await ReadListAsync($"""
+            WITH wanted AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS w(path, size, mtime))
+            INSERT INTO clipsearch_claims(path, owner)
+            SELECT w.path, $4 FROM wanted w
+            WHERE NOT EXISTS (SELECT 1 FROM clipsearch_files f WHERE f.path = w.path AND f.size = w.size AND f.mtime = w.mtime)
+            ON CONFLICT (path) DO UPDATE SET owner = excluded.owner, claimed_at = now()
+                WHERE clipsearch_claims.owner = excluded.owner OR clipsearch_claims.claimed_at < now() - interval '{ClaimTimeout}'
+            RETURNING path
+            """, r => r.GetString(0), cancellationToken,
+            files.Select(f => f.Path).ToArray(), files.Select(f => f.Size).ToArray(), files.Select(f => f.ModifiedTicks).ToArray(), _owner).ConfigureAwait(false);
+        var set = claimed.ToHashSet(StringComparer.Ordinal);
+        return [.. files.Where(f => set.Contains(f.Path))];
+    }
+
+    /// <summary>Claims left by indexers of this machine whose process is gone (killed, crashed) are dropped at once.</summary>
+    private async Task ReleaseDeadLocalClaimsAsync(CancellationToken cancellationToken)
+    {
+        var host = Environment.MachineName + ":";
+        var owners = await ReadListAsync("SELECT DISTINCT owner FROM clipsearch_claims WHERE starts_with(owner, $1)", r => r.GetString(0), cancellationToken, host).ConfigureAwait(false);
+        var dead = owners.Where(o => o.Split(':') is [_, var pid, ..] && int.TryParse(pid, CultureInfo.InvariantCulture, out var id) && !IsAlive(id)).ToArray();
+        if (dead.Length > 0)
+        {
+            await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await ExecAsync(c, "DELETE FROM clipsearch_claims WHERE owner = ANY($1)", cancellationToken, (object)dead).ConfigureAwait(false);
+        }
+
+        static bool IsAlive(int pid)
+        {
+            try
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(pid);
+                return !process.HasExited;
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyDictionary<string, long>> FindContentsAsync(IReadOnlyCollection<string> hashes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(hashes);
+        if (hashes.Count == 0 || await GetModelAsync(cancellationToken).ConfigureAwait(false) is null)
+        {
+            return new Dictionary<string, long>();
+        }
+
+        var rows = await ReadListAsync("SELECT hash, id FROM clipsearch_contents WHERE hash = ANY($1)", r => (r.GetString(0), r.GetInt64(1)), cancellationToken, (object)hashes.ToArray()).ConfigureAwait(false);
+        return rows.ToDictionary(r => r.Item1, r => r.Item2, StringComparer.Ordinal);
+    }
+
+    /// <inheritdoc/>
+    public async Task CommitAsync(IReadOnlyList<IndexedFile> batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var npgsqlBatch = new NpgsqlBatch(c, tx);
+        foreach (var item in batch)
+        {
+            if (item.Embedding is not null)
+            {
+                npgsqlBatch.BatchCommands.Add(Command("INSERT INTO clipsearch_contents(hash, embedding) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING",
+                    item.Hash!, new Vector(item.Embedding)));
+            }
+
+            npgsqlBatch.BatchCommands.Add(Command("""
+                INSERT INTO clipsearch_files(path, size, mtime, content_id, error)
+                VALUES ($1, $2, $3, (SELECT id FROM clipsearch_contents WHERE hash = $4), $5)
+                ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, content_id = excluded.content_id,
+                    error = excluded.error, indexed_at = now()
+                """, item.File.Path, item.File.Size, item.File.ModifiedTicks, item.Error is null ? item.Hash! : DBNull.Value, (object?)item.Error ?? DBNull.Value));
+        }
+
+        npgsqlBatch.BatchCommands.Add(Command("DELETE FROM clipsearch_claims WHERE path = ANY($1)", (object)batch.Select(b => b.File.Path).ToArray()));
+        await npgsqlBatch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async Task DeleteFilesAsync(IReadOnlyList<string> paths, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecAsync(c, "DELETE FROM clipsearch_files WHERE path = ANY($1)", cancellationToken, (object)paths.ToArray()).ConfigureAwait(false);
+        await DeleteOrphansAsync(c, cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async Task<StoredVectors> LoadVectorsAsync(long afterId, CancellationToken cancellationToken = default)
+    {
+        var dim = (await GetModelAsync(cancellationToken).ConfigureAwait(false))?.EmbeddingDim ?? 0;
+        if (dim == 0)
+        {
+            return new StoredVectors([], [], 0);
+        }
+
+        var rows = await ReadListAsync("SELECT id, embedding FROM clipsearch_contents WHERE id > $1 ORDER BY id",
+            r => (r.GetInt64(0), r.GetFieldValue<Vector>(1).Memory), cancellationToken, afterId).ConfigureAwait(false);
+        var vectors = new float[rows.Count * dim];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            rows[i].Memory.Span.CopyTo(vectors.AsSpan(i * dim, dim));
+        }
+
+        return new StoredVectors([.. rows.Select(r => r.Item1)], vectors, dim);
+    }
+
+    /// <inheritdoc/>
+    public async Task<long> GetGenerationAsync(CancellationToken cancellationToken = default)
+    {
+        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return long.Parse((string)(await ScalarAsync(c, "SELECT value FROM clipsearch_meta WHERE key = 'generation'", cancellationToken).ConfigureAwait(false))!, CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyDictionary<long, IReadOnlyList<string>>> GetPathsAsync(IReadOnlyCollection<long> contentIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(contentIds);
+        var rows = await ReadListAsync("SELECT content_id, path FROM clipsearch_files WHERE content_id = ANY($1) ORDER BY path COLLATE \"C\"",
+            r => (r.GetInt64(0), r.GetString(1)), cancellationToken, (object)contentIds.ToArray()).ConfigureAwait(false);
+        return rows.GroupBy(r => r.Item1).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.Select(r => r.Item2)]);
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<FileError>> GetErrorsAsync(CancellationToken cancellationToken = default) =>
+        ReadListAsync("SELECT path, error FROM clipsearch_files WHERE error IS NOT NULL ORDER BY path COLLATE \"C\"", r => new FileError(r.GetString(0), r.GetString(1)), cancellationToken);
+
+    /// <inheritdoc/>
+    public async Task<LibraryStats> GetStatsAsync(CancellationToken cancellationToken = default)
+    {
+        var folders = await GetFoldersAsync(cancellationToken).ConfigureAwait(false);
+        var model = await GetModelAsync(cancellationToken).ConfigureAwait(false);
+        var counts = await ReadListAsync("""
+            SELECT count(*), count(content_id), count(error),
+                   pg_total_relation_size('clipsearch_files') + COALESCE(pg_total_relation_size(to_regclass('clipsearch_contents')), 0)
+            FROM clipsearch_files
+            """, r => (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)), cancellationToken).ConfigureAwait(false);
+        var contents = 0L;
+        if (model is not null)
+        {
+            await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            contents = (long)(await ScalarAsync(c, "SELECT count(*) FROM clipsearch_contents", cancellationToken).ConfigureAwait(false))!;
+        }
+
+        var (files, indexed, failed, bytes) = counts[0];
+        return new LibraryStats(Description, folders, files, indexed, failed, contents, model?.Short, bytes);
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<VectorHit>> SearchAsync(float[] query, int k, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await SearchCoreAsync(query, k, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return [];   // no model recorded yet: nothing indexed
+        }
+    }
+
+    private async Task<IReadOnlyList<VectorHit>> SearchCoreAsync(float[] query, int k, CancellationToken cancellationToken)
+    {
+        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecAsync(c, $"SET LOCAL hnsw.ef_search = {Math.Max(EfSearch, k)}", cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("SELECT id, 1 - (embedding <=> $1) FROM clipsearch_contents ORDER BY embedding <=> $1 LIMIT $2", c);
+        command.Parameters.Add(new NpgsqlParameter { Value = new Vector(query) });
+        command.Parameters.Add(new NpgsqlParameter { Value = k });
+        var hits = new List<VectorHit>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            hits.Add(new VectorHit(reader.GetInt64(0), (float)reader.GetDouble(1)));
+        }
+
+        return hits;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync() => _source.DisposeAsync();
+
+    private static string Prefix(string folder) => folder.EndsWith('/') ? folder : folder + "/";
+
+    private static async Task DeleteOrphansAsync(NpgsqlConnection c, CancellationToken cancellationToken)
+    {
+        if (await ScalarAsync(c, "SELECT to_regclass('clipsearch_contents') IS NOT NULL", cancellationToken).ConfigureAwait(false) is not true)
+        {
+            return;
+        }
+
+        var deleted = await ExecAsync(c, "DELETE FROM clipsearch_contents c WHERE NOT EXISTS (SELECT 1 FROM clipsearch_files f WHERE f.content_id = c.id)", cancellationToken).ConfigureAwait(false);
+        if (deleted > 0)
+        {
+            await ExecAsync(c, "UPDATE clipsearch_meta SET value = (value::bigint + 1)::text WHERE key = 'generation'", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        return command;
+    }
+
+    private static async Task<int> ExecAsync(NpgsqlConnection c, string sql, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var command = new NpgsqlCommand(sql, c);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<object?> ScalarAsync(NpgsqlConnection c, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, c);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<T>> ReadListAsync<T>(string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(sql, c);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        var list = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(read(reader));
+        }
+
+        return list;
+    }
+}

@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ClipSearch.Library.Storage.Sqlite;
+using static ClipSearch.Library.Tests.TestLibraries;
+
+namespace ClipSearch.Library.Tests;
+
+/// <summary>The library commands as a user runs them: <c>clipsearch</c> as a child process; and crash-resume.</summary>
+public sealed class CliLibraryTests
+{
+    private const int CrashImages = 240;
+    private const int Kills = 3;
+
+    [Fact]
+    public async Task IndexSearchStatsErrors_FromTheCommandLine_Work()
+    {
+        using var temp = ImageFolder("horse.png", "coffee.png", "chelsea.png");
+        File.WriteAllText(temp.File("photos", "notes.jpg"), "text");
+        var db = temp.File("lib.db");
+        var model = Fixtures.Path("tiny-clip");
+
+        var index = await RunAsync("index", "--model", model, "--library", db, "--json", temp.File("photos"));
+        var search = await RunAsync("search", "--model", model, "--library", db, "--json", "-k", "2", "\"a cat\" + 2:animal - dog");
+        var byImage = await RunAsync("search", "--model", model, "--library", db, "--json", "-k", "1", "--image", temp.File("photos", "coffee.png"));
+        var errors = await RunAsync("library", "errors", "--library", db, "--json");
+        var stats = await RunAsync("library", "stats", "--library", db, "--json");
+
+        Assert.Equal(3, index.ExitCode);   // one file could not be read
+        Assert.Equal(3, JsonDocument.Parse(index.Stdout).RootElement.GetProperty("embedded").GetInt32());
+        Assert.Contains("images/s", index.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, search.ExitCode);
+        Assert.Equal(2, JsonDocument.Parse(search.Stdout).RootElement.GetArrayLength());
+        var top = JsonDocument.Parse(byImage.Stdout).RootElement[0];
+        Assert.Equal(temp.File("photos", "coffee.png"), top.GetProperty("path").GetString());
+        Assert.Equal(1, top.GetProperty("score").GetSingle(), 1e-4f);
+        Assert.Equal(temp.File("photos", "notes.jpg"), JsonDocument.Parse(errors.Stdout).RootElement[0].GetProperty("path").GetString());
+        Assert.Equal(4, JsonDocument.Parse(stats.Stdout).RootElement.GetProperty("files").GetInt32());
+    }
+
+    [Fact]
+    public async Task Search_NoLibraryYet_SaysHowToCreateOne()
+    {
+        using var temp = new TempFolder();
+
+        var result = await RunAsync("search", "--model", Fixtures.Path("tiny-clip"), "--library", temp.File("none.db"), "cat");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"error: There is no library at {temp.File("none.db")} yet: create it with 'clipsearch index --model DIR FOLDER' (or point --library at one).", result.Stderr.Trim());
+        Assert.False(File.Exists(temp.File("none.db")));
+    }
+
+    [Fact]
+    public async Task Search_WithAnotherModel_ExitsWithOneLineError()
+    {
+        using var temp = ImageFolder("horse.png");
+        var db = temp.File("lib.db");
+        await RunAsync("index", "--model", Fixtures.Path("tiny-clip"), "--library", db, temp.File("photos"));
+
+        var result = await RunAsync("search", "--model", Fixtures.Path("tiny-clip"), "--variant", "quantized", "--library", db, "horse");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error: The library", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("another model", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Index_KilledWithSigkillAtRandomPoints_ResumesWithoutDuplicatesLossOrCorruption()
+    {
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.File("photos"));
+        for (var i = 0; i < CrashImages; i++)
+        {
+            WriteBmp(temp.File("photos", $"img{i:D3}.bmp"), 1000 + i, size: 48);
+        }
+
+        var db = temp.File("lib.db");
+        string[] args = ["index", "--model", Fixtures.Path("tiny-clip"), "--library", db, "--batch-size", "2", "--threads", "1", "--json", temp.File("photos")];
+        var random = new Random(7);
+        var killedMidRun = 0;
+        var indexed = 0L;
+        for (var kill = 0; kill < Kills; kill++)
+        {
+            using var child = Start(args);
+            // Wait for the run to commit something new, then kill it a random moment later.
+            var deadline = Stopwatch.StartNew();
+            while (!child.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(60) && await IndexedAsync(db) <= indexed)
+            {
+                await Task.Delay(10);
+            }
+
+            await Task.Delay(random.Next(0, 150));
+            if (!child.HasExited)
+            {
+                child.Kill();   // SIGKILL
+                killedMidRun++;
+            }
+
+            await child.WaitForExitAsync();
+            indexed = await IndexedAsync(db);
+        }
+
+        var resume = await RunAsync(args);
+
+        Assert.True(killedMidRun > 0, "no run was killed while indexing");
+        Assert.Equal(0, resume.ExitCode);
+        Assert.Equal(CrashImages - indexed, JsonDocument.Parse(resume.Stdout).RootElement.GetProperty("embedded").GetInt32());
+        await using var store = SqliteLibraryStore.Open(db);
+        Assert.Equal("ok", await store.CheckIntegrityAsync());
+        var stats = await store.GetStatsAsync();
+        Assert.Equal((CrashImages, CrashImages, 0L, CrashImages), (stats.Files, stats.Indexed, stats.Failed, stats.Contents));
+        var files = await store.GetFilesUnderAsync(temp.File("photos"));
+        Assert.Equal(Directory.GetFiles(temp.File("photos")).Order(StringComparer.Ordinal), files.Select(f => f.Path).Order(StringComparer.Ordinal));
+        Assert.Equal(CrashImages, files.Select(f => f.ContentId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Index_CtrlC_StopsCleanlyAndTheNextRunResumes()
+    {
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.File("photos"));
+        for (var i = 0; i < CrashImages; i++)
+        {
+            WriteBmp(temp.File("photos", $"img{i:D3}.bmp"), 5000 + i, size: 48);
+        }
+
+        var db = temp.File("lib.db");
+        string[] args = ["index", "--model", Fixtures.Path("tiny-clip"), "--library", db, "--batch-size", "2", "--threads", "1", "--json", temp.File("photos")];
+        using var child = Start(args);
+        var deadline = Stopwatch.StartNew();
+        while (!child.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(60) && await IndexedAsync(db) == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        Skip.If(child.HasExited, "the run finished before it could be interrupted");
+        using (var interrupt = Process.Start("kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await interrupt.WaitForExitAsync();
+        }
+
+        await child.WaitForExitAsync();
+        var indexed = await IndexedAsync(db);
+        var resume = await RunAsync(args);
+
+        Assert.Equal(130, child.ExitCode);
+        Assert.InRange(indexed, 1, CrashImages);
+        Assert.Equal(CrashImages - indexed, JsonDocument.Parse(resume.Stdout).RootElement.GetProperty("embedded").GetInt32());
+        await using var store = SqliteLibraryStore.Open(db);
+        Assert.Equal("ok", await store.CheckIntegrityAsync());
+    }
+
+    private static async Task<long> IndexedAsync(string db)
+    {
+        if (!File.Exists(db))
+        {
+            return 0;
+        }
+
+        try
+        {
+            await using var store = SqliteLibraryStore.Open(db);
+            return (await store.GetStatsAsync()).Indexed;
+        }
+        catch (Core.ClipSearchException)
+        {
+            return 0;   // the child is creating the file
+        }
+    }
+
+    private static Process Start(string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "clipsearch.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "clipsearch.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}

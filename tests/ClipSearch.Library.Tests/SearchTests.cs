@@ -1,0 +1,186 @@
+using System.Numerics.Tensors;
+using ClipSearch.Core;
+using ClipSearch.Core.Model;
+using ClipSearch.Library.Search;
+using ClipSearch.Library.Storage;
+using ClipSearch.Library.Storage.Sqlite;
+using static ClipSearch.Library.Tests.TestLibraries;
+
+namespace ClipSearch.Library.Tests;
+
+/// <summary>Exact and HNSW search over random unit vectors, float16 rows, the saved graph.</summary>
+public sealed class SearchTests
+{
+    private const int Dim = 32;
+    private const int Rows = 3000;
+
+    [Fact]
+    public void ExactIndex_Search_ReturnsTheTrueTopKInOrder()
+    {
+        var data = RandomUnitVectors(Rows, Dim, seed: 1);
+        var index = new ExactIndex(Dim) { Threads = 2 };
+        index.Add([.. Enumerable.Range(1, Rows).Select(i => (long)i)], data);
+        var query = RandomUnitVectors(1, Dim, seed: 2);
+
+        var hits = index.Search(query, 10);
+
+        var expected = Enumerable.Range(0, Rows).Select(r => (Id: r + 1L, Score: TensorPrimitives.Dot(query, data.AsSpan(r * Dim, Dim))))
+            .OrderByDescending(x => x.Score).Take(10).ToList();
+        Assert.Equal(expected.Select(e => e.Id), hits.Select(h => h.Id));
+        Assert.Equal(expected[0].Score, hits[0].Score, 1e-6f);
+    }
+
+    [Fact]
+    public void ExactIndex_HalfPrecision_KeepsTheTopResultAndScoresWithin2e3()
+    {
+        var data = RandomUnitVectors(Rows, Dim, seed: 3);
+        var ids = Enumerable.Range(1, Rows).Select(i => (long)i).ToArray();
+        var single = new ExactIndex(Dim);
+        var half = new ExactIndex(Dim, halfPrecision: true);
+        single.Add(ids, data);
+        half.Add(ids, data);
+
+        for (var q = 0; q < 20; q++)
+        {
+            var query = data.AsSpan(q * 97 * Dim, Dim).ToArray();
+            var a = single.Search(query, 5);
+            var b = half.Search(query, 5);
+            Assert.Equal(a[0].Id, b[0].Id);
+            Assert.All(a.Zip(b), p => Assert.Equal(p.First.Score, p.Second.Score, 2e-3f));
+        }
+
+        Assert.Equal(single.MemoryBytes - (ids.Length * 8L), 2 * (half.MemoryBytes - (ids.Length * 8L)));
+    }
+
+    [Fact]
+    public async Task Searcher_HnswAboveThreshold_HasRecallAtTenOfAtLeast095AgainstExact()
+    {
+        using var temp = new TempFolder();
+        await using var store = await FilledStoreAsync(temp, Rows);
+        using var exact = new LibrarySearcher(store, new SearchOptions { HnswThreshold = 0 });
+        using var hnsw = new LibrarySearcher(store, new SearchOptions { HnswThreshold = 1000 });
+        await exact.RefreshAsync();
+        await hnsw.RefreshAsync();
+        var queries = RandomUnitVectors(50, Dim, seed: 5);
+
+        var found = 0;
+        for (var q = 0; q < 50; q++)
+        {
+            var query = queries.AsSpan(q * Dim, Dim).ToArray();
+            var truth = exact.Search(query, 10).Select(h => h.ContentId).ToHashSet();
+            found += hnsw.Search(query, 10).Count(h => truth.Contains(h.ContentId));
+        }
+
+        Assert.True(hnsw.UsesHnsw);
+        Assert.False(exact.UsesHnsw);
+        Assert.InRange(found / 500.0, 0.95, 1.0);
+    }
+
+    [Fact]
+    public async Task Searcher_SavedGraph_IsReloadedAndKeptUpToDate()
+    {
+        using var temp = new TempFolder();
+        await using var store = await FilledStoreAsync(temp, 1500);
+        var path = temp.File("library.db.hnsw");
+        using (var first = new LibrarySearcher(store, new SearchOptions { HnswThreshold = 1000, HnswPath = path }))
+        {
+            await first.RefreshAsync();
+            first.SaveHnsw();
+        }
+
+        var extra = RandomUnitVectors(1, Dim, seed: 9);
+        await store.CommitAsync([new IndexedFile(new ScannedFile("/x/new.png", 1, 1), "new-hash", extra, null)]);
+        using var second = new LibrarySearcher(store, new SearchOptions { HnswThreshold = 1000, HnswPath = path });
+        await second.RefreshAsync();
+
+        var top = second.Search(extra, 1)[0];
+        Assert.True(File.Exists(path + ".json"));
+        Assert.True(second.UsesHnsw);
+        Assert.Equal(1f, top.Score, 1e-5f);
+        Assert.Equal(1501, second.Exact!.Count);
+    }
+
+    [Fact]
+    public void QueryParser_CombinedQuery_GivesWeightedTerms()
+    {
+        var terms = QueryParser.Parse("\"cat\" + \"snow\" - \"dog\"");
+        Assert.Equal([("cat", 1f), ("snow", 1f), ("dog", -1f)], terms.Select(t => (t.Text, t.Weight)));
+
+        Assert.Equal([("cat", 2f), ("a red t-shirt", 1f), ("photo of a dog", -0.5f)],
+            QueryParser.Parse("2:cat + a red t-shirt - 0.5:\"photo of a dog\"").Select(t => (t.Text, t.Weight)));
+        Assert.Equal([("a photo of a cat", 1f)], QueryParser.Parse("a photo of a cat").Select(t => (t.Text, t.Weight)));
+    }
+
+    [Fact]
+    public void QueryParser_ImageFile_IsAnImageTerm()
+    {
+        var path = Fixtures.Path("images", "horse.png");
+
+        var terms = QueryParser.Parse($"{path} - \"brown\"");
+
+        Assert.Equal([(path, true, 1f), ("brown", false, -1f)], terms.Select(t => (t.Text, t.IsImage, t.Weight)));
+    }
+
+    [Theory]
+    [InlineData("", "empty")]
+    [InlineData("\"cat", "not closed")]
+    [InlineData("cat + ", "no term")]
+    [InlineData("cat + - dog", "two operators")]
+    public void QueryParser_BadQuery_IsAClearError(string query, string expected)
+    {
+        var e = Assert.Throws<ClipSearchException>(() => QueryParser.Parse(query));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void QueryEmbedder_Arithmetic_IsTheNormalisedWeightedSum()
+    {
+        var model = Model;
+        var vector = QueryEmbedder.Embed(model, QueryParser.Parse("\"cat\" + 2:snow - \"dog\""), new());
+
+        var (cat, snow, dog) = (model.EmbedText("cat"), model.EmbedText("snow"), model.EmbedText("dog"));
+        var expected = new float[model.EmbeddingDim];
+        for (var i = 0; i < expected.Length; i++)
+        {
+            expected[i] = cat[i] + (2 * snow[i]) - dog[i];
+        }
+
+        TensorPrimitives.Divide(expected, TensorPrimitives.Norm(expected), expected);
+        Assert.All(vector.Zip(expected), p => Assert.Equal(p.Second, p.First, 1e-5f));
+    }
+
+    [Fact]
+    public void QueryEmbedder_TermsThatCancel_AreAClearError()
+    {
+        var e = Assert.Throws<ClipSearchException>(() => QueryEmbedder.Embed(Model, QueryParser.Parse("cat - cat"), new()));
+
+        Assert.Contains("cancel out", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LibraryLocation_PostgresUrl_BecomesAConnectionString()
+    {
+        var s = LibraryLocation.FromUrl("postgres://ann:p%40ss@db.example:6543/photos?sslmode=disable");
+
+        Assert.True(LibraryLocation.IsPostgres("postgres://db/x"));
+        Assert.True(LibraryLocation.IsPostgres("Host=db;Database=x"));
+        Assert.False(LibraryLocation.IsPostgres("/home/ann/library.db"));
+        Assert.Contains("Host=db.example", s, StringComparison.Ordinal);
+        Assert.Contains("Port=6543", s, StringComparison.Ordinal);
+        Assert.Contains("Database=photos", s, StringComparison.Ordinal);
+        Assert.Contains("Username=ann", s, StringComparison.Ordinal);
+        Assert.Contains("Password=p@ss", s, StringComparison.Ordinal);
+    }
+
+    private static async Task<SqliteLibraryStore> FilledStoreAsync(TempFolder temp, int rows)
+    {
+        var store = SqliteLibraryStore.Open(temp.File("library.db"));
+        await store.SetModelAsync(new ModelIdentity("test", "fp32", Dim));
+        var data = RandomUnitVectors(rows, Dim, seed: 4);
+        var batch = Enumerable.Range(0, rows)
+            .Select(i => new IndexedFile(new ScannedFile($"/x/{i}.png", 1, 1), $"h{i}", data.AsSpan(i * Dim, Dim).ToArray(), null)).ToList();
+        await store.CommitAsync(batch);
+        return store;
+    }
+}
