@@ -22,6 +22,7 @@ internal static class PipelineBench
             Variant = ModelVariants.Parse(Args.Get(args, "--variant") ?? "fp32"),
             Threads = Args.Int(args, "--threads", Environment.ProcessorCount),
             BatchSize = Args.Int(args, "--batch-size", 16),
+            AllowSpinning = args.Contains("--spin"),
         };
         var loadOptions = new ImageLoadOptions { Exact = args.Contains("--exact") };
 

@@ -7,6 +7,7 @@ return args.FirstOrDefault() switch
 {
     "pipeline" => await PipelineBench.RunAsync(args[1..]),
     "fastpath" => FastPathBench.Run(args[1..]),
+    "split" => SplitBench.Run(args[1..]),
     "zeroshot" => ZeroShotBench.Run(args[1..]),
     _ => RunMicro(args),
 };

@@ -16,7 +16,7 @@ internal sealed class ImageOptions
         DefaultValueFactory = _ => 100,
     };
 
-    public Option<int> Decoders { get; } = new("--decoders") { Description = "Image decoding threads (default: half the cores, at least 1)." };
+    public Option<int> Decoders { get; } = new("--decoders") { Description = "Image decoding threads (default: one per core; they take turns with inference when together they ask for more cores than there are)." };
 
     public void AddTo(Command command)
     {

@@ -26,14 +26,24 @@ public sealed record EmbeddingProgress(int Done, int Total, int Failed, TimeSpan
 
 /// <summary>
 /// Embeds image files end to end: decoder threads read and preprocess images ahead of inference into a bounded
-/// queue, and one inference loop takes them in batches, so that the model never waits for decoding while there
-/// is work. A file that cannot be read becomes a result with an error; the rest of the run goes on.
+/// queue, and one inference loop takes them in batches. A file that cannot be read becomes a result with an error;
+/// the rest of the run goes on.
 /// </summary>
+/// <remarks>
+/// When ONNX Runtime's threads and the decoders together ask for more cores than the machine has (the default:
+/// both use every core), decoding pauses while a batch is inferred and runs, on every core, while the model waits
+/// for the next batch. Decoding alongside inference looks like overlap but is slower there: ONNX Runtime splits each
+/// operator evenly over its threads and waits for the slowest, so one preempted thread stalls the whole batch
+/// (measured on 2 cores: 27.7 images/s interleaved that way vs 32 taking turns; see bench/README.md).
+/// </remarks>
 public sealed class ImageEmbeddingPipeline(ClipModel model, ImageLoadOptions? loadOptions = null, int decoderThreads = 0)
 {
     private readonly ClipModel _model = model;
     private readonly ImageLoadOptions _loadOptions = loadOptions ?? new ImageLoadOptions();
-    private readonly int _decoderThreads = decoderThreads > 0 ? decoderThreads : Math.Max(1, Environment.ProcessorCount / 2);
+    private readonly int _decoderThreads = decoderThreads > 0 ? decoderThreads : Environment.ProcessorCount;
+
+    /// <summary>Whether decoding waits while a batch is inferred (see the remarks on the class).</summary>
+    public bool TakesTurns => _decoderThreads + _model.Options.Threads > Environment.ProcessorCount;
 
     /// <summary>Embeds <paramref name="paths"/>; results arrive batch by batch, not necessarily in input order.</summary>
     public async IAsyncEnumerable<ImageEmbeddingResult> RunAsync(IReadOnlyList<string> paths,
@@ -45,18 +55,20 @@ public sealed class ImageEmbeddingPipeline(ClipModel model, ImageLoadOptions? lo
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var token = linked.Token;
 
+        using var decodeGate = new ManualResetEventSlim(initialState: true);
         var next = -1;
         var decoders = Enumerable.Range(0, Math.Min(_decoderThreads, Math.Max(1, paths.Count))).Select(_ => Task.Run(async () =>
         {
             for (var i = Interlocked.Increment(ref next); i < paths.Count; i = Interlocked.Increment(ref next))
             {
-                token.ThrowIfCancellationRequested();
+                decodeGate.Wait(token);
                 await decoded.Writer.WriteAsync(Decode(i, paths[i]), token).ConfigureAwait(false);
             }
         }, token)).ToArray();
         var allDecoded = Task.WhenAll(decoders).ContinueWith(t => decoded.Writer.TryComplete(t.Exception), TaskScheduler.Default);
 
-        var inference = Task.Run(() => InferAsync(decoded.Reader, results.Writer, paths.Count, batchSize, progress, token), token);
+        var gate = TakesTurns ? decodeGate : null;
+        var inference = Task.Run(() => InferAsync(decoded.Reader, results.Writer, gate, paths.Count, batchSize, progress, token), token);
 
         try
         {
@@ -76,7 +88,7 @@ public sealed class ImageEmbeddingPipeline(ClipModel model, ImageLoadOptions? lo
         await inference.ConfigureAwait(false); // an inference error (not a cancellation) reaches the caller
     }
 
-    private async Task InferAsync(ChannelReader<Decoded> reader, ChannelWriter<ImageEmbeddingResult> writer, int total,
+    private async Task InferAsync(ChannelReader<Decoded> reader, ChannelWriter<ImageEmbeddingResult> writer, ManualResetEventSlim? decodeGate, int total,
         int batchSize, IProgress<EmbeddingProgress>? progress, CancellationToken token)
     {
         var clock = Stopwatch.StartNew();
@@ -114,7 +126,17 @@ public sealed class ImageEmbeddingPipeline(ClipModel model, ImageLoadOptions? lo
 
                 if (batch.Count > 0)
                 {
-                    var embeddings = _model.EmbedImages([.. batch.Select(b => b.Crop!)]);
+                    float[][] embeddings;
+                    decodeGate?.Reset();
+                    try
+                    {
+                        embeddings = _model.EmbedImages([.. batch.Select(b => b.Crop!)]);
+                    }
+                    finally
+                    {
+                        decodeGate?.Set();
+                    }
+
                     for (var i = 0; i < batch.Count; i++)
                     {
                         writer.TryWrite(new ImageEmbeddingResult(batch[i].Index, batch[i].Path, embeddings[i], null));

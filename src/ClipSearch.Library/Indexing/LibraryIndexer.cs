@@ -13,7 +13,7 @@ public sealed record IndexerOptions
     /// <summary>Image decoding (see <see cref="ImageLoadOptions"/>).</summary>
     public ImageLoadOptions LoadOptions { get; init; } = new();
 
-    /// <summary>Decoding threads (0: half the cores).</summary>
+    /// <summary>Decoding threads (0: one per core; see <see cref="ClipSearch.Core.Pipeline.ImageEmbeddingPipeline"/>).</summary>
     public int DecoderThreads { get; init; }
 
     /// <summary>Files claimed, hashed and embedded together; the pipeline restarts between chunks.</summary>
