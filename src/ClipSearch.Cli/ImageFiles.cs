@@ -1,14 +1,11 @@
 using ClipSearch.Core;
+using ClipSearch.Core.Imaging;
 
 namespace ClipSearch.Cli;
 
 /// <summary>Turns the image arguments of a command into files: a folder stands for the images in it, recursively.</summary>
 internal static class ImageFiles
 {
-    /// <summary>Extensions taken from folders (a file named explicitly is always tried, whatever its name).</summary>
-    public static readonly IReadOnlySet<string> Extensions =
-        new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp" };
-
     public static List<string> Expand(IEnumerable<string> arguments)
     {
         var files = new List<string>();
@@ -18,7 +15,7 @@ internal static class ImageFiles
             {
                 var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
                 files.AddRange(Directory.EnumerateFiles(argument, "*", options)
-                    .Where(f => Extensions.Contains(Path.GetExtension(f)))
+                    .Where(f => ImageLoader.FileExtensions.Contains(Path.GetExtension(f)))
                     .Order(StringComparer.Ordinal));
             }
             else if (File.Exists(argument))

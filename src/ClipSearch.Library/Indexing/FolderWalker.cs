@@ -9,8 +9,7 @@ namespace ClipSearch.Library.Indexing;
 public static class FolderWalker
 {
     /// <summary>Extensions taken as images (case-insensitive); other files are not looked at.</summary>
-    public static readonly IReadOnlySet<string> ImageExtensions =
-        new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp" };
+    public static IReadOnlySet<string> ImageExtensions => Core.Imaging.ImageLoader.FileExtensions;
 
     private const int MaxDepth = 64;
 
