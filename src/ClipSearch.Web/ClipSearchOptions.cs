@@ -15,6 +15,15 @@ public sealed class ClipSearchOptions
     /// <summary>A model folder to load at start (optional: the UI and API can load one later).</summary>
     public string? ModelPath { get; set; }
 
+    /// <summary>
+    /// The photo library to search and manage (a SQLite file or a PostgreSQL connection string / URL). Empty: the
+    /// session library (images uploaded while the server runs).
+    /// </summary>
+    public string? Library { get; set; }
+
+    /// <summary>Most bytes of library thumbnails kept in memory (default 64 MB).</summary>
+    public long MaxThumbnailCacheBytes { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>fp32, quantized or fp16.</summary>
     public string Variant { get; set; } = "fp32";
 

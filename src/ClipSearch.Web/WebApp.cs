@@ -60,6 +60,8 @@ public static class WebApp
             app.Services.GetRequiredService<ModelHost>().LoadAsync(options.ModelPath, options.Variant, options.Threads).GetAwaiter().GetResult();
         }
 
+        // A library that cannot be opened stops the start with its message, too.
+        app.Services.GetRequiredService<LibraryHost>().OpenAsync().GetAwaiter().GetResult();
         return app;
     }
 
@@ -91,7 +93,13 @@ public static class WebApp
         services.AddSingleton<ModelDownloads>();
         services.AddSingleton<ZeroShotLabels>();
         services.AddSingleton<EmbeddingBatcher>();
-        services.AddSingleton<IImageSearch, SessionImageLibrary>();
+        services.AddSingleton<LibraryHost>();
+        // With a photo library, search looks there; without, in the images uploaded this session.
+        services.AddSingleton<SessionImageLibrary>();
+        services.AddSingleton<LibraryImageSearch>();
+        services.AddSingleton<IImageSearch>(sp => string.IsNullOrWhiteSpace(sp.GetRequiredService<IOptions<ClipSearchOptions>>().Value.Library)
+            ? sp.GetRequiredService<SessionImageLibrary>()
+            : sp.GetRequiredService<LibraryImageSearch>());
         services.AddSingleton<ClipService>();
         services.AddScoped<Localization.Ui>();
     }
@@ -114,7 +122,7 @@ public static class WebApp
         app.MapStaticAssets();
         app.MapOpenApi();
         app.MapScalarApiReference();
-        app.MapModelApi().MapEmbedApi().MapMatchApi().MapClassifyApi().MapSearchApi().MapImagesApi().MapHealthApi();
+        app.MapModelApi().MapEmbedApi().MapMatchApi().MapClassifyApi().MapSearchApi().MapImagesApi().MapLibraryApi().MapHealthApi();
         app.MapGet("/culture/{culture}", SetCulture).ExcludeFromDescription();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Hosting;
 namespace ClipSearch.Cli.Commands;
 
 /// <summary>
-/// <c>clipsearch serve [--model DIR] [--variant V] [--threads N] [--urls URL] [--token T] [--max-image-mb N]</c>:
+/// <c>clipsearch serve [--model DIR] [--variant V] [--threads N] [--urls URL] [--token T] [--library PATH|CONNSTRING] [--max-image-mb N]</c>:
 /// the web UI and HTTP API, by default on http://127.0.0.1:8766.
 /// </summary>
 internal static class ServeCommand
@@ -18,10 +18,11 @@ internal static class ServeCommand
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads (default: one per core).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var urls = new Option<string>("--urls") { Description = "Where to listen, e.g. http://127.0.0.1:8766 (several separated by ';'). Beyond loopback a token is required.", DefaultValueFactory = _ => ClipSearchOptions.DefaultUrl };
         var token = new Option<string?>("--token") { Description = $"Access token every API call and browser session must present (default: ${ClipSearchOptions.TokenVariable})." };
+        var library = new Option<string?>("--library") { Description = "Photo library to search and manage on the Library tab: a SQLite file, or a PostgreSQL connection string or URL (default: the default library, if it exists; none: search the images uploaded this session)." };
         var maxImage = new Option<int>("--max-image-mb") { Description = "Largest accepted image upload, in MB.", DefaultValueFactory = _ => 50 };
         var command = new Command("serve", "Serve the web UI and HTTP API (default http://127.0.0.1:8766; OpenAPI at /openapi/v1.json, browsable at /scalar).")
         {
-            model, variant, threads, urls, token, maxImage,
+            model, variant, threads, urls, token, library, maxImage,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -41,8 +42,15 @@ internal static class ServeCommand
                 variantName = Core.Model.ModelVariants.Name(installed.Variant);
             }
 
+            var libraryLocation = result.GetValue(library);
+            if (string.IsNullOrWhiteSpace(libraryLocation) && File.Exists(ClipSearch.Library.Storage.LibraryLocation.DefaultPath()))
+            {
+                libraryLocation = ClipSearch.Library.Storage.LibraryLocation.DefaultPath();
+            }
+
             var settings = new Dictionary<string, string?>
             {
+                ["ClipSearch:Library"] = libraryLocation,
                 ["urls"] = result.GetValue(urls),
                 ["ClipSearch:ModelPath"] = modelPath,
                 ["ClipSearch:Variant"] = variantName,
@@ -65,6 +73,7 @@ internal static class ServeCommand
             Console.Error.WriteLine(modelPath is null
                 ? "No model installed: open the UI to download CLIP ViT-B/32 (or run `clipsearch model download`)."
                 : $"Model: {modelPath} ({variantName})");
+            Console.Error.WriteLine(libraryLocation is null ? "Library: none (search looks in the images uploaded this session)" : $"Library: {(ClipSearch.Library.Storage.LibraryLocation.IsPostgres(libraryLocation) ? "PostgreSQL (--library)" : libraryLocation)}");
             Console.Error.WriteLine($"ClipSearch is serving on {string.Join(", ", app.Urls)} (Ctrl+C stops it)");
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return CliApp.Ok;

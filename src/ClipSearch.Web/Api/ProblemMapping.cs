@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace ClipSearch.Web.Api;
 
 /// <summary>
-/// Maps the errors a user can cause, once, to RFC 7807 problem details: no model → 503, any other
+/// Maps the errors a user can cause, once, to RFC 7807 problem details: no model → 503, library busy → 409, any other
 /// <see cref="ClipSearchException"/> → 400, a request Kestrel rejects (too large, malformed) → its status.
 /// Anything else is a bug: 500 without details.
 /// </summary>
@@ -17,6 +17,7 @@ internal sealed class ProblemMapping(IProblemDetailsService problems) : IExcepti
         var (status, title) = exception switch
         {
             ModelNotLoadedException => (StatusCodes.Status503ServiceUnavailable, "No model loaded"),
+            LibraryBusyException => (StatusCodes.Status409Conflict, "Library busy"),
             ClipSearchException => (StatusCodes.Status400BadRequest, "Bad input"),
             BadHttpRequestException bad => (bad.StatusCode, "Bad request"),
             _ => (0, ""),

@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using ClipSearch.Core;
+using ClipSearch.Core.Imaging;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+
+namespace ClipSearch.Web.Services;
+
+/// <summary>
+/// <see cref="IImageSearch"/> over the photo library (<see cref="LibraryHost"/>): the Search tab and
+/// <c>/api/search</c> search it. Results get opaque ids (a hash of the path); only ids handed out in results can be
+/// read back, so no request ever names a path. Thumbnails are made on demand and cached in memory (bounded).
+/// </summary>
+public sealed class LibraryImageSearch : IImageSearch, IDisposable
+{
+    private const int IdHexDigits = 32;
+    private readonly LibraryHost _host;
+    private readonly ConcurrentDictionary<string, string> _paths = new(StringComparer.Ordinal);
+    private readonly MemoryCache _thumbnails;
+    private long _count;
+
+    /// <summary>Creates the adapter.</summary>
+    public LibraryImageSearch(LibraryHost host, IOptions<ClipSearchOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _host = host;
+        _thumbnails = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.Value.MaxThumbnailCacheBytes });
+    }
+
+    /// <inheritdoc/>
+    public int Count => (int)Interlocked.Read(ref _count);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<LibraryImage>> AddAsync(IReadOnlyList<Upload> uploads, LoadedModel model, CancellationToken cancellationToken) =>
+        throw new ClipSearchException("This server searches the photo library: add folders on the Library tab or with POST /api/library/folders {\"path\": …}.");
+
+    /// <inheritdoc/>
+    public async Task<ResultPage> SearchAsync(float[] query, LoadedModel model, SearchOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        var library = _host.Required;
+        var stats = await library.GetStatsAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Exchange(ref _count, stats.Indexed);
+        if (stats.Model is null || stats.Contents == 0)
+        {
+            return new ResultPage(0, options.Offset, []);
+        }
+
+        await library.CheckModelAsync(model.Model, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var wanted = options.Offset + options.K + (options.ExcludeId is null ? 0 : 1);
+        var results = await library.SearchVectorAsync(query, wanted, cancellationToken).ConfigureAwait(false);
+        var hits = results.Select(r => new SearchHit(Describe(r.Path), r.Score))
+            .Where(h => h.Image.Id != options.ExcludeId && h.Score >= options.MinScore)
+            .ToArray();
+        // The library ranks its k best; when it returned all it was asked for, more may follow.
+        var total = results.Count < wanted ? hits.Length : (int)Math.Max(hits.Length, stats.Contents);
+        return new ResultPage(total, options.Offset, [.. hits.Skip(options.Offset).Take(options.K)]);
+    }
+
+    /// <inheritdoc/>
+    public LibraryImage? Find(string id) => _paths.TryGetValue(id, out var path) && File.Exists(path) ? Describe(path) : null;
+
+    /// <inheritdoc/>
+    public async Task<float[]?> EmbeddingAsync(string id, LoadedModel model, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (!_paths.TryGetValue(id, out var path))
+        {
+            return null;
+        }
+
+        return await Task.Run(() => model.Model.EmbedImages([ImageLoader.LoadCrop(path, model.Model.Preprocess, new ImageLoadOptions())])[0], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public byte[]? ImageBytes(string id) => _paths.TryGetValue(id, out var path) && File.Exists(path) ? File.ReadAllBytes(path) : null;
+
+    /// <inheritdoc/>
+    public byte[]? ThumbnailBytes(string id)
+    {
+        if (_thumbnails.TryGetValue(id, out byte[]? cached))
+        {
+            return cached;
+        }
+
+        if (ImageBytes(id) is not { } bytes)
+        {
+            return null;
+        }
+
+        byte[] thumbnail;
+        try
+        {
+            thumbnail = ImageFiles.Thumbnail(bytes, Path.GetFileName(_paths[id]));
+        }
+        catch (ClipSearchException)
+        {
+            return null;   // changed on disk since it was indexed
+        }
+
+        return _thumbnails.Set(id, thumbnail, new MemoryCacheEntryOptions { Size = thumbnail.Length });
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<LibraryImage> Recent(int count) => [];
+
+    /// <inheritdoc/>
+    public void Dispose() => _thumbnails.Dispose();
+
+    private LibraryImage Describe(string path)
+    {
+        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(path)))[..IdHexDigits];
+        _paths[id] = path;
+        return new LibraryImage(id, Path.GetFileName(path), ContentType(path), File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTimeOffset.MinValue);
+    }
+
+    private static string ContentType(string path) => Path.GetExtension(path).ToUpperInvariant() switch
+    {
+        ".JPG" or ".JPEG" => "image/jpeg",
+        ".PNG" => "image/png",
+        ".WEBP" => "image/webp",
+        ".GIF" => "image/gif",
+        ".BMP" => "image/bmp",
+        _ => "application/octet-stream",
+    };
+}

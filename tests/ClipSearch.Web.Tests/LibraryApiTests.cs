@@ -1,0 +1,150 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ClipSearch.Web.Api;
+using ClipSearch.Web.Services;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ClipSearch.Web.Tests;
+
+/// <summary>The Library endpoints and library-backed search, on tiny-clip and a temporary SQLite library.</summary>
+public sealed class LibraryApiTests : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly TimeSpan IndexingLimit = TimeSpan.FromMinutes(2);
+    private static readonly string[] Images = ["horse.png", "chelsea.png", "coffee.png"];
+    private readonly TempFolder _scratch = new();
+    private readonly TempFolder _photos = new();
+    private readonly WebApplicationFactory<Program> _server;
+    private readonly HttpClient _client;
+
+    public LibraryApiTests()
+    {
+        foreach (var name in Images)
+        {
+            File.Copy(TinyClip.Image(name), _photos.File(name));
+        }
+
+        File.WriteAllText(_photos.File("broken.jpg"), "this is not a JPEG");
+        _server = TinyClip.Server(true, ("ClipSearch:Library", _scratch.File("library.db")));
+        _client = _server.CreateClient();
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _server.Dispose();
+        _photos.Dispose();
+        _scratch.Dispose();
+    }
+
+    [Fact]
+    public async Task AddFolder_IndexingCompletes_CountsErrorsAndSearchWithThumbnails()
+    {
+        await AddAndWaitAsync(_photos.Path);
+
+        using var library = JsonDocument.Parse(await _client.GetStringAsync("/api/library"));
+        var stats = library.RootElement.GetProperty("stats");
+        Assert.Equal(3, stats.GetProperty("indexed").GetInt64());
+        Assert.Equal(1, stats.GetProperty("failed").GetInt64());
+        Assert.Equal([_photos.Path], stats.GetProperty("folders").EnumerateArray().Select(f => f.GetString()));
+        var indexing = library.RootElement.GetProperty("indexing");
+        Assert.False(indexing.GetProperty("running").GetBoolean());
+        Assert.Equal(3, indexing.GetProperty("result").GetProperty("embedded").GetInt32());
+
+        var errors = await _client.GetFromJsonAsync<JsonElement[]>("/api/library/errors", Json);
+        Assert.Equal(_photos.File("broken.jpg"), Assert.Single(errors!).GetProperty("path").GetString());
+
+        using var response = await _client.PostAsJsonAsync("/api/search", new { text = "a photo of a horse", k = 10 });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var page = (await response.Content.ReadFromJsonAsync<SearchResponse>(Json))!;
+        Assert.Equal(Images.Order(), page.Results.Select(r => r.FileName).Order());
+        foreach (var result in page.Results)
+        {
+            using var thumbnail = await _client.GetAsync(result.ThumbnailUrl);
+            Assert.Equal(HttpStatusCode.OK, thumbnail.StatusCode);
+            Assert.Equal("image/jpeg", thumbnail.Content.Headers.ContentType?.MediaType);
+            var bytes = await thumbnail.Content.ReadAsByteArrayAsync();
+            Assert.Equal([0xFF, 0xD8], bytes[..2]);
+            var original = await _client.GetByteArrayAsync(result.ImageUrl);
+            Assert.Equal(await File.ReadAllBytesAsync(_photos.File(result.FileName)), original);
+        }
+    }
+
+    [Fact]
+    public async Task RemoveFolder_Indexed_EmptiesLibraryAndSearch()
+    {
+        await AddAndWaitAsync(_photos.Path);
+
+        using var removed = await _client.DeleteAsync($"/api/library/folders?path={Uri.EscapeDataString(_photos.Path)}");
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+
+        using var library = JsonDocument.Parse(await _client.GetStringAsync("/api/library"));
+        Assert.Equal(0, library.RootElement.GetProperty("stats").GetProperty("files").GetInt64());
+        Assert.Empty(library.RootElement.GetProperty("stats").GetProperty("folders").EnumerateArray());
+        using var response = await _client.PostAsJsonAsync("/api/search", new { text = "a horse" });
+        Assert.Empty((await response.Content.ReadFromJsonAsync<SearchResponse>(Json))!.Results);
+    }
+
+    [Fact]
+    public async Task AddFolder_WhileIndexing_Returns409()
+    {
+        // Enough distinct files (bytes appended after the PNG's end) that the first run is still going.
+        using var many = new TempFolder();
+        var png = await File.ReadAllBytesAsync(TinyClip.Image("horse.png"));
+        for (var i = 0; i < 400; i++)
+        {
+            await File.WriteAllBytesAsync(many.File($"horse{i}.png"), [.. png, .. BitConverter.GetBytes(i)]);
+        }
+
+        using var first = await _client.PostAsJsonAsync("/api/library/folders", new { path = many.Path });
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        using var second = await _client.PostAsJsonAsync("/api/library/folders", new { path = _photos.Path });
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        Assert.Equal("application/problem+json", second.Content.Headers.ContentType?.MediaType);
+
+        using var stop = await _client.PostAsync("/api/library/index/stop", null);
+        Assert.Equal(HttpStatusCode.OK, stop.StatusCode);
+        await Host.WaitAsync().WaitAsync(IndexingLimit);
+        Assert.False(Host.State.Running);
+    }
+
+    [Theory]
+    [InlineData("relative/folder")]
+    [InlineData("/no/such/folder/anywhere")]
+    [InlineData("")]
+    public async Task AddFolder_BadPath_Returns400(string path)
+    {
+        using var response = await _client.PostAsJsonAsync("/api/library/folders", new { path });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task AddFolder_NoModel_Returns503()
+    {
+        using var scratch = new TempFolder();
+        using var server = TinyClip.Server(false, ("ClipSearch:Library", scratch.File("library.db")));
+        using var client = server.CreateClient();
+        using var response = await client.PostAsJsonAsync("/api/library/folders", new { path = _photos.Path });
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Image_UnknownId_Returns404()
+    {
+        using var response = await _client.GetAsync("/api/images/0123456789abcdef0123456789abcdef/thumbnail");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    private LibraryHost Host => _server.Services.GetRequiredService<LibraryHost>();
+
+    private async Task AddAndWaitAsync(string folder)
+    {
+        using var response = await _client.PostAsJsonAsync("/api/library/folders", new { path = folder });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await Host.WaitAsync().WaitAsync(IndexingLimit);
+        Assert.Null(Host.State.LastError);
+    }
+}
