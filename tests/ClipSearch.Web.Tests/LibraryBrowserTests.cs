@@ -74,6 +74,14 @@ public sealed class LibraryBrowserTests : IAsyncLifetime
         await Expect(page.GetByTestId("library-folders")).ToContainTextAsync(_photos.Path);
         await Expect(page.GetByTestId("library-errors")).ToContainTextAsync("broken.jpg");
         await BrowserServer.ScreenshotAsync(page, "18-library-indexed");
+
+        await page.GetByTestId("tab-search").ClickAsync();
+        await Expect(page.GetByTestId("library-count")).ToHaveTextAsync("3");
+        await page.GetByTestId("search-text").FillAsync("a photo of a horse");
+        await page.GetByTestId("search-run").ClickAsync();
+        await Expect(page.Locator(".results img")).ToHaveCountAsync(3);
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('.results img')].every(i => i.complete && i.naturalWidth > 0)");
+        await BrowserServer.ScreenshotAsync(page, "19-library-search");
         await context.CloseAsync();
     }
 }

@@ -25,12 +25,16 @@ public sealed class LibraryHost(ModelHost models, IOptions<ClipSearchOptions> op
     private CancellationTokenSource? _stop;
     private Task _run = Task.CompletedTask;
     private IndexingState _state = new(false, null, null, null, false, null);
+    private long _indexed;
 
     /// <summary>Raised when indexing starts, reports progress or ends.</summary>
     public event Action? Changed;
 
     /// <summary>The open library, or null (the server uses the session library).</summary>
     public ImageLibrary? Library => _library;
+
+    /// <summary>Files with an embedding, as of the last open, run or removal.</summary>
+    public long Indexed => Interlocked.Read(ref _indexed);
 
     /// <summary>Indexing now.</summary>
     public IndexingState State => _state;
@@ -45,6 +49,7 @@ public sealed class LibraryHost(ModelHost models, IOptions<ClipSearchOptions> op
         if (!string.IsNullOrWhiteSpace(options.Value.Library) && _library is null)
         {
             _library = await ImageLibrary.OpenAsync(options.Value.Library, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await CountAsync(_library, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -121,6 +126,7 @@ public sealed class LibraryHost(ModelHost models, IOptions<ClipSearchOptions> op
 
         await library.RemoveFolderAsync(full, cancellationToken).ConfigureAwait(false);
         await library.Searcher.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        await CountAsync(library, cancellationToken).ConfigureAwait(false);
         Changed?.Invoke();
     }
 
@@ -142,6 +148,9 @@ public sealed class LibraryHost(ModelHost models, IOptions<ClipSearchOptions> op
         }
     }
 
+    private async Task CountAsync(ImageLibrary library, CancellationToken cancellationToken) =>
+        Interlocked.Exchange(ref _indexed, (await library.GetStatsAsync(cancellationToken).ConfigureAwait(false)).Indexed);
+
     private async Task RunAsync(ImageLibrary library, ModelLease lease, string folder, CancellationToken cancellationToken)
     {
         var progress = new Progress(this);
@@ -149,6 +158,7 @@ public sealed class LibraryHost(ModelHost models, IOptions<ClipSearchOptions> op
         {
             var result = await library.IndexAsync(lease.Model, [folder], progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
             await library.Searcher.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
+            await CountAsync(library, CancellationToken.None).ConfigureAwait(false);
             _state = _state with { Running = false, Result = result };
         }
         catch (OperationCanceledException)

@@ -19,7 +19,6 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
     private readonly LibraryHost _host;
     private readonly ConcurrentDictionary<string, string> _paths = new(StringComparer.Ordinal);
     private readonly MemoryCache _thumbnails;
-    private long _count;
 
     /// <summary>Creates the adapter.</summary>
     public LibraryImageSearch(LibraryHost host, IOptions<ClipSearchOptions> options)
@@ -30,7 +29,7 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
     }
 
     /// <inheritdoc/>
-    public int Count => (int)Interlocked.Read(ref _count);
+    public int Count => (int)Math.Min(int.MaxValue, _host.Indexed);
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<LibraryImage>> AddAsync(IReadOnlyList<Upload> uploads, LoadedModel model, CancellationToken cancellationToken) =>
@@ -44,7 +43,6 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         var library = _host.Required;
         var stats = await library.GetStatsAsync(cancellationToken).ConfigureAwait(false);
-        Interlocked.Exchange(ref _count, stats.Indexed);
         if (stats.Model is null || stats.Contents == 0)
         {
             return new ResultPage(0, options.Offset, []);
