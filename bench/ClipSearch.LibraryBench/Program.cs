@@ -1,7 +1,8 @@
 using ClipSearch.Library.Bench;
 
 // Library benchmarks (numbers in bench/README.md):
-//   search   [--rows N] [--dim 512] [--queries 200]        exact fp32/fp16 and HNSW latency p50/p99 at k=10, recall@10, bytes/image
+//   search   [--rows N] [--dim 512] [--queries 200] [--clustered] [--no-hnsw] [--graph FILE] [--candidates 100,300,1000]
+//                                                           exact fp32/fp16 and HNSW latency p50/p99 at k=10, recall@10, bytes/image
 //   disk     [--rows N]                                     bytes per image in a SQLite library
 //   pgvector --connection CONNSTRING [--rows N]            pgvector HNSW latency p50/p99 at k=10, recall@10
 //   indexing --model DIR --corpus DIR                      plain embedding rate vs indexing rate; store and hashing time
@@ -15,7 +16,9 @@ Console.WriteLine($"# {mode}: {Environment.ProcessorCount} cores, {DateTime.UtcN
 switch (mode)
 {
     case "search":
-        SearchBench.Run(rows, dim, queries, clustered: args.Contains("--clustered"), hnswToo: !args.Contains("--no-hnsw"));
+        SearchBench.Run(rows, dim, queries, clustered: args.Contains("--clustered"), hnswToo: !args.Contains("--no-hnsw"),
+            graphPath: args.Contains("--graph") ? Arg("--graph", "") : null,
+            perResults: args.Contains("--candidates") ? [.. Arg("--candidates", "").Split(',').Select(c => int.Parse(c, System.Globalization.CultureInfo.InvariantCulture) / 10)] : null);
         break;
     case "hnsw-tune":
         HnswTuneBench.Run(rows, dim, queries, clustered: args.Contains("--clustered"));

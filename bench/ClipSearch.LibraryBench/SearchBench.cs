@@ -6,7 +6,7 @@ namespace ClipSearch.Library.Bench;
 /// <summary>Exact (fp32, fp16) and HNSW + exact re-ranking over random unit vectors.</summary>
 internal static class SearchBench
 {
-    public static void Run(int rows, int dim, int queryCount, bool clustered, bool hnswToo = true)
+    public static void Run(int rows, int dim, int queryCount, bool clustered, bool hnswToo = true, string? graphPath = null, int[]? perResults = null)
     {
         var data = clustered ? Stats.ClusteredUnitVectors(rows, dim, seed: 1) : Stats.RandomUnitVectors(rows, dim, seed: 1);
         var ids = Stats.Ids(rows);
@@ -49,20 +49,8 @@ internal static class SearchBench
             return;
         }
 
-        var before = Process.GetCurrentProcess().WorkingSet64;
-        var build = Stopwatch.StartNew();
-        using var hnsw = HnswIndex.Create(dim, "bench", 0);
-        hnsw.Add(ids, data);
-        var buildSeconds = build.Elapsed.TotalSeconds;
-        var hnswBytes = Process.GetCurrentProcess().WorkingSet64 - before;
-        var file = Path.Combine(Path.GetTempPath(), $"bench-{Environment.ProcessId}.hnsw");
-        hnsw.Save(file);
-        var fileBytes = new FileInfo(file).Length;
-        File.Delete(file);
-        File.Delete(file + ".json");
-        Console.WriteLine($"hnsw build {buildSeconds:F1} s ({rows / buildSeconds:F0} vectors/s), memory ≈ {hnswBytes / (double)rows:F0} bytes/image (working set), file {fileBytes / (double)rows:F0} bytes/image");
-
-        foreach (var perResult in new[] { 10, 30, 100 })
+        using var hnsw = LoadOrBuildGraph(ids, data, dim, graphPath);
+        foreach (var perResult in perResults ?? [10, 30, 100])
         {
             times.Clear();
             var found = 0;
@@ -77,5 +65,45 @@ internal static class SearchBench
 
             Console.WriteLine($"hnsw + exact re-rank, {Math.Max(10 * perResult, HnswIndex.ExpansionSearch)} candidates, k=10: {Stats.Latency(times)}, recall@10 {found / (10.0 * queryCount):F4}");
         }
+    }
+
+    /// <summary>
+    /// The graph saved at <paramref name="graphPath"/> when it holds these rows (a 1M uniform graph takes many
+    /// minutes to build), else built here in chunks with progress, its memory and file size reported.
+    /// </summary>
+    private static HnswIndex LoadOrBuildGraph(long[] ids, float[] data, int dim, string? graphPath)
+    {
+        var rows = ids.Length;
+        var key = $"bench-{rows}-{data[0]:R}";
+        if (graphPath is not null && HnswIndex.TryLoad(graphPath, key, 0, dim) is { } saved)
+        {
+            Console.WriteLine($"hnsw graph loaded from {graphPath} ({saved.Coverage.Count} vectors)");
+            return saved;
+        }
+
+        var before = Process.GetCurrentProcess().WorkingSet64;
+        var build = Stopwatch.StartNew();
+        var hnsw = HnswIndex.Create(dim, key, 0);
+        const int Chunk = 100_000;
+        for (var start = 0; start < rows; start += Chunk)
+        {
+            var n = Math.Min(Chunk, rows - start);
+            hnsw.Add(ids.AsSpan(start, n), data.AsSpan(start * dim, n * dim));
+            Console.WriteLine($"  hnsw build: {start + n} vectors, {build.Elapsed.TotalSeconds:F0} s, {(start + n) / build.Elapsed.TotalSeconds:F0} vectors/s");
+        }
+
+        var buildSeconds = build.Elapsed.TotalSeconds;
+        var hnswBytes = Process.GetCurrentProcess().WorkingSet64 - before;
+        var file = graphPath ?? Path.Combine(Path.GetTempPath(), $"bench-{Environment.ProcessId}.hnsw");
+        hnsw.Save(file);
+        var fileBytes = new FileInfo(file).Length;
+        if (graphPath is null)
+        {
+            File.Delete(file);
+            File.Delete(file + ".json");
+        }
+
+        Console.WriteLine($"hnsw build {buildSeconds:F1} s ({rows / buildSeconds:F0} vectors/s), memory ≈ {hnswBytes / (double)rows:F0} bytes/image (working set), file {fileBytes / (double)rows:F0} bytes/image");
+        return hnsw;
     }
 }

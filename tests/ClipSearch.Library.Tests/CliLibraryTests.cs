@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
 using ClipSearch.Library.Storage.Sqlite;
 using static ClipSearch.Library.Tests.TestLibraries;
@@ -154,6 +155,55 @@ public sealed class CliLibraryTests
         Assert.Equal("ok", await store.CheckIntegrityAsync());
     }
 
+    [Fact]
+    public async Task Serve_WithLibrary_CountsAndSearchesTheIndexedFolder()
+    {
+        using var temp = ImageFolder("horse.png", "coffee.png", "chelsea.png");
+        var db = temp.File("lib.db");
+        var model = Fixtures.Path("tiny-clip");
+        Assert.Equal(0, (await RunAsync("index", "--model", model, "--library", db, temp.File("photos"))).ExitCode);
+        const string Serving = "ClipSearch is serving on ";
+        var address = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stderr = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var server = Start(["serve", "--model", model, "--library", db, "--urls", "http://127.0.0.1:0"], line =>
+        {
+            stderr.Enqueue(line);
+            if (line.StartsWith(Serving, StringComparison.Ordinal))
+            {
+                address.TrySetResult(line[Serving.Length..].Split([',', ' '])[0]);
+            }
+        });
+        try
+        {
+            var url = await address.Task.WaitAsync(TimeSpan.FromSeconds(90));
+            using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
+            var library = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/library", UriKind.Relative))).RootElement;
+            using var byText = await http.PostAsync(new Uri("/api/search", UriKind.Relative),
+                new StringContent("""{"text": "a photo of a horse", "k": 5}""", System.Text.Encoding.UTF8, "application/json"));
+            var results = JsonDocument.Parse(await byText.Content.ReadAsStringAsync()).RootElement.GetProperty("results");
+            var coffee = results.EnumerateArray().First(r => r.GetProperty("fileName").GetString() == "coffee.png");
+            using var moreLikeCoffee = await http.PostAsync(new Uri("/api/search", UriKind.Relative),
+                new StringContent($$"""{"imageId": "{{coffee.GetProperty("id").GetString()}}", "k": 5}""", System.Text.Encoding.UTF8, "application/json"));
+            var similar = JsonDocument.Parse(await moreLikeCoffee.Content.ReadAsStringAsync()).RootElement.GetProperty("results");
+            using var upload = new MultipartFormDataContent { { new ByteArrayContent(File.ReadAllBytes(temp.File("photos", "coffee.png"))), "image", "upload.png" } };
+            using var byImage = await http.PostAsync(new Uri("/api/search", UriKind.Relative), upload);
+            var top = JsonDocument.Parse(await byImage.Content.ReadAsStringAsync()).RootElement.GetProperty("results")[0];
+
+            Assert.Contains(stderr, line => line == $"Library: {db}");
+            Assert.Equal(3, library.GetProperty("stats").GetProperty("indexed").GetInt64());
+            Assert.Equal(HttpStatusCode.OK, byText.StatusCode);
+            Assert.Equal(["chelsea.png", "coffee.png", "horse.png"], results.EnumerateArray().Select(r => r.GetProperty("fileName").GetString()).Order(StringComparer.Ordinal));
+            Assert.Equal(["chelsea.png", "horse.png"], similar.EnumerateArray().Select(r => r.GetProperty("fileName").GetString()).Order(StringComparer.Ordinal));
+            Assert.Equal("coffee.png", top.GetProperty("fileName").GetString());
+            Assert.Equal(1, top.GetProperty("score").GetSingle(), 1e-4f);
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
+    }
+
     private static async Task<long> IndexedAsync(string db)
     {
         if (!File.Exists(db))
@@ -172,7 +222,7 @@ public sealed class CliLibraryTests
         }
     }
 
-    private static Process Start(string[] args)
+    private static Process Start(string[] args, Action<string>? onStderrLine = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "clipsearch.dll"));
@@ -183,7 +233,13 @@ public sealed class CliLibraryTests
 
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                onStderrLine?.Invoke(e.Data);
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;

@@ -74,6 +74,31 @@ public sealed class SearchTests
         Assert.True(hnsw.UsesHnsw);
         Assert.False(exact.UsesHnsw);
         Assert.InRange(found / 500.0, 0.95, 1.0);
+        Assert.InRange(hnsw.HnswRecall!.Recall, 0.95, 1.0);
+        Assert.Equal(Rows, hnsw.HnswRecall.AtCount);
+        Assert.Null(exact.HnswRecall);
+    }
+
+    [Fact]
+    public async Task Searcher_GraphBelowTheMinimumRecall_IsNotUsedAndSearchesStayExact()
+    {
+        using var temp = new TempFolder();
+        await using var store = await FilledStoreAsync(temp, Rows);
+        using var exact = new LibrarySearcher(store, new SearchOptions { HnswThreshold = 0 });
+        using var strict = new LibrarySearcher(store, new SearchOptions { HnswThreshold = 1000, MinimumRecall = 1.01 });
+        await exact.RefreshAsync();
+        await strict.RefreshAsync();
+        var queries = RandomUnitVectors(20, Dim, seed: 6);
+
+        Assert.False(strict.UsesHnsw);
+        Assert.Equal(0, strict.HnswRecall!.CandidatesPerResult);
+        Assert.InRange(strict.HnswRecall.Recall, 0.5, 1.0);   // measured with the most candidates tried
+        Assert.StartsWith("exact", strict.HnswRecall.Describe(), StringComparison.Ordinal);
+        for (var q = 0; q < 20; q++)
+        {
+            var query = queries.AsSpan(q * Dim, Dim).ToArray();
+            Assert.Equal(exact.Search(query, 10), strict.Search(query, 10));
+        }
     }
 
     [Fact]
@@ -82,10 +107,12 @@ public sealed class SearchTests
         using var temp = new TempFolder();
         await using var store = await FilledStoreAsync(temp, 1500);
         var path = temp.File("library.db.hnsw");
+        HnswRecall measured;
         using (var first = new LibrarySearcher(store, new SearchOptions { HnswThreshold = 1000, HnswPath = path }))
         {
             await first.RefreshAsync();
             first.SaveHnsw();
+            measured = first.HnswRecall!;
         }
 
         var extra = RandomUnitVectors(1, Dim, seed: 9);
@@ -98,6 +125,7 @@ public sealed class SearchTests
         Assert.True(second.UsesHnsw);
         Assert.Equal(1f, top.Score, 1e-5f);
         Assert.Equal(1501, second.Exact!.Count);
+        Assert.Equal(measured, second.HnswRecall);   // saved with the graph, not measured again for one more row
     }
 
     [Fact]

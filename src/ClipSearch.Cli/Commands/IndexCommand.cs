@@ -46,6 +46,10 @@ internal static class IndexCommand
                     $"{lib.Location}: {outcome.Scanned} images found, {outcome.Unchanged} unchanged, {outcome.Embedded} embedded, " +
                     $"{outcome.Reused} recognised (moved or copied), {outcome.Removed} removed, {outcome.Failed} failed " +
                     $"in {outcome.Elapsed.TotalSeconds:F1} s" + (outcome.Failed > 0 ? " (see: clipsearch library errors)" : ""));
+                if (lib.Searcher.HnswRecall is { } recall)
+                {
+                    Console.Error.WriteLine($"Search: {recall.Describe()}");
+                }
             }
 
             return outcome.Failed > 0 ? CliApp.PartlyFailed : CliApp.Ok;

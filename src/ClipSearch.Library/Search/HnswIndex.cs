@@ -132,6 +132,9 @@ public sealed class HnswIndex : IDisposable
         Coverage = Coverage with { Count = Coverage.Count + ids.Length, MaxId = ids[^1] };
     }
 
+    /// <summary>Records what <see cref="HnswRecallCheck"/> measured (saved with the graph).</summary>
+    public void SetRecall(HnswRecall recall) => Coverage = Coverage with { Recall = recall };
+
     /// <summary>Up to <paramref name="count"/> content ids near <paramref name="query"/>.</summary>
     public ulong[] Search(float[] query, int count)
     {
@@ -158,4 +161,5 @@ public sealed class HnswIndex : IDisposable
 /// <param name="Count">Vectors in it.</param>
 /// <param name="MaxId">The largest content id in it.</param>
 /// <param name="Dim">Vector length.</param>
-public sealed record HnswCoverage(string ModelHash, long Generation, long Count, long MaxId, int Dim);
+/// <param name="Recall">How well it finds the library's nearest neighbours (<see cref="HnswRecallCheck"/>), once measured.</param>
+public sealed record HnswCoverage(string ModelHash, long Generation, long Count, long MaxId, int Dim, HnswRecall? Recall = null);

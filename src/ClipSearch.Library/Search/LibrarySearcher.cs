@@ -21,8 +21,11 @@ public sealed record SearchOptions
     /// <summary>Keep vectors in memory even when the store searches itself (needed to compare every pair).</summary>
     public bool InMemory { get; init; }
 
-    /// <summary>HNSW candidates per result, re-ranked exactly (10: k = 10 looks at 100 candidates).</summary>
-    public int CandidatesPerResult { get; init; } = 10;
+    /// <summary>
+    /// recall@10 against exact search a graph must reach on the library's own vectors to be used
+    /// (<see cref="HnswRecallCheck"/>); below it, searches stay exact.
+    /// </summary>
+    public double MinimumRecall { get; init; } = 0.95;
 }
 
 /// <summary>
@@ -44,8 +47,11 @@ public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options 
     /// <summary>The in-memory vectors (null for a store that searches itself, or before the first refresh).</summary>
     public ExactIndex? Exact => _exact;
 
-    /// <summary>True when searches go through the HNSW graph.</summary>
-    public bool UsesHnsw => _hnsw is not null;
+    /// <summary>True when searches go through the HNSW graph (it exists and its measured recall is high enough).</summary>
+    public bool UsesHnsw => _hnsw?.Coverage.Recall is { Usable: true };
+
+    /// <summary>What the recall check found for the graph, or null when the library has no graph.</summary>
+    public HnswRecall? HnswRecall => _hnsw?.Coverage.Recall;
 
     /// <summary>Brings the in-memory vectors (and graph) up to date with the store.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken = default)
@@ -111,12 +117,12 @@ public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options 
         }
 
         var hnsw = _hnsw;
-        if (hnsw is null)
+        if (hnsw?.Coverage.Recall is not { Usable: true } recall)
         {
             return [.. exact.Search(query, k).Select(h => new VectorHit(h.Id, h.Score))];
         }
 
-        return Rerank(exact, hnsw, query, k, _options.CandidatesPerResult);
+        return Rerank(exact, hnsw, query, k, recall.CandidatesPerResult);
     }
 
     /// <summary>
@@ -216,6 +222,12 @@ public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options 
             }
 
             hnsw.Add(ids, vectors);
+        }
+
+        // Measure recall once, and again whenever the library has grown by a quarter since.
+        if (hnsw.Coverage.Recall is not { } measured || hnsw.Coverage.Count >= measured.AtCount * 5 / 4)
+        {
+            hnsw.SetRecall(HnswRecallCheck.Measure(exact, hnsw, _options.MinimumRecall));
         }
 
         _hnsw = hnsw;
