@@ -10,7 +10,7 @@ namespace ClipSearch.Library.Bench;
 /// <summary>pgvector: bulk load (COPY), HNSW build, then k=10 latency through the store, recall vs exact.</summary>
 internal static class PgvectorBench
 {
-    public static async Task RunAsync(string connection, int rows, int dim, int queryCount)
+    public static async Task RunAsync(string connection, int rows, int dim, int queryCount, bool clustered, IReadOnlyList<int> efSearch)
     {
         if (string.IsNullOrEmpty(connection))
         {
@@ -31,7 +31,8 @@ internal static class PgvectorBench
         {
             await using var store = await PostgresLibraryStore.OpenAsync(location);
             await store.SetModelAsync(new ModelIdentity("bench", "fp32", dim));
-            var data = Stats.RandomUnitVectors(rows, dim, seed: 1);
+            var data = clustered ? Stats.ClusteredUnitVectors(rows, dim, seed: 1) : Stats.RandomUnitVectors(rows, dim, seed: 1);
+            Console.WriteLine(clustered ? "clustered unit vectors (1000 centres)" : "uniform random unit vectors");
             var sourceBuilder = new NpgsqlDataSourceBuilder(location);
             sourceBuilder.UseVector();
             await using var source = sourceBuilder.Build();
@@ -70,8 +71,8 @@ internal static class PgvectorBench
             var exact = new ExactIndex(dim);
             var vectors = await store.LoadVectorsAsync(0);
             exact.Add(vectors.Ids, vectors.Vectors);
-            var queries = Stats.RandomUnitVectors(queryCount, dim, seed: 2);
-            foreach (var ef in new[] { 40, 100 })
+            var queries = clustered ? Stats.ClusteredUnitVectors(queryCount, dim, seed: 2, centresSeed: 1) : Stats.RandomUnitVectors(queryCount, dim, seed: 2);
+            foreach (var ef in efSearch)
             {
                 store.EfSearch = ef;
                 var times = new List<double>();

@@ -23,11 +23,11 @@ public sealed class CliLibraryTests
         var db = temp.File("lib.db");
         var model = Fixtures.Path("tiny-clip");
 
-        var index = await RunAsync("index", "--model", model, "--library", db, "--json", temp.File("photos"));
-        var search = await RunAsync("search", "--model", model, "--library", db, "--json", "-k", "2", "\"a cat\" + 2:animal - dog");
-        var byImage = await RunAsync("search", "--model", model, "--library", db, "--json", "-k", "1", "--image", temp.File("photos", "coffee.png"));
-        var errors = await RunAsync("library", "errors", "--library", db, "--json");
-        var stats = await RunAsync("library", "stats", "--library", db, "--json");
+        var index = await CliRunner.RunAsync("index", "--model", model, "--library", db, "--json", temp.File("photos"));
+        var search = await CliRunner.RunAsync("search", "--model", model, "--library", db, "--json", "-k", "2", "\"a cat\" + 2:animal - dog");
+        var byImage = await CliRunner.RunAsync("search", "--model", model, "--library", db, "--json", "-k", "1", "--image", temp.File("photos", "coffee.png"));
+        var errors = await CliRunner.RunAsync("library", "errors", "--library", db, "--json");
+        var stats = await CliRunner.RunAsync("library", "stats", "--library", db, "--json");
 
         Assert.Equal(3, index.ExitCode);   // one file could not be read
         Assert.Equal(3, JsonDocument.Parse(index.Stdout).RootElement.GetProperty("embedded").GetInt32());
@@ -46,7 +46,7 @@ public sealed class CliLibraryTests
     {
         using var temp = new TempFolder();
 
-        var result = await RunAsync("search", "--model", Fixtures.Path("tiny-clip"), "--library", temp.File("none.db"), "cat");
+        var result = await CliRunner.RunAsync("search", "--model", Fixtures.Path("tiny-clip"), "--library", temp.File("none.db"), "cat");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal($"error: There is no library at {temp.File("none.db")} yet: create it with 'clipsearch index --model DIR FOLDER' (or point --library at one).", result.Stderr.Trim());
@@ -58,9 +58,9 @@ public sealed class CliLibraryTests
     {
         using var temp = ImageFolder("horse.png");
         var db = temp.File("lib.db");
-        await RunAsync("index", "--model", Fixtures.Path("tiny-clip"), "--library", db, temp.File("photos"));
+        await CliRunner.RunAsync("index", "--model", Fixtures.Path("tiny-clip"), "--library", db, temp.File("photos"));
 
-        var result = await RunAsync("search", "--model", Fixtures.Path("tiny-clip"), "--variant", "quantized", "--library", db, "horse");
+        var result = await CliRunner.RunAsync("search", "--model", Fixtures.Path("tiny-clip"), "--variant", "quantized", "--library", db, "horse");
 
         Assert.Equal(1, result.ExitCode);
         Assert.StartsWith("error: The library", result.Stderr, StringComparison.Ordinal);
@@ -85,7 +85,7 @@ public sealed class CliLibraryTests
         var indexed = 0L;
         for (var kill = 0; kill < Kills; kill++)
         {
-            using var child = Start(args);
+            using var child = CliRunner.Start(args);
             // Wait for the run to commit something new, then kill it a random moment later.
             var deadline = Stopwatch.StartNew();
             while (!child.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(60) && await IndexedAsync(db) <= indexed)
@@ -104,7 +104,7 @@ public sealed class CliLibraryTests
             indexed = await IndexedAsync(db);
         }
 
-        var resume = await RunAsync(args);
+        var resume = await CliRunner.RunAsync(args);
 
         Assert.True(killedMidRun > 0, "no run was killed while indexing");
         Assert.Equal(0, resume.ExitCode);
@@ -130,7 +130,7 @@ public sealed class CliLibraryTests
 
         var db = temp.File("lib.db");
         string[] args = ["index", "--model", Fixtures.Path("tiny-clip"), "--library", db, "--batch-size", "2", "--threads", "1", "--json", temp.File("photos")];
-        using var child = Start(args);
+        using var child = CliRunner.Start(args);
         var deadline = Stopwatch.StartNew();
         // Interrupt as soon as the library exists: the 1,000 files take the child far longer than this.
         while (!child.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(60) && !File.Exists(db))
@@ -146,7 +146,7 @@ public sealed class CliLibraryTests
 
         await child.WaitForExitAsync();
         var indexed = await IndexedAsync(db);
-        var resume = await RunAsync(args);
+        var resume = await CliRunner.RunAsync(args);
 
         Assert.Equal(130, child.ExitCode);
         Assert.InRange(indexed, 0, CtrlCImages - 1);
@@ -161,11 +161,11 @@ public sealed class CliLibraryTests
         using var temp = ImageFolder("horse.png", "coffee.png", "chelsea.png");
         var db = temp.File("lib.db");
         var model = Fixtures.Path("tiny-clip");
-        Assert.Equal(0, (await RunAsync("index", "--model", model, "--library", db, temp.File("photos"))).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync("index", "--model", model, "--library", db, temp.File("photos"))).ExitCode);
         const string Serving = "ClipSearch is serving on ";
         var address = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var stderr = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        using var server = Start(["serve", "--model", model, "--library", db, "--urls", "http://127.0.0.1:0"], line =>
+        using var server = CliRunner.Start(["serve", "--model", model, "--library", db, "--urls", "http://127.0.0.1:0"], line =>
         {
             stderr.Enqueue(line);
             if (line.StartsWith(Serving, StringComparison.Ordinal))
@@ -220,45 +220,5 @@ public sealed class CliLibraryTests
         {
             return 0;   // the child is creating the file
         }
-    }
-
-    private static Process Start(string[] args, Action<string>? onStderrLine = null)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "clipsearch.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                onStderrLine?.Invoke(e.Data);
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "clipsearch.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
     }
 }

@@ -5,30 +5,17 @@ namespace ClipSearch.Tests;
 /// <summary>Runs the built <c>clipsearch</c> as a child process with the given environment, and captures what it prints.</summary>
 internal static class CliRunner
 {
+    /// <summary>Variables of the developer's shell that would change what the child does; tests set them explicitly.</summary>
+    private static readonly string[] _cleared = ["HF_ENDPOINT", "HF_TOKEN", "CLIPSEARCH_HOME", "XDG_CACHE_HOME"];
+
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
     public static Task<Result> RunAsync(params string[] args) => RunAsync(new Dictionary<string, string>(), args);
 
     public static async Task<Result> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "clipsearch.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var name in new[] { "HF_ENDPOINT", "HF_TOKEN", "CLIPSEARCH_HOME", "XDG_CACHE_HOME" })
-        {
-            start.Environment.Remove(name);
-        }
-
+        var start = StartInfo(args);
+        start.RedirectStandardInput = true;
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
@@ -38,8 +25,45 @@ internal static class CliRunner
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await process.WaitForExitAsync(timeout.Token);
         return new Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>
+    /// Starts <c>clipsearch</c> and returns at once (the caller waits, signals or kills it); each line it writes
+    /// to stderr goes to <paramref name="onStderrLine"/>.
+    /// </summary>
+    public static Process Start(string[] args, Action<string>? onStderrLine = null)
+    {
+        var process = Process.Start(StartInfo(args))!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                onStderrLine?.Invoke(e.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static ProcessStartInfo StartInfo(string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "clipsearch.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var name in _cleared)
+        {
+            start.Environment.Remove(name);
+        }
+
+        return start;
     }
 }
