@@ -4,7 +4,7 @@ using ClipSearch.Library.Bench;
 //   search   [--rows N] [--dim 512] [--queries 200] [--clustered] [--no-hnsw] [--graph FILE] [--candidates 100,300,1000]
 //                                                           exact fp32/fp16 and HNSW latency p50/p99 at k=10, recall@10, bytes/image
 //   disk     [--rows N]                                     bytes per image in a SQLite library
-//   pgvector --connection CONNSTRING [--rows N] [--clustered] [--ef 40,100]   pgvector HNSW latency p50/p99 at k=10, recall@10
+//   pgvector --connection CONNSTRING [--rows N] [--clustered] [--ef 40,100,0]   pgvector HNSW (0: exact scan) latency p50/p99 at k=10, recall@10, recall check
 //   indexing --model DIR --corpus DIR                      plain embedding rate vs indexing rate; store and hashing time
 //   unchanged --model DIR [--files 10000]                  re-run over an unchanged folder
 var mode = args.FirstOrDefault() ?? "search";

@@ -110,9 +110,17 @@ public sealed class ImageLibrary : IAsyncDisposable
         await CheckModelAsync(model, reembed, cancellationToken).ConfigureAwait(false);
         var relay = new Progress(this, progress);
         var result = await new LibraryIndexer(Store, model, options).IndexAsync(folders, relay, cancellationToken).ConfigureAwait(false);
-        // Keep the saved HNSW graph up to date (only libraries large enough to have one load their vectors here).
-        if (Store is not INativeVectorSearch && _options.Search.HnswThreshold > 0
-            && (await Store.GetStatsAsync(cancellationToken).ConfigureAwait(false)).Contents >= _options.Search.HnswThreshold)
+        // Keep the saved HNSW graph up to date (only libraries large enough to have one load their vectors here);
+        // a server-side index has its recall measured again when the library has grown or shrunk by a quarter.
+        var contents = (await Store.GetStatsAsync(cancellationToken).ConfigureAwait(false)).Contents;
+        if (Store is INativeVectorSearch native)
+        {
+            if (HnswRecallCheck.IsDue(await native.GetRecallAsync(cancellationToken).ConfigureAwait(false), contents))
+            {
+                await native.CheckRecallAsync(_options.Search.MinimumRecall, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        else if (_options.Search.HnswThreshold > 0 && contents >= _options.Search.HnswThreshold)
         {
             await _searcher.RefreshAsync(cancellationToken).ConfigureAwait(false);
             _searcher.SaveHnsw();
@@ -120,6 +128,13 @@ public sealed class ImageLibrary : IAsyncDisposable
 
         return result;
     }
+
+    /// <summary>
+    /// How searches find their candidates: the HNSW graph's or pgvector index's measured recall, or null for a
+    /// library searched exactly because it is below the graph's size threshold.
+    /// </summary>
+    public async Task<HnswRecall?> GetSearchRecallAsync(CancellationToken cancellationToken = default) =>
+        Store is INativeVectorSearch native ? await native.GetRecallAsync(cancellationToken).ConfigureAwait(false) : _searcher.HnswRecall;
 
     /// <summary>
     /// Searches by <paramref name="query"/> (text, or rclip-style terms, see <see cref="QueryParser"/>) and/or

@@ -3,6 +3,7 @@ using ClipSearch.Core;
 using ClipSearch.Core.Model;
 using ClipSearch.Library.Search;
 using ClipSearch.Library.Storage;
+using ClipSearch.Library.Storage.Postgres;
 using ClipSearch.Library.Storage.Sqlite;
 using static ClipSearch.Library.Tests.TestLibraries;
 
@@ -98,6 +99,42 @@ public sealed class SearchTests
         {
             var query = queries.AsSpan(q * Dim, Dim).ToArray();
             Assert.Equal(exact.Search(query, 10), strict.Search(query, 10));
+        }
+    }
+
+    [SkippableFact]
+    public async Task PostgresRecallCheck_IsRecordedAndAnUnreachableTargetMakesSearchesExact()
+    {
+        using var temp = new TempFolder();
+        await using var lib = await OpenAsync(Postgres, temp);
+        var store = (PostgresLibraryStore)lib.Library.Store;
+        await store.SetModelAsync(new ModelIdentity("test", "fp32", Dim));
+        var data = RandomUnitVectors(2000, Dim, seed: 4);
+        await store.CommitAsync([.. Enumerable.Range(0, 2000).Select(i => new IndexedFile(new ScannedFile($"/x/{i}.png", 1, 1), $"h{i}", data.AsSpan(i * Dim, Dim).ToArray(), null))]);
+        var stored = await store.LoadVectorsAsync(0);
+        var exact = new ExactIndex(Dim);
+        exact.Add(stored.Ids, stored.Vectors);
+        var queries = RandomUnitVectors(20, Dim, seed: 6);
+
+        var reachable = await store.CheckRecallAsync(0.95);
+        HnswRecall? recorded;
+        await using (var reopened = await PostgresLibraryStore.OpenAsync(lib.Location))
+        {
+            recorded = await reopened.GetRecallAsync();
+        }
+
+        var strict = await store.CheckRecallAsync(1.01);
+
+        Assert.True(reachable.Usable);
+        Assert.InRange(reachable.Recall, 0.95, 1.0);
+        Assert.Contains(reachable.CandidatesPerResult, PostgresLibraryStore.CandidateSteps);
+        Assert.Equal(2000, reachable.AtCount);
+        Assert.Equal(reachable, recorded);
+        Assert.False(strict.Usable);
+        for (var q = 0; q < 20; q++)
+        {
+            var query = queries.AsSpan(q * Dim, Dim).ToArray();
+            Assert.Equal(exact.Search(query, 10).Select(h => h.Id), (await store.SearchAsync(query, 10)).Select(h => h.ContentId));
         }
     }
 

@@ -46,7 +46,7 @@ internal static class IndexCommand
                     $"{lib.Location}: {outcome.Scanned} images found, {outcome.Unchanged} unchanged, {outcome.Embedded} embedded, " +
                     $"{outcome.Reused} recognised (moved or copied), {outcome.Removed} removed, {outcome.Failed} failed " +
                     $"in {outcome.Elapsed.TotalSeconds:F1} s" + (outcome.Failed > 0 ? " (see: clipsearch library errors)" : ""));
-                if (lib.Searcher.HnswRecall is { } recall)
+                if (await lib.GetSearchRecallAsync(cancellationToken).ConfigureAwait(false) is { } recall)
                 {
                     Console.Error.WriteLine($"Search: {recall.Describe()}");
                 }

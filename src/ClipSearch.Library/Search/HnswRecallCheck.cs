@@ -27,28 +27,49 @@ public static class HnswRecallCheck
         ArgumentNullException.ThrowIfNull(exact);
         ArgumentNullException.ThrowIfNull(hnsw);
         var count = exact.Count;
-        var samples = Math.Min(Samples, count);
-        var queries = new float[samples][];
-        var truth = new HashSet<long>[samples];
-        for (var s = 0; s < samples; s++)
+        var samples = new List<(long Id, float[] Vector)>();
+        for (var s = 0; s < Math.Min(Samples, count); s++)
         {
-            var row = (int)((long)count * s / samples);
-            queries[s] = new float[exact.Dim];
-            exact.CopyRow(row, queries[s]);
-            var self = exact.IdAt(row);
-            truth[s] = [.. exact.Search(queries[s], K + 1).Select(h => h.Id).Where(id => id != self).Take(K)];
+            var row = (int)((long)count * s / Math.Min(Samples, count));
+            var vector = new float[exact.Dim];
+            exact.CopyRow(row, vector);
+            samples.Add((exact.IdAt(row), vector));
         }
 
-        var recall = 0.0;
-        foreach (var perResult in CandidateSteps)
+        // Everything here runs synchronously: the tasks are complete when returned.
+        return MeasureAsync(samples, CandidateSteps, count, minimumRecall,
+            (query, k, _) => Task.FromResult<IReadOnlyList<long>>([.. exact.Search(query, k).Select(h => h.Id)]),
+            (query, k, perResult, _) => Task.FromResult<IReadOnlyList<long>>([.. LibrarySearcher.Rerank(exact, hnsw, query, k, perResult).Select(h => h.ContentId)]),
+            CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// The measurement itself, for any index: <paramref name="exact"/> and <paramref name="approximate"/> (with a
+    /// number of candidates per result) give the ids nearest to a query; each sample leaves itself out.
+    /// </summary>
+    public static async Task<HnswRecall> MeasureAsync(IReadOnlyList<(long Id, float[] Vector)> samples, IReadOnlyList<int> steps, long count,
+        double minimumRecall, Func<float[], int, CancellationToken, Task<IReadOnlyList<long>>> exact,
+        Func<float[], int, int, CancellationToken, Task<IReadOnlyList<long>>> approximate, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(steps);
+        ArgumentNullException.ThrowIfNull(exact);
+        ArgumentNullException.ThrowIfNull(approximate);
+        var truth = new List<HashSet<long>>();
+        foreach (var (id, vector) in samples)
+        {
+            truth.Add([.. (await exact(vector, K + 1, cancellationToken).ConfigureAwait(false)).Where(x => x != id).Take(K)]);
+        }
+
+        var recall = 1.0;
+        foreach (var perResult in steps)
         {
             var found = 0;
             var wanted = 0;
-            for (var s = 0; s < samples; s++)
+            for (var s = 0; s < samples.Count; s++)
             {
-                var self = exact.IdAt((int)((long)count * s / samples));
-                var hits = LibrarySearcher.Rerank(exact, hnsw, queries[s], K + 1, perResult).Where(h => h.ContentId != self).Take(K);
-                found += hits.Count(h => truth[s].Contains(h.ContentId));
+                var hits = await approximate(samples[s].Vector, K + 1, perResult, cancellationToken).ConfigureAwait(false);
+                found += hits.Where(x => x != samples[s].Id).Take(K).Count(truth[s].Contains);
                 wanted += truth[s].Count;
             }
 
@@ -61,6 +82,10 @@ public static class HnswRecallCheck
 
         return new HnswRecall(0, recall, count);
     }
+
+    /// <summary>True when a library of <paramref name="count"/> contents should be measured (again).</summary>
+    public static bool IsDue(HnswRecall? measured, long count) =>
+        count > 0 && (measured is null || count >= measured.AtCount * 5 / 4 || count <= measured.AtCount * 3 / 4);
 }
 
 /// <summary>What <see cref="HnswRecallCheck"/> found for a graph.</summary>
@@ -75,5 +100,5 @@ public sealed record HnswRecall(int CandidatesPerResult, double Recall, long AtC
     /// <summary>One line for people: how the library is searched, and why.</summary>
     public string Describe(int k = HnswRecallCheck.K) => Usable
         ? $"HNSW graph, recall@{k} {Recall:F2} against exact search with {CandidatesPerResult * k} candidates (measured on {Math.Min(HnswRecallCheck.Samples, AtCount)} of the library's images)"
-        : $"exact (the HNSW graph found only {Recall:F2} of the true top {k} with {HnswRecallCheck.CandidateSteps[^1] * k} candidates on this library's vectors, so searches scan every vector)";
+        : $"exact (the HNSW graph found only {Recall:F2} of the true top {k} with the most candidates tried on this library's vectors, so searches scan every vector)";
 }

@@ -224,8 +224,8 @@ public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options 
             hnsw.Add(ids, vectors);
         }
 
-        // Measure recall once, and again whenever the library has grown by a quarter since.
-        if (hnsw.Coverage.Recall is not { } measured || hnsw.Coverage.Count >= measured.AtCount * 5 / 4)
+        // Measure recall once, and again whenever the library has grown by a quarter since (deletions rebuild the graph).
+        if (HnswRecallCheck.IsDue(hnsw.Coverage.Recall, hnsw.Coverage.Count))
         {
             hnsw.SetRecall(HnswRecallCheck.Measure(exact, hnsw, _options.MinimumRecall));
         }

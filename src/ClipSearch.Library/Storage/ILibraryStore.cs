@@ -73,4 +73,13 @@ public interface INativeVectorSearch
 {
     /// <summary>The <paramref name="k"/> contents nearest to <paramref name="query"/> (a unit vector) by cosine.</summary>
     Task<IReadOnlyList<VectorHit>> SearchAsync(float[] query, int k, CancellationToken cancellationToken = default);
+
+    /// <summary>What the last <see cref="CheckRecallAsync"/> found, or null before the first.</summary>
+    Task<Search.HnswRecall?> GetRecallAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Measures the index's recall@10 against exact search on the library's own vectors, records the fewest
+    /// candidates that reach <paramref name="minimumRecall"/> (or exact search when none does), and returns it.
+    /// </summary>
+    Task<Search.HnswRecall> CheckRecallAsync(double minimumRecall, CancellationToken cancellationToken = default);
 }

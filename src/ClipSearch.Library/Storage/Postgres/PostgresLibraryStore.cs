@@ -11,7 +11,7 @@ namespace ClipSearch.Library.Storage.Postgres;
 /// (<c>vector_cosine_ops</c>), searched by the server. Several machines may index into one database at once:
 /// each claims its files batch by batch (<see cref="ClaimAsync"/>), and unique paths and hashes keep rows single.
 /// </summary>
-public sealed class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
+public sealed partial class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
 {
     private const string ClaimTimeout = "15 minutes";
     private readonly NpgsqlDataSource _source;
@@ -27,9 +27,6 @@ public sealed class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
 
     /// <inheritdoc/>
     public string Description { get; }
-
-    /// <summary>HNSW search breadth (<c>hnsw.ef_search</c>); pgvector's default is 40.</summary>
-    public int EfSearch { get; set; } = 100;
 
     /// <summary>Connects with an Npgsql connection string and brings the schema up to date.</summary>
     public static async Task<PostgresLibraryStore> OpenAsync(string connectionString, CancellationToken cancellationToken = default)
@@ -91,7 +88,8 @@ public sealed class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
             }
         }
 
-        await ExecAsync(c, "DELETE FROM clipsearch_files; DELETE FROM clipsearch_claims; " + PostgresSchema.ContentsTable(model.EmbeddingDim) +
+        _recall = null;
+        await ExecAsync(c, $"DELETE FROM clipsearch_files; DELETE FROM clipsearch_claims; DELETE FROM clipsearch_meta WHERE key = 'setting:{RecallSetting}'; " + PostgresSchema.ContentsTable(model.EmbeddingDim) +
             "UPDATE clipsearch_meta SET value = (value::bigint + 1)::text WHERE key = 'generation'", cancellationToken).ConfigureAwait(false);
         foreach (var (key, value) in new[] { ("model_hash", model.Hash), ("model_variant", model.Variant), ("model_dim", model.EmbeddingDim.ToString(CultureInfo.InvariantCulture)) })
         {
@@ -307,37 +305,6 @@ public sealed class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
 
         var (files, indexed, failed, bytes) = counts[0];
         return new LibraryStats(Description, folders, files, indexed, failed, contents, model?.Short, bytes);
-    }
-
-    /// <inheritdoc/>
-    public async Task<IReadOnlyList<VectorHit>> SearchAsync(float[] query, int k, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            return await SearchCoreAsync(query, k, cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
-        {
-            return [];   // no model recorded yet: nothing indexed
-        }
-    }
-
-    private async Task<IReadOnlyList<VectorHit>> SearchCoreAsync(float[] query, int k, CancellationToken cancellationToken)
-    {
-        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await ExecAsync(c, $"SET LOCAL hnsw.ef_search = {Math.Max(EfSearch, k)}", cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("SELECT id, 1 - (embedding <=> $1) FROM clipsearch_contents ORDER BY embedding <=> $1 LIMIT $2", c);
-        command.Parameters.Add(new NpgsqlParameter { Value = new Vector(query) });
-        command.Parameters.Add(new NpgsqlParameter { Value = k });
-        var hits = new List<VectorHit>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            hits.Add(new VectorHit(reader.GetInt64(0), (float)reader.GetDouble(1)));
-        }
-
-        return hits;
     }
 
     /// <inheritdoc/>
