@@ -74,7 +74,7 @@ internal static class PgvectorBench
             var queries = clustered ? Stats.ClusteredUnitVectors(queryCount, dim, seed: 2, centresSeed: 1) : Stats.RandomUnitVectors(queryCount, dim, seed: 2);
             foreach (var ef in efSearch)
             {
-                store.CandidatesOverride = ef == 0 ? null : ef / 10;   // ef_search = candidates per result × k
+                store.CandidatesOverride = ef / 10;   // ef_search = candidates per result × k; 0: exact scan
                 var times = new List<double>();
                 var found = 0;
                 for (var q = 0; q < queryCount; q++)

@@ -47,11 +47,16 @@ namespace ClipSearch.Library.Bench
 {
     internal static class Stats
     {
+        /// <summary>Queries left out of the percentiles: the first ones run while the JIT still tiers up (reported apart).</summary>
+        public const int WarmUp = 5;
+
+        /// <summary>p50/p99 of the queries after <see cref="WarmUp"/>, and the first (cold) query apart.</summary>
         public static string Latency(List<double> ms)
         {
-            ms.Sort();
-            double P(double q) => ms[Math.Min(ms.Count - 1, (int)(q * ms.Count))];
-            return $"p50 {P(0.50):F2} ms, p99 {P(0.99):F2} ms (n={ms.Count})";
+            var first = ms[0];
+            var warm = ms.Count > 2 * WarmUp ? ms.Skip(WarmUp).Order().ToList() : [.. ms.Order()];
+            double P(double q) => warm[Math.Min(warm.Count - 1, (int)(q * warm.Count))];
+            return $"p50 {P(0.50):F2} ms, p99 {P(0.99):F2} ms (n={warm.Count} after {ms.Count - warm.Count} warm-up; first query {first:F1} ms)";
         }
 
         public static float[] RandomUnitVectors(int count, int dim, int seed)

@@ -65,6 +65,10 @@ internal static class SearchBench
 
             Console.WriteLine($"hnsw + exact re-rank, {Math.Max(10 * perResult, HnswIndex.ExpansionSearch)} candidates, k=10: {Stats.Latency(times)}, recall@10 {found / (10.0 * queryCount):F4}");
         }
+
+        var check = Stopwatch.StartNew();
+        var recall = HnswRecallCheck.Measure(exact, hnsw, new SearchOptions().MinimumRecall);
+        Console.WriteLine($"recall check ({check.Elapsed.TotalSeconds:F1} s): {recall.Describe()}");
     }
 
     /// <summary>

@@ -24,8 +24,8 @@ public sealed partial class PostgresLibraryStore
     private HnswRecall? _recall;
 
     /// <summary>
-    /// Fixes the candidates per result (ef_search = this × k), bypassing the recall check; null: exact scan.
-    /// For benchmarks comparing settings.
+    /// Fixes the candidates per result (ef_search = this × k; 0: an exact scan), bypassing the recall check.
+    /// For benchmarks comparing settings; null (the default) follows the check.
     /// </summary>
     public int? CandidatesOverride { get; set; }
 
@@ -35,13 +35,13 @@ public sealed partial class PostgresLibraryStore
         try
         {
             var recall = await GetRecallAsync(cancellationToken).ConfigureAwait(false);
-            int? perResult = CandidatesOverride ?? recall switch
+            var perResult = CandidatesOverride ?? recall switch
             {
                 null => DefaultCandidatesPerResult,
                 { Usable: true } => recall.CandidatesPerResult,
-                _ => null,
+                _ => 0,
             };
-            return await SearchCoreAsync(query, k, perResult, cancellationToken).ConfigureAwait(false);
+            return await SearchCoreAsync(query, k, perResult > 0 ? perResult : null, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
         {
@@ -84,11 +84,16 @@ public sealed partial class PostgresLibraryStore
     {
         await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var setting = perResult is { } p
-            ? $"SET LOCAL hnsw.ef_search = {Math.Min(MaxEfSearch, Math.Max(k, p * k))}"
-            : "SET LOCAL enable_indexscan = off";
-        await ExecAsync(c, setting, cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("SELECT id, 1 - (embedding <=> $1) FROM clipsearch_contents ORDER BY embedding <=> $1 LIMIT $2", c);
+        // Exact: the negative inner product (<#>) equals the cosine on unit vectors at a third of the arithmetic, and
+        // no cosine index can serve it, so the server scans every row.
+        var sql = "SELECT id, -(embedding <#> $1) FROM clipsearch_contents ORDER BY embedding <#> $1 LIMIT $2";
+        if (perResult is { } p)
+        {
+            await ExecAsync(c, $"SET LOCAL hnsw.ef_search = {Math.Min(MaxEfSearch, Math.Max(k, p * k))}", cancellationToken).ConfigureAwait(false);
+            sql = "SELECT id, 1 - (embedding <=> $1) FROM clipsearch_contents ORDER BY embedding <=> $1 LIMIT $2";
+        }
+
+        await using var command = new NpgsqlCommand(sql, c);
         command.Parameters.Add(new NpgsqlParameter { Value = new Vector(query) });
         command.Parameters.Add(new NpgsqlParameter { Value = k });
         var hits = new List<VectorHit>();
