@@ -1,0 +1,90 @@
+using ClipSearch.Core;
+using ClipSearch.Core.Model;
+using ClipSearch.Library.Storage.Postgres;
+using ClipSearch.Library.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using static ClipSearch.Library.Tests.TestLibraries;
+
+namespace ClipSearch.Library.Tests;
+
+/// <summary>Versioned schemas: older libraries are migrated on open, newer ones refused with a clear message.</summary>
+public sealed class SchemaTests
+{
+    [Fact]
+    public async Task Sqlite_LibraryFromANewerClipSearch_IsRefusedAndLeftAlone()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("library.db");
+        await using (var store = SqliteLibraryStore.Open(path))
+        {
+            await store.SetModelAsync(new ModelIdentity("m", "fp32", 4));
+        }
+
+        Execute(path, "PRAGMA user_version = 99");
+
+        var error = Assert.Throws<ClipSearchException>(() => SqliteLibraryStore.Open(path));
+
+        Assert.Equal($"{path} was written by a newer ClipSearch (schema 99; this one knows up to {SqliteSchema.Version}). Update ClipSearch.", error.Message);
+        Assert.Equal(99L, Scalar(path, "PRAGMA user_version"));
+    }
+
+    [SkippableFact]
+    public async Task Postgres_SchemaOneLibrary_IsMigratedToEmbeddingsStoredInTheRow()
+    {
+        using var temp = new TempFolder();
+        await using var lib = await OpenAsync(Postgres, temp);
+        await lib.Library.Store.SetModelAsync(new ModelIdentity("m", "fp32", 4));
+        await using (var c = new NpgsqlConnection(lib.Location))
+        {
+            await c.OpenAsync();
+            await using var downgrade = new NpgsqlCommand(
+                "ALTER TABLE clipsearch_contents ALTER COLUMN embedding SET STORAGE EXTERNAL; UPDATE clipsearch_meta SET value = '1' WHERE key = 'schema_version'", c);
+            await downgrade.ExecuteNonQueryAsync();
+        }
+
+        await (await PostgresLibraryStore.OpenAsync(lib.Location)).DisposeAsync();
+
+        await using var check = new NpgsqlConnection(lib.Location);
+        await check.OpenAsync();
+        await using var storage = new NpgsqlCommand("SELECT attstorage::text FROM pg_attribute WHERE attrelid = 'clipsearch_contents'::regclass AND attname = 'embedding'", check);
+        await using var version = new NpgsqlCommand("SELECT value FROM clipsearch_meta WHERE key = 'schema_version'", check);
+        Assert.Equal("p", await storage.ExecuteScalarAsync());
+        Assert.Equal(PostgresSchema.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), await version.ExecuteScalarAsync());
+    }
+
+    [SkippableFact]
+    public async Task Postgres_LibraryFromANewerClipSearch_IsRefused()
+    {
+        using var temp = new TempFolder();
+        await using var lib = await OpenAsync(Postgres, temp);
+        await using (var c = new NpgsqlConnection(lib.Location))
+        {
+            await c.OpenAsync();
+            await using var upgrade = new NpgsqlCommand("UPDATE clipsearch_meta SET value = '99' WHERE key = 'schema_version'", c);
+            await upgrade.ExecuteNonQueryAsync();
+        }
+
+        var error = await Assert.ThrowsAsync<ClipSearchException>(() => PostgresLibraryStore.OpenAsync(lib.Location));
+
+        Assert.Contains($"was written by a newer ClipSearch (schema 99; this one knows up to {PostgresSchema.Version}). Update ClipSearch.", error.Message, StringComparison.Ordinal);
+    }
+
+    private static void Execute(string path, string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={path};Pooling=False");
+        c.Open();
+        using var command = c.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static long Scalar(string path, string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+        c.Open();
+        using var command = c.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
+    }
+}
