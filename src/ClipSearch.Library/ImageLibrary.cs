@@ -5,6 +5,7 @@ using ClipSearch.Core.Model;
 using ClipSearch.Library.Indexing;
 using ClipSearch.Library.Search;
 using ClipSearch.Library.Storage;
+using ClipSearch.Library.Storage.Postgres;
 using ClipSearch.Library.Storage.Sqlite;
 
 namespace ClipSearch.Library;
@@ -33,6 +34,7 @@ public sealed class ImageLibrary : IAsyncDisposable
     private const string ModelSignatureSetting = "model_files";
     private static readonly ConditionalWeakTable<ClipModel, ModelIdentity> _identities = [];
     private readonly LibrarySearcher _searcher;
+    private readonly string? _hnswPath;
     private readonly LibraryOptions _options;
 
     private ImageLibrary(ILibraryStore store, LibraryOptions options)
@@ -43,6 +45,7 @@ public sealed class ImageLibrary : IAsyncDisposable
             ? options.Search with { HnswPath = sqlite.Path + ".hnsw" }
             : options.Search;
         _searcher = new LibrarySearcher(store, search);
+        _hnswPath = search.HnswPath;
     }
 
     /// <summary>Raised after each committed batch of an indexing run, and at its phases.</summary>
@@ -133,8 +136,44 @@ public sealed class ImageLibrary : IAsyncDisposable
     /// How searches find their candidates: the HNSW graph's or pgvector index's measured recall, or null for a
     /// library searched exactly because it is below the graph's size threshold.
     /// </summary>
-    public async Task<HnswRecall?> GetSearchRecallAsync(CancellationToken cancellationToken = default) =>
-        Store is INativeVectorSearch native ? await native.GetRecallAsync(cancellationToken).ConfigureAwait(false) : _searcher.HnswRecall;
+    public async Task<HnswRecall?> GetSearchRecallAsync(CancellationToken cancellationToken = default)
+    {
+        if (Store is INativeVectorSearch native)
+        {
+            return await native.GetRecallAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_searcher.HnswRecall is { } loaded)
+        {
+            return loaded;
+        }
+
+        // Vectors not loaded yet (stats, a fresh server): what the saved graph of this model says.
+        var model = await Store.GetModelAsync(cancellationToken).ConfigureAwait(false);
+        return model is not null && _hnswPath is not null && HnswIndex.ReadCoverage(_hnswPath) is { } saved && saved.ModelHash == model.Hash
+            ? saved.Recall
+            : null;
+    }
+
+    /// <summary>One line for people: how searches find their results in this library, and why.</summary>
+    public async Task<string> DescribeSearchAsync(CancellationToken cancellationToken = default)
+    {
+        if (await GetSearchRecallAsync(cancellationToken).ConfigureAwait(false) is { } recall)
+        {
+            return recall.Describe();
+        }
+
+        if (Store is INativeVectorSearch)
+        {
+            return $"pgvector HNSW index, ef_search {PostgresLibraryStore.DefaultCandidatesPerResult * HnswRecallCheck.K} (its recall is measured at the end of the next index run)";
+        }
+
+        var threshold = _options.Search.HnswThreshold;
+        var contents = (await Store.GetStatsAsync(cancellationToken).ConfigureAwait(false)).Contents;
+        return threshold <= 0 || contents < threshold
+            ? $"exact (an HNSW graph is built from {threshold.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} images on)"
+            : "exact until the HNSW graph is built (at the next index run or search)";
+    }
 
     /// <summary>
     /// Searches by <paramref name="query"/> (text, or rclip-style terms, see <see cref="QueryParser"/>) and/or

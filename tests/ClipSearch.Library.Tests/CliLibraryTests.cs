@@ -28,6 +28,7 @@ public sealed class CliLibraryTests
         var byImage = await CliRunner.RunAsync("search", "--model", model, "--library", db, "--json", "-k", "1", "--image", temp.File("photos", "coffee.png"));
         var errors = await CliRunner.RunAsync("library", "errors", "--library", db, "--json");
         var stats = await CliRunner.RunAsync("library", "stats", "--library", db, "--json");
+        var table = await CliRunner.RunAsync("library", "stats", "--library", db);
 
         Assert.Equal(3, index.ExitCode);   // one file could not be read
         Assert.Equal(3, JsonDocument.Parse(index.Stdout).RootElement.GetProperty("embedded").GetInt32());
@@ -39,6 +40,8 @@ public sealed class CliLibraryTests
         Assert.Equal(1, top.GetProperty("score").GetSingle(), 1e-4f);
         Assert.Equal(temp.File("photos", "notes.jpg"), JsonDocument.Parse(errors.Stdout).RootElement[0].GetProperty("path").GetString());
         Assert.Equal(4, JsonDocument.Parse(stats.Stdout).RootElement.GetProperty("files").GetInt32());
+        Assert.Contains(table.Stdout.Split('\n'), line => line.StartsWith("search", StringComparison.Ordinal)
+            && line.TrimEnd().EndsWith("exact (an HNSW graph is built from 50,000 images on)", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -191,6 +194,7 @@ public sealed class CliLibraryTests
 
             Assert.Contains(stderr, line => line == $"Library: {db}");
             Assert.Equal(3, library.GetProperty("stats").GetProperty("indexed").GetInt64());
+            Assert.Equal("exact (an HNSW graph is built from 50,000 images on)", library.GetProperty("search").GetString());
             Assert.Equal(HttpStatusCode.OK, byText.StatusCode);
             Assert.Equal(["chelsea.png", "coffee.png", "horse.png"], results.EnumerateArray().Select(r => r.GetProperty("fileName").GetString()).Order(StringComparer.Ordinal));
             Assert.Equal(["chelsea.png", "horse.png"], similar.EnumerateArray().Select(r => r.GetProperty("fileName").GetString()).Order(StringComparer.Ordinal));

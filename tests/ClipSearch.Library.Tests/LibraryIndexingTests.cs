@@ -256,11 +256,13 @@ public sealed class LibraryIndexingTests
         }
 
         await using var reopened = await ImageLibrary.OpenAsync(temp.File("library.db"), options);
+        var described = await reopened.DescribeSearchAsync();   // from the saved graph, before anything is loaded
         var query = Model.EmbedImages([Core.Imaging.ImageLoader.LoadCrop(temp.File("photos", "img07.bmp"), Model.Preprocess, new())])[0];
         var top = (await reopened.SearchVectorAsync(query, 1))[0];
 
         Assert.True(File.Exists(temp.File("library.db.hnsw")));
         Assert.True(reopened.Searcher.UsesHnsw);
+        Assert.StartsWith("HNSW graph, recall@10 ", described, StringComparison.Ordinal);
         Assert.Equal(temp.File("photos", "img07.bmp"), top.Path);
     }
 

@@ -39,6 +39,7 @@ internal static class LibraryCommand
             grid.AddRow("files", $"{stats.Files} ({stats.Indexed} indexed, {stats.Failed} failed)");
             grid.AddRow("embeddings", $"{stats.Contents} distinct contents");
             grid.AddRow("size", $"{stats.StorageBytes / 1024.0 / 1024.0:F1} MiB");
+            grid.AddRow("search", Markup.Escape(await lib.DescribeSearchAsync(cancellationToken).ConfigureAwait(false)));
             Output.Stdout.Write(grid);
             return CliApp.Ok;
         });

@@ -47,6 +47,19 @@ public sealed class HnswIndex : IDisposable
         new(new USearchIndex(MetricKind.Cos, quantization, (ulong)dim, (ulong)connectivity, (ulong)expansionAdd, ExpansionSearch),
             new HnswCoverage(modelHash, generation, 0, 0, dim));
 
+    /// <summary>What the graph saved at <paramref name="path"/> holds (without loading it), or null.</summary>
+    public static HnswCoverage? ReadCoverage(string path)
+    {
+        try
+        {
+            return File.Exists(path + ".json") ? JsonSerializer.Deserialize<HnswCoverage>(File.ReadAllText(path + ".json")) : null;
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Loads the graph saved at <paramref name="path"/> when it belongs to this model and generation, else null.</summary>
     public static HnswIndex? TryLoad(string path, string modelHash, long generation, int dim)
     {
@@ -57,7 +70,7 @@ public sealed class HnswIndex : IDisposable
                 return null;
             }
 
-            var coverage = JsonSerializer.Deserialize<HnswCoverage>(File.ReadAllText(path + ".json"));
+            var coverage = ReadCoverage(path);
             if (coverage is null || coverage.ModelHash != modelHash || coverage.Generation != generation || coverage.Dim != dim)
             {
                 return null;

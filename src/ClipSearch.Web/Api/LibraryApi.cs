@@ -29,8 +29,12 @@ public static class LibraryApi
         return app;
     }
 
-    private static async Task<Ok<LibraryResponse>> GetAsync(LibraryHost host, CancellationToken cancellationToken) =>
-        TypedResults.Ok(new LibraryResponse(await host.Required.GetStatsAsync(cancellationToken).ConfigureAwait(false), host.State));
+    private static async Task<Ok<LibraryResponse>> GetAsync(LibraryHost host, CancellationToken cancellationToken)
+    {
+        var library = host.Required;
+        var stats = await library.GetStatsAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new LibraryResponse(stats, host.State, await library.DescribeSearchAsync(cancellationToken).ConfigureAwait(false)));
+    }
 
     private static Accepted<IndexingState> AddFolder(FolderRequest body, LibraryHost host) =>
         TypedResults.Accepted("/api/library", host.StartIndexing(body?.Path));
@@ -58,4 +62,5 @@ public sealed record FolderRequest(string? Path);
 /// <summary>The library.</summary>
 /// <param name="Stats">Counts, folders, model, size.</param>
 /// <param name="Indexing">The indexing run (running or last).</param>
-public sealed record LibraryResponse(LibraryStats Stats, IndexingState Indexing);
+/// <param name="Search">How searches find their results: exact, or the HNSW index with its measured recall.</param>
+public sealed record LibraryResponse(LibraryStats Stats, IndexingState Indexing, string Search);
