@@ -73,6 +73,7 @@ public sealed class LibraryBrowserTests : IAsyncLifetime
         await Expect(page.GetByTestId("library-failed")).ToHaveTextAsync("1");
         await Expect(page.GetByTestId("library-folders")).ToContainTextAsync(_photos.Path);
         await Expect(page.GetByTestId("library-errors")).ToContainTextAsync("broken.jpg");
+        await Expect(page.GetByTestId("library-search")).ToHaveTextAsync("exact (an HNSW graph is built from 50,000 images on)");
         await BrowserServer.ScreenshotAsync(page, "18-library-indexed");
 
         await page.GetByTestId("tab-search").ClickAsync();
