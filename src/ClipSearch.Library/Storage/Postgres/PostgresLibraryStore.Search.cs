@@ -84,8 +84,8 @@ public sealed partial class PostgresLibraryStore
     {
         await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        // Exact: the negative inner product (<#>) equals the cosine on unit vectors at a third of the arithmetic, and
-        // no cosine index can serve it, so the server scans every row.
+        // Exact: the negative inner product (<#>) orders unit vectors as the cosine does, and no cosine index can
+        // serve it, so the server scans every row whatever the planner thinks.
         var sql = "SELECT id, -(embedding <#> $1) FROM clipsearch_contents ORDER BY embedding <#> $1 LIMIT $2";
         if (perResult is { } p)
         {
