@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 
 namespace ClipSearch.Library.Search;
 
@@ -148,9 +147,6 @@ public sealed class ExactIndex
             .Select(h => h with { Id = ids[h.Row] })];
     }
 
-    // Fully optimised from the first call: a one-shot `clipsearch search` runs the scan once, and tier-0 code
-    // would make that first query (and the p99 of a fresh server) several times slower.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private List<VectorRowHit> TopSingle(float[] q, float[] data, int start, int end, int k)
     {
         var heap = new TopK(k);
@@ -163,7 +159,6 @@ public sealed class ExactIndex
         return heap.ToList();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private List<VectorRowHit> TopHalf(float[] q, Half[] data, int start, int end, int k)
     {
         var heap = new TopK(k);
