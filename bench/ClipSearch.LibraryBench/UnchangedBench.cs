@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using ClipSearch.Core.Model;
+using ClipSearch.Tests;
 
 namespace ClipSearch.Library.Bench;
 
@@ -17,7 +17,7 @@ internal static class UnchangedBench
             {
                 var folder = Path.Combine(photos, $"{i / 500:D3}");
                 Directory.CreateDirectory(folder);
-                WriteBmp(Path.Combine(folder, $"img{i:D5}.bmp"), i);
+                TestImages.WriteBmp(Path.Combine(folder, $"img{i:D5}.bmp"), i, size: 8);
             }
 
             using var model = ClipModel.Load(modelDir, new ModelOptions { Encoders = Encoders.Vision, BatchSize = 64 });
@@ -36,23 +36,5 @@ internal static class UnchangedBench
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static void WriteBmp(string path, int seed)
-    {
-        const int Size = 8;
-        var row = (Size * 3 + 3) & ~3;
-        var bytes = new byte[54 + row * Size];
-        bytes[0] = (byte)'B';
-        bytes[1] = (byte)'M';
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(2), bytes.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(10), 54);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(14), 40);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(18), Size);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(22), Size);
-        BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(26), 1);
-        BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(28), 24);
-        new Random(seed).NextBytes(bytes.AsSpan(54));
-        File.WriteAllBytes(path, bytes);
     }
 }

@@ -19,7 +19,7 @@ public static class CliApp
     /// <summary>Builds the command tree.</summary>
     public static RootCommand Build()
     {
-        var root = new RootCommand("ClipSearch: OpenAI CLIP ViT-B/32 on your machine — match images with text, classify, embed.");
+        var root = new RootCommand("ClipSearch: OpenAI CLIP ViT-B/32 on your machine — match images with text, classify them zero-shot, search your photo library by text or by example.");
         Command[] commands =
         [
             TokenizeCommand.Create(),

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using ClipSearch.Library.Storage.Sqlite;
 using static ClipSearch.Library.Tests.TestLibraries;
+using static ClipSearch.Tests.TestImages;
 
 namespace ClipSearch.Library.Tests;
 

@@ -2,6 +2,7 @@ using ClipSearch.Core;
 using ClipSearch.Core.Model;
 using ClipSearch.Library.Indexing;
 using static ClipSearch.Library.Tests.TestLibraries;
+using static ClipSearch.Tests.TestImages;
 
 namespace ClipSearch.Library.Tests;
 

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using ClipSearch.Core.Model;
 using Npgsql;
 
@@ -73,25 +72,6 @@ internal static class TestLibraries
         }
 
         return temp;
-    }
-
-    /// <summary>Writes a small 24-bit BMP whose pixels depend on <paramref name="seed"/> (every seed a distinct image).</summary>
-    public static void WriteBmp(string path, int seed, int size = 32)
-    {
-        var row = (size * 3 + 3) & ~3;
-        var bytes = new byte[54 + row * size];
-        bytes[0] = (byte)'B';
-        bytes[1] = (byte)'M';
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(2), bytes.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(10), 54);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(14), 40);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(18), size);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(22), size);
-        BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(26), 1);
-        BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(28), 24);
-        var random = new Random(seed);
-        random.NextBytes(bytes.AsSpan(54));
-        File.WriteAllBytes(path, bytes);
     }
 
     /// <summary>Random unit vectors, row-major.</summary>

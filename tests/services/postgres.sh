@@ -19,7 +19,9 @@ vector_installed() {
   [ -f "/usr/lib/postgresql/$PG_MAJOR/lib/vector.so" ]
 }
 
-install() {
+# A subshell: the EXIT trap that removes the deb-src entry fires once, when install ends (a RETURN trap would
+# stay set and fire again when the caller returns).
+install() (
   if [ -x "$PGBIN/initdb" ] && vector_installed; then
     return 0
   fi
@@ -31,7 +33,7 @@ install() {
   local src=/etc/apt/sources.list.d/clipsearch-trixie-src.sources
   log "installing PostgreSQL $PG_MAJOR and building pgvector (once)"
   printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' >"$src"
-  trap 'rm -f "$src"; apt-get update -qq >&2 || true' RETURN
+  trap 'rm -f "$src"; apt-get update -qq >&2 || true' EXIT
   apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
   # The package would create and start a system cluster on port 5432; the tests need only their own.
   if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
@@ -49,7 +51,7 @@ install() {
     rm -rf "$work"
   fi
   vector_installed || { log "pgvector did not install"; exit 1; }
-}
+)
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -59,11 +61,14 @@ start() {
   root=$(mktemp -d -t pgci.XXXX)
   mkdir -p "$root/data" "$root/sock"
   chown -R postgres:postgres "$root"
+  # Whatever fails from here on, the half-started cluster is stopped and deleted.
+  trap 'stop "$root"' EXIT
   runuser -u postgres -- "$PGBIN/initdb" -D "$root/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$root/initdb.log" 2>&1 \
     || { cat "$root/initdb.log" >&2; exit 1; }
+  port=""
   for tries in 1 2 3 4 5 6 7 8 9 10; do
     port=$((20000 + RANDOM % 40000))
-    port_free "$port" || continue
+    port_free "$port" || { port=""; continue; }
     if runuser -u postgres -- "$PGBIN/pg_ctl" -D "$root/data" -l "$root/pg.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $port -k $root/sock -c fsync=off" start >&2; then
       break
@@ -73,6 +78,7 @@ start() {
   [ -n "$port" ] || { log "could not start PostgreSQL (see $root/pg.log)"; cat "$root/pg.log" >&2; exit 1; }
   "$PGBIN/psql" -q -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 \
     -c "CREATE DATABASE app" -c '\c app' -c "CREATE EXTENSION vector" >&2
+  trap - EXIT
   log "PostgreSQL $PG_MAJOR + pgvector on 127.0.0.1:$port ($root)"
   echo "export PG_CI_ROOT='$root'"
   echo "export CLIPSEARCH_TEST_POSTGRES='Host=127.0.0.1;Port=$port;Username=postgres;Database=app'"

@@ -18,7 +18,7 @@ public sealed record IndexingState(bool Running, string? Folder, IndexProgress? 
 /// Holds the photo library the server was started with (<see cref="ClipSearchOptions.Library"/>) and runs its
 /// indexing in the background: one run at a time, progress for the UI and API, stoppable.
 /// </summary>
-public sealed class LibraryHost(ModelHost models, IOptions<ClipSearchOptions> options) : IAsyncDisposable
+public sealed class LibraryHost(ModelHost models, IOptions<ClipSearchOptions> options, ILogger<LibraryHost> log) : IAsyncDisposable
 {
     private readonly Lock _lock = new();
     private ImageLibrary? _library;
@@ -80,6 +80,7 @@ public sealed class LibraryHost(ModelHost models, IOptions<ClipSearchOptions> op
 
             var lease = models.Acquire();
             var stop = new CancellationTokenSource();
+            _stop?.Dispose();   // the last run's, ended (Running is false)
             _stop = stop;
             _state = new IndexingState(true, full, null, null, false, null);
             _run = Task.Run(() => RunAsync(library, lease, full, stop.Token));
@@ -168,6 +169,13 @@ public sealed class LibraryHost(ModelHost models, IOptions<ClipSearchOptions> op
         catch (ClipSearchException e)
         {
             _state = _state with { Running = false, LastError = e.Message };
+        }
+#pragma warning disable CA1031 // A background run must end in a state the user sees, whatever went wrong.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            log.LogError(e, "Indexing {Folder} failed", folder);
+            _state = _state with { Running = false, LastError = $"Indexing stopped unexpectedly: {e.Message}" };
         }
         finally
         {
