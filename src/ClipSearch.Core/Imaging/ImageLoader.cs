@@ -64,6 +64,14 @@ public static class ImageLoader
 
         if (config.DoResize)
         {
+            // A very thin image (9 × 11,000,000 passes the decode limit) would resize to billions of pixels.
+            var longer = (long)config.ShortestEdge * Math.Max(pixels.Width, pixels.Height) / Math.Min(pixels.Width, pixels.Height);
+            if (longer * config.ShortestEdge > options.MaxPixels)
+            {
+                throw new ImageLoadException(
+                    $"{name} is {pixels.Width}×{pixels.Height}, too thin: resized to a shorter side of {config.ShortestEdge} it would be {longer} pixels long, over the {options.MaxPixels / 1e6:0.###} megapixel limit");
+            }
+
             var (width, height) = ResizeGeometry.ShortestEdge(pixels.Width, pixels.Height, config.ShortestEdge);
             var mode = options.ConvertToRgbBeforeResize ? ModeAfterRgbConversion(decoded.Mode) : decoded.Mode;
             pixels = PillowResize.Resize(pixels, mode, width, height, filter);

@@ -71,6 +71,17 @@ public sealed class ImageLoaderErrorTests : IDisposable
     }
 
     [Fact]
+    public void LoadCrop_VeryThinImage_IsRefusedBeforeResizingToBillionsOfPixels()
+    {
+        // 2 × 20,000 grey decodes within a 1 megapixel limit, but resized to a 224-pixel shorter side it would be
+        // 224 × 2,240,000 pixels.
+        var bytes = TestEncoders.Png(2, 20_000, colourType: 0, new byte[2 * 20_000]);
+        var error = Assert.Throws<ImageLoadException>(
+            () => ImageLoader.LoadCrop(bytes, "upload", PreprocessConfig.Default, new ImageLoadOptions { MaxPixels = 1_000_000 }));
+        Assert.Equal("upload is 2×20000, too thin: resized to a shorter side of 224 it would be 2240000 pixels long, over the 1 megapixel limit", error.Message);
+    }
+
+    [Fact]
     public void LoadCrop_HugeHeader_IsRefusedBeforeDecoding()
     {
         // 50000 × 50000 RGB would need 10 GB to decode; the header alone must be enough to refuse it.
