@@ -216,6 +216,44 @@ public sealed class LibraryIndexingTests
         Assert.Equal(20L, (await lib.Library.GetStatsAsync()).Contents);
     }
 
+    [SkippableTheory]
+    [InlineData(Sqlite)]
+    [InlineData(Postgres)]
+    public async Task Index_CancelledWhileReplacingChangedFiles_LeavesNoEmbeddingWithoutAFile(string kind)
+    {
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.File("photos"));
+        for (var i = 0; i < 20; i++)
+        {
+            WriteBmp(temp.File("photos", $"img{i:D2}.bmp"), 400 + i);
+        }
+
+        await using var lib = await OpenAsync(kind, temp);
+        await lib.Library.IndexAsync(Model, [temp.File("photos")]);
+        for (var i = 0; i < 20; i++)
+        {
+            var path = temp.File("photos", $"img{i:D2}.bmp");
+            WriteBmp(path, 500 + i);   // every file changes content
+            File.SetLastWriteTimeUtc(path, File.GetLastWriteTimeUtc(path).AddSeconds(10));
+        }
+
+        using var cancel = new CancellationTokenSource();
+        var progress = new SyncProgress(p =>
+        {
+            if (p.Phase == IndexPhase.Indexing && p.Done >= 8)
+            {
+                cancel.Cancel();
+            }
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            lib.Library.IndexAsync(Model, [temp.File("photos")], new IndexerOptions { CommitBatchSize = 4 }, progress: progress, cancellationToken: cancel.Token));
+        var stats = await lib.Library.GetStatsAsync();
+
+        Assert.Equal(20L, stats.Files);
+        Assert.Equal(20L, stats.Contents);   // each replaced content went with its file's new one
+    }
+
     [SkippableFact]
     public async Task Index_TwoIndexersOnOnePostgresDatabase_ShareTheWorkWithoutDuplicates()
     {

@@ -65,15 +65,25 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
         var present = scanned.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
         var missing = stored.Keys.Where(p => !present.Contains(p)).Order(StringComparer.Ordinal).ToList();
 
+        // Changed files may leave their old content without a file: dropped along with the deleted files, and
+        // also when the run is stopped (the next run would see those files as unchanged and never drop it).
+        var replacesContent = pending.Any(f => stored.TryGetValue(f.Path, out var s) && s.ContentId is not null);
         var run = new Run(this, pending.Count, clock, progress);
-        foreach (var chunk in pending.Chunk(Math.Max(1, _options.ChunkSize)))
+        try
         {
-            await run.IndexChunkAsync(chunk, cancellationToken).ConfigureAwait(false);
+            foreach (var chunk in pending.Chunk(Math.Max(1, _options.ChunkSize)))
+            {
+                await run.IndexChunkAsync(chunk, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (replacesContent)
+        {
+            await _store.DeleteFilesAsync([], CancellationToken.None).ConfigureAwait(false);
+            throw;
         }
 
         progress?.Report(run.Progress(IndexPhase.Finishing));
-        // Changed files may have left their old content without a file: dropped along with the deleted files.
-        if (missing.Count > 0 || pending.Any(f => stored.TryGetValue(f.Path, out var s) && s.ContentId is not null))
+        if (missing.Count > 0 || replacesContent)
         {
             await _store.DeleteFilesAsync(missing, cancellationToken).ConfigureAwait(false);
         }
