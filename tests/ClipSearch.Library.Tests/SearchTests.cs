@@ -139,6 +139,50 @@ public sealed class SearchTests
     }
 
     [Fact]
+    public async Task Searcher_SearchesWhileTheGraphGrowsAndIsRebuilt_AlwaysAnswerAndEndUpToDate()
+    {
+        using var temp = new TempFolder();
+        await using var store = await FilledStoreAsync(temp, 1500);
+        using var searcher = new LibrarySearcher(store, new SearchOptions { HnswThreshold = 1000 });
+        await searcher.RefreshAsync();
+        var extra = RandomUnitVectors(200, Dim, seed: 11);
+        using var stop = new CancellationTokenSource();
+        var searches = 0;
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reader = Task.Run(() =>
+        {
+            var query = extra.AsSpan(0, Dim).ToArray();
+            while (!stop.IsCancellationRequested)
+            {
+                Assert.Equal(10, searcher.Search(query, 10).Count);
+                searches++;
+                started.TrySetResult();
+            }
+        });
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        for (var round = 0; round < 10; round++)
+        {
+            // New rows extend the live graph; deleting a file bumps the generation, which rebuilds it.
+            var batch = Enumerable.Range(round * 20, 20)
+                .Select(i => new IndexedFile(new ScannedFile($"/y/{i}.png", 1, 1), $"y{i}", extra.AsSpan(i * Dim, Dim).ToArray(), null)).ToList();
+            await store.CommitAsync(batch);
+            await searcher.RefreshAsync();
+            await store.DeleteFilesAsync([$"/x/{round}.png"]);
+            await searcher.RefreshAsync();
+        }
+
+        await stop.CancelAsync();
+        await reader;
+        var last = extra.AsSpan(199 * Dim, Dim).ToArray();
+
+        Assert.True(searches > 0);
+        Assert.Equal(1500 - 10 + 200, searcher.Exact!.Count);
+        Assert.True(searcher.UsesHnsw);
+        Assert.Equal(1f, searcher.Search(last, 1)[0].Score, 1e-5f);
+    }
+
+    [Fact]
     public async Task Searcher_SavedGraph_IsReloadedAndKeptUpToDate()
     {
         using var temp = new TempFolder();

@@ -13,14 +13,20 @@ public static class Vectors
         return result;
     }
 
-    /// <summary>Scales <paramref name="vector"/> to unit length in place (a zero vector stays zero).</summary>
-    public static void NormalizeInPlace(Span<float> vector)
+    /// <summary>
+    /// Scales <paramref name="vector"/> to unit length in place; false (and the vector unchanged) when its length is
+    /// zero or not finite.
+    /// </summary>
+    public static bool NormalizeInPlace(Span<float> vector)
     {
         var norm = TensorPrimitives.Norm(vector);
-        if (norm > 0)
+        if (norm <= 0 || !float.IsFinite(norm))
         {
-            TensorPrimitives.Divide(vector, norm, vector);
+            return false;
         }
+
+        TensorPrimitives.Divide(vector, norm, vector);
+        return true;
     }
 
     /// <summary>Cosine similarity of two vectors of any length.</summary>

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClipSearch.Library.Storage;
 
 namespace ClipSearch.Library.Search;
@@ -39,10 +38,15 @@ public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options 
     private readonly ILibraryStore _store = store;
     private readonly SearchOptions _options = options ?? new SearchOptions();
     private readonly SemaphoreSlim _refresh = new(1, 1);
+
+    // Searches read the graph under this lock; replacing, freeing or extending it (native memory) takes it for
+    // writing, and a search that finds it taken scans exactly instead of waiting.
+    private readonly ReaderWriterLockSlim _graphLock = new();
     private ExactIndex? _exact;
     private HnswIndex? _hnsw;
     private long _generation = -1;
     private string? _modelHash;
+    private HnswCoverage? _savedCoverage;
 
     /// <summary>The in-memory vectors (null for a store that searches itself, or before the first refresh).</summary>
     public ExactIndex? Exact => _exact;
@@ -68,18 +72,28 @@ public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options 
             var generation = await _store.GetGenerationAsync(cancellationToken).ConfigureAwait(false);
             if (model is null)
             {
-                Reset(null, generation, 0);
+                ReplaceGraph(null);
+                (_exact, _generation, _modelHash) = (null, generation, null);
                 return;
             }
 
-            if (_exact is null || generation != _generation || model.Hash != _modelHash || _exact.Dim != model.EmbeddingDim)
+            // After a deletion or a model change the vectors are loaded again into a new index, which replaces
+            // the old one only when complete: searches meanwhile see the old vectors, not an empty library.
+            var exact = _exact;
+            var reload = exact is null || generation != _generation || model.Hash != _modelHash || exact.Dim != model.EmbeddingDim;
+            if (reload)
             {
-                Reset(model.Hash, generation, model.EmbeddingDim);
+                exact = new ExactIndex(model.EmbeddingDim, _options.HalfPrecision);
             }
 
-            var exact = _exact!;
-            var fresh = await _store.LoadVectorsAsync(exact.MaxId, cancellationToken).ConfigureAwait(false);
+            var fresh = await _store.LoadVectorsAsync(exact!.MaxId, cancellationToken).ConfigureAwait(false);
             exact.Add(fresh.Ids, fresh.Vectors);
+            if (reload)
+            {
+                ReplaceGraph(null);
+                (_exact, _generation, _modelHash) = (exact, generation, model.Hash);
+            }
+
             UpdateHnsw(exact, model.Hash, generation);
         }
         finally
@@ -116,13 +130,22 @@ public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options 
             throw new Core.ClipSearchException($"The query has {query.Length} dimensions; the library's vectors have {exact.Dim}.");
         }
 
-        var hnsw = _hnsw;
-        if (hnsw?.Coverage.Recall is not { Usable: true } recall)
+        if (_graphLock.TryEnterReadLock(0))
         {
-            return [.. exact.Search(query, k).Select(h => new VectorHit(h.Id, h.Score))];
+            try
+            {
+                if (_hnsw is { Coverage.Recall: { Usable: true } recall } hnsw)
+                {
+                    return Rerank(exact, hnsw, query, k, recall.CandidatesPerResult);
+                }
+            }
+            finally
+            {
+                _graphLock.ExitReadLock();
+            }
         }
 
-        return Rerank(exact, hnsw, query, k, recall.CandidatesPerResult);
+        return [.. exact.Search(query, k).Select(h => new VectorHit(h.Id, h.Score))];
     }
 
     /// <summary>
@@ -153,42 +176,63 @@ public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options 
         return [.. hits.OrderByDescending(h => h.Score).ThenBy(h => h.ContentId).Take(k)];
     }
 
-    /// <summary>Saves the HNSW graph beside the database (when there is one and a path is set).</summary>
+    /// <summary>Saves the HNSW graph beside the database (when there is one, a path is set, and it changed since saved).</summary>
     public void SaveHnsw()
     {
-        if (_hnsw is not null && _options.HnswPath is not null)
+        _refresh.Wait();   // no refresh changes the graph meanwhile; searches only read it
+        try
         {
-            _hnsw.Save(_options.HnswPath);
+            SaveGraph();
         }
-    }
-
-    /// <summary>Normalises <paramref name="vector"/> in place; false when it is zero.</summary>
-    internal static bool Normalize(float[] vector)
-    {
-        var norm = TensorPrimitives.Norm(vector);
-        if (norm <= 0 || !float.IsFinite(norm))
+        finally
         {
-            return false;
+            _refresh.Release();
         }
-
-        TensorPrimitives.Divide(vector, norm, vector);
-        return true;
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
-        _hnsw?.Dispose();
+        ReplaceGraph(null);
+        _graphLock.Dispose();
         _refresh.Dispose();
     }
 
-    private void Reset(string? modelHash, long generation, int dim)
+    private void SaveGraph()
     {
-        _hnsw?.Dispose();
-        _hnsw = null;
-        _exact = dim > 0 ? new ExactIndex(dim, _options.HalfPrecision) : null;
-        _generation = generation;
-        _modelHash = modelHash;
+        var hnsw = _hnsw;
+        if (hnsw is null || _options.HnswPath is null || ReferenceEquals(hnsw.Coverage, _savedCoverage))
+        {
+            return;
+        }
+
+        try
+        {
+            hnsw.Save(_options.HnswPath);
+            _savedCoverage = hnsw.Coverage;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cloud.Unum.USearch.USearchException)
+        {
+            // The saved graph is a cache: a read-only folder or a full disk only means it is built again next time.
+        }
+    }
+
+    private void ReplaceGraph(HnswIndex? graph)
+    {
+        _graphLock.EnterWriteLock();
+        try
+        {
+            var old = _hnsw;
+            _hnsw = graph;
+            if (old is not null && !ReferenceEquals(old, graph))
+            {
+                old.Dispose();
+            }
+        }
+        finally
+        {
+            _graphLock.ExitWriteLock();
+        }
     }
 
     private void UpdateHnsw(ExactIndex exact, string modelHash, long generation)
@@ -198,17 +242,27 @@ public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options 
             return;
         }
 
-        if (_hnsw is null && _options.HnswPath is not null)
+        var hnsw = _hnsw;
+        var built = false;
+        if (hnsw is null && _options.HnswPath is not null && HnswIndex.TryLoad(_options.HnswPath, modelHash, generation, exact.Dim) is { } saved)
         {
-            var saved = HnswIndex.TryLoad(_options.HnswPath, modelHash, generation, exact.Dim);
-            _hnsw = saved is not null && exact.RowOf(saved.Coverage.MaxId) >= 0 ? saved : null;
-            if (saved is not null && _hnsw is null)
+            if (exact.RowOf(saved.Coverage.MaxId) >= 0)
+            {
+                hnsw = saved;
+                _savedCoverage = saved.Coverage;
+            }
+            else
             {
                 saved.Dispose();
             }
         }
 
-        var hnsw = _hnsw ?? HnswIndex.Create(exact.Dim, modelHash, generation);
+        if (hnsw is null)
+        {
+            hnsw = HnswIndex.Create(exact.Dim, modelHash, generation);
+            built = true;
+        }
+
         var from = hnsw.Coverage.Count == 0 ? 0 : exact.RowOf(hnsw.Coverage.MaxId) + 1;
         var rows = exact.Count - from;
         if (rows > 0)
@@ -221,7 +275,22 @@ public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options 
                 exact.CopyRow(from + i, vectors.AsSpan(i * exact.Dim, exact.Dim));
             }
 
-            hnsw.Add(ids, vectors);
+            if (ReferenceEquals(hnsw, _hnsw))
+            {
+                _graphLock.EnterWriteLock();   // the live graph grows (and may reallocate): no search reads it meanwhile
+                try
+                {
+                    hnsw.Add(ids, vectors);
+                }
+                finally
+                {
+                    _graphLock.ExitWriteLock();
+                }
+            }
+            else
+            {
+                hnsw.Add(ids, vectors);
+            }
         }
 
         // Measure recall once, and again whenever the library has grown by a quarter since (deletions rebuild the graph).
@@ -230,6 +299,10 @@ public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options 
             hnsw.SetRecall(HnswRecallCheck.Measure(exact, hnsw, _options.MinimumRecall));
         }
 
-        _hnsw = hnsw;
+        ReplaceGraph(hnsw);
+        if (built)
+        {
+            SaveGraph();   // a graph built from nothing took minutes at 1M: keep it for the next process at once
+        }
     }
 }

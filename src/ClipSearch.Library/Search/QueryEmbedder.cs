@@ -39,7 +39,7 @@ public static class QueryEmbedder
             }
         }
 
-        if (!LibrarySearcher.Normalize(sum))
+        if (!Core.Similarity.Vectors.NormalizeInPlace(sum))
         {
             throw new ClipSearchException("The query's terms cancel out (their weighted sum is zero): change a weight or a term.");
         }

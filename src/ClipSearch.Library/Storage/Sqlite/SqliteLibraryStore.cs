@@ -307,7 +307,9 @@ public sealed class SqliteLibraryStore : ILibraryStore
     /// <inheritdoc/>
     public ValueTask DisposeAsync()
     {
-        SqliteConnection.ClearAllPools();
+        // This library's pooled connections only: another library open in the process keeps its own.
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
         return ValueTask.CompletedTask;
     }
 
