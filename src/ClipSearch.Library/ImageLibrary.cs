@@ -78,7 +78,7 @@ public sealed class ImageLibrary : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         var recorded = await Store.GetModelAsync(cancellationToken).ConfigureAwait(false);
-        var signature = ModelIdentity.FilesSignature(model.Folder);
+        var signature = ModelIdentity.FilesSignature(model);
         if (recorded is not null && recorded.Variant == model.Folder.Variant.Name() && recorded.EmbeddingDim == model.EmbeddingDim
             && await Store.GetSettingAsync(ModelSignatureSetting, cancellationToken).ConfigureAwait(false) == signature)
         {

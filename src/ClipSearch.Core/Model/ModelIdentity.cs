@@ -18,10 +18,10 @@ public sealed record ModelIdentity(string Hash, string Variant, int EmbeddingDim
     /// A cheap fingerprint of the ONNX files (paths, sizes, modification times): while it is unchanged, a recorded
     /// <see cref="Hash"/> still holds and the files need not be read again.
     /// </summary>
-    public static string FilesSignature(ModelFolder folder)
+    public static string FilesSignature(ClipModel model)
     {
-        ArgumentNullException.ThrowIfNull(folder);
-        return string.Join('\n', OnnxFilesOf(folder).Select(f => new FileInfo(f)).Select(f => $"{f.FullName}|{f.Length}|{f.LastWriteTimeUtc.Ticks}"));
+        ArgumentNullException.ThrowIfNull(model);
+        return string.Join('\n', OnnxFilesOf(model).Select(f => new FileInfo(f)).Select(f => $"{f.FullName}|{f.Length}|{f.LastWriteTimeUtc.Ticks}"));
     }
 
     /// <summary>
@@ -32,24 +32,17 @@ public sealed record ModelIdentity(string Hash, string Variant, int EmbeddingDim
     public static string CacheKey(ClipModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var text = $"{model.Folder.Variant}\n{model.Folder.Layout}\n{FilesSignature(model.Folder)}";
+        var text = $"{model.Folder.Variant}\n{model.Folder.Layout}\n{FilesSignature(model)}";
         return Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
     }
 
-    /// <summary>Hashes the ONNX files of <paramref name="model"/> (about 1 s per GB).</summary>
+    /// <summary>Hashes the ONNX files of <paramref name="model"/> and their external-data files (about 1 s per GB).</summary>
     public static ModelIdentity Of(ClipModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Of(model.Folder, model.EmbeddingDim);
-    }
-
-    /// <summary>Hashes the ONNX files of <paramref name="folder"/> and the external-data files beside them.</summary>
-    public static ModelIdentity Of(ModelFolder folder, int embeddingDim)
-    {
-        ArgumentNullException.ThrowIfNull(folder);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 20];
-        foreach (var file in OnnxFilesOf(folder))
+        foreach (var file in OnnxFilesOf(model))
         {
             sha.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(file) + "\n"));
             using var stream = File.OpenRead(file);
@@ -60,18 +53,19 @@ public sealed record ModelIdentity(string Hash, string Variant, int EmbeddingDim
             }
         }
 
-        return new ModelIdentity(Convert.ToHexStringLower(sha.GetHashAndReset()), folder.Variant.Name(), embeddingDim);
+        return new ModelIdentity(Convert.ToHexStringLower(sha.GetHashAndReset()), model.Folder.Variant.Name(), model.EmbeddingDim);
     }
 
-    /// <summary>Each ONNX file followed by its external-data files.</summary>
-    private static IEnumerable<string> OnnxFilesOf(ModelFolder folder)
+    /// <summary>Each ONNX file followed by the external-data files it names (whatever they are called).</summary>
+    private static IEnumerable<string> OnnxFilesOf(ClipModel model)
     {
-        foreach (var onnx in folder.OnnxFiles)
+        for (var i = 0; i < model.Folder.OnnxFiles.Count; i++)
         {
+            var onnx = model.Folder.OnnxFiles[i];
             yield return onnx;
-            foreach (var data in Directory.EnumerateFiles(Path.GetDirectoryName(onnx)!, Path.GetFileName(onnx) + "_data*").Order(StringComparer.Ordinal))
+            foreach (var data in model.OnnxFiles[i].ExternalDataFiles.Order(StringComparer.Ordinal))
             {
-                yield return data;
+                yield return Path.Combine(Path.GetDirectoryName(onnx)!, data);
             }
         }
     }
