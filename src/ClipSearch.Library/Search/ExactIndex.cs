@@ -12,10 +12,10 @@ public sealed class ExactIndex
 {
     private const int MinRowsPerThread = 4096;
     private readonly Lock _lock = new();
-    private float[] _single = [];
-    private Half[] _half = [];
-    private long[] _ids = [];
-    private int _count;
+
+    // What searches read: replaced as a whole when rows are appended (the arrays grow into new copies, or the new
+    // rows are written beyond the old count first), so a reader needs no lock, just one read of this field.
+    private Rows _rows = new([], [], [], 0);
 
     /// <summary>Creates an empty index of <paramref name="dim"/>-d vectors.</summary>
     public ExactIndex(int dim, bool halfPrecision = false)
@@ -31,13 +31,20 @@ public sealed class ExactIndex
     public bool HalfPrecision { get; }
 
     /// <summary>Rows in the index.</summary>
-    public int Count => Volatile.Read(ref _count);
+    public int Count => Snapshot().Count;
 
     /// <summary>The largest id added (ids are appended in ascending order), or 0.</summary>
     public long MaxId { get; private set; }
 
     /// <summary>Bytes the vectors and ids take (capacity included).</summary>
-    public long MemoryBytes => (HalfPrecision ? _half.LongLength * 2 : _single.LongLength * 4) + (_ids.LongLength * 8);
+    public long MemoryBytes
+    {
+        get
+        {
+            var (single, half, ids, _) = Snapshot();
+            return (HalfPrecision ? half.LongLength * 2 : single.LongLength * 4) + (ids.LongLength * 8);
+        }
+    }
 
     /// <summary>Threads a search may use (default: every core).</summary>
     public int Threads { get; set; } = Environment.ProcessorCount;
@@ -52,29 +59,30 @@ public sealed class ExactIndex
 
         lock (_lock)
         {
-            var needed = _count + ids.Length;
-            if (needed > _ids.Length)
+            var (single, half, stored, count) = _rows;
+            var needed = count + ids.Length;
+            if (needed > stored.Length)
             {
-                var capacity = Math.Max(needed, Math.Max(1024, _ids.Length * 3 / 2));
-                Array.Resize(ref _ids, capacity);
+                var capacity = Math.Max(needed, Math.Max(1024, stored.Length * 3 / 2));
+                Array.Resize(ref stored, capacity);
                 if (HalfPrecision)
                 {
-                    Array.Resize(ref _half, capacity * Dim);
+                    Array.Resize(ref half, capacity * Dim);
                 }
                 else
                 {
-                    Array.Resize(ref _single, capacity * Dim);
+                    Array.Resize(ref single, capacity * Dim);
                 }
             }
 
-            ids.CopyTo(_ids.AsSpan(_count));
+            ids.CopyTo(stored.AsSpan(count));
             if (HalfPrecision)
             {
-                TensorPrimitives.ConvertToHalf(vectors, _half.AsSpan(_count * Dim, vectors.Length));
+                TensorPrimitives.ConvertToHalf(vectors, half.AsSpan(count * Dim, vectors.Length));
             }
             else
             {
-                vectors.CopyTo(_single.AsSpan(_count * Dim));
+                vectors.CopyTo(single.AsSpan(count * Dim));
             }
 
             if (ids.Length > 0)
@@ -82,7 +90,7 @@ public sealed class ExactIndex
                 MaxId = ids[^1];
             }
 
-            Volatile.Write(ref _count, needed);
+            Volatile.Write(ref _rows, new Rows(single, half, stored, needed));
         }
     }
 
@@ -178,13 +186,9 @@ public sealed class ExactIndex
         return heap.ToList();
     }
 
-    private (float[] Single, Half[] Half, long[] Ids, int Count) Snapshot()
-    {
-        lock (_lock)
-        {
-            return (_single, _half, _ids, _count);
-        }
-    }
+    private Rows Snapshot() => Volatile.Read(ref _rows);
+
+    private sealed record Rows(float[] Single, Half[] Half, long[] Ids, int Count);
 
     /// <summary>A min-heap of the best k scores seen.</summary>
     private sealed class TopK(int k)
