@@ -11,10 +11,13 @@ public sealed class CliTests
     {
         var result = await CliRunner.RunAsync("--help");
         Assert.Equal(0, result.ExitCode);
-        foreach (var command in new[] { "tokenize", "preprocess", "embed", "match", "info", "model" })
-        {
-            Assert.Contains(command, result.Stdout);
-        }
+        // The first word of each entry under "Commands:" (up to the blank line; wrapped descriptions are indented deeper).
+        var listed = result.Stdout.ReplaceLineEndings("\n").Split('\n')
+            .SkipWhile(line => line.Trim() != "Commands:").Skip(1)
+            .TakeWhile(line => line.Trim().Length > 0)
+            .Where(line => line.StartsWith("  ", StringComparison.Ordinal) && !char.IsWhiteSpace(line[2]))
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]);
+        Assert.Equal(["tokenize", "preprocess", "embed", "match", "info", "model", "serve", "index", "search", "duplicates", "library"], listed);
     }
 
     [Fact]

@@ -193,6 +193,16 @@ public sealed class ApiTests : IDisposable
     }
 
     [Fact]
+    public async Task Classify_TooManyLabels_Returns400WithTheLimit()
+    {
+        using var server = TinyClip.Server(true, ("ClipSearch:MaxTextsPerRequest", "2"));
+        using var client = server.CreateClient();
+        var form = TinyClip.Form([TinyClip.Image("horse.png")], ["horse\ncat\ndog"], imageField: "image", textField: "labels");
+        var problem = await ProblemAsync(await client.PostAsync("/api/classify", form), HttpStatusCode.BadRequest);
+        Assert.Equal("3 labels is too many for one request: at most 2.", problem.Detail);
+    }
+
+    [Fact]
     public async Task Classify_NoLabels_Returns400()
     {
         var problem = await ProblemAsync(await _client.PostAsync("/api/classify", TinyClip.Form([TinyClip.Image("horse.png")], [], imageField: "image")), HttpStatusCode.BadRequest);

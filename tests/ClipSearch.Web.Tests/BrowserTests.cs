@@ -25,6 +25,7 @@ public sealed class BrowserTests(BrowserServer server) : IClassFixture<BrowserSe
         await BrowserServer.ScreenshotAsync(page, "01-no-model");
 
         await page.GetByTestId("tab-model").ClickAsync();
+        await Expect(page.GetByTestId("model-threads")).ToHaveValueAsync("1");   // ClipSearch:Threads, not one per core
         await page.GetByTestId("model-path").FillAsync("/no/such/model");
         await page.GetByTestId("load").ClickAsync();
         await Expect(page.GetByTestId("load-error")).ToContainTextAsync("/no/such/model");

@@ -85,6 +85,7 @@ public sealed class ModelDownloadApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
         var problem = await ApiTests.ProblemAsync(await client.PostAsJsonAsync("/api/model/download", new { variant = "quantized" }), HttpStatusCode.Conflict);
         Assert.Contains("already running", problem.Detail);
+        Assert.Equal("Download already running", problem.Title);
         Assert.Equal(ModelDownloadState.Running, (await StatusAsync(client)).State);
 
         _hub.HoldBodies.SetResult();

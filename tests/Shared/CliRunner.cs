@@ -6,7 +6,7 @@ namespace ClipSearch.Tests;
 internal static class CliRunner
 {
     /// <summary>Variables of the developer's shell that would change what the child does; tests set them explicitly.</summary>
-    private static readonly string[] _cleared = ["HF_ENDPOINT", "HF_TOKEN", "CLIPSEARCH_HOME", "XDG_CACHE_HOME"];
+    private static readonly string[] _cleared = ["HF_ENDPOINT", "HF_TOKEN", "CLIPSEARCH_HOME", "CLIPSEARCH_TOKEN", "XDG_CACHE_HOME", "XDG_DATA_HOME"];
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
@@ -26,7 +26,16 @@ internal static class CliRunner
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);   // a hung child must not outlive the test
+            throw;
+        }
+
         return new Result(process.ExitCode, await stdout, await stderr);
     }
 

@@ -37,12 +37,7 @@ public static class ClassifyApi
             throw new ClipSearchException(uploads.Count == 0 ? "No image: send one file in the field 'image'." : "Send one image in the field 'image', not several.");
         }
 
-        var k = DefaultTopK;
-        if (form.TryGetValue("k", out var kText) && !int.TryParse(kText, out k))
-        {
-            throw new ClipSearchException($"k must be a whole number, not '{kText}'.");
-        }
-
+        var k = FormInput.Number(form, "k", DefaultTopK);
         var outcome = await clip.ClassifyAsync(uploads[0], FormInput.Lines(form, "labels"), form["preset"].ToString(),
             FormInput.Lines(form, "templates"), k, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new ClassifyResponse(outcome.Ranked, outcome.LabelCount, outcome.TemplateCount, Math.Round(outcome.Elapsed.TotalMilliseconds, 1), outcome.LabelEmbeddings));

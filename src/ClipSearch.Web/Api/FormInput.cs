@@ -1,3 +1,4 @@
+using System.Globalization;
 using ClipSearch.Core;
 using ClipSearch.Web.Services;
 using Microsoft.Extensions.Options;
@@ -51,6 +52,22 @@ internal static class FormInput
     /// <summary>Every value of a text field (repeated fields, or lines of one field).</summary>
     public static IReadOnlyList<string> Lines(IFormCollection form, string field) =>
         [.. form[field].SelectMany(v => ClipService.Lines(v))];
+
+    /// <summary>
+    /// The number in <paramref name="field"/> (invariant culture), or <paramref name="fallback"/> when it is absent or
+    /// blank; a clear error when it is not a number of that type.
+    /// </summary>
+    public static T Number<T>(IFormCollection form, string field, T fallback) where T : IParsable<T>
+    {
+        if (!form.TryGetValue(field, out var text) || string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+
+        return T.TryParse(text, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new ClipSearchException($"{field} must be {(fallback is int or long ? "a whole number" : "a number")}, not '{text}'.");
+    }
 
     // A display name only: never a path.
     private static string SafeName(string? fileName)

@@ -45,17 +45,9 @@ public static class ModelApi
 
     private static Ok<ModelStatus> Unload(ModelHost host) => TypedResults.Ok(host.Unload());
 
-    private static Results<Accepted<ModelDownloadStatus>, ProblemHttpResult> StartDownload(ModelDownloadRequest? request, ModelDownloads downloads)
-    {
-        try
-        {
-            return TypedResults.Accepted("/api/model/download", downloads.Start(request ?? new ModelDownloadRequest()));
-        }
-        catch (DownloadInProgressException e)
-        {
-            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status409Conflict, title: "Download already running");
-        }
-    }
+    // One already running: DownloadInProgressException, which ProblemMapping answers with 409.
+    private static Accepted<ModelDownloadStatus> StartDownload(ModelDownloadRequest? request, ModelDownloads downloads) =>
+        TypedResults.Accepted("/api/model/download", downloads.Start(request ?? new ModelDownloadRequest()));
 
     private static Ok<ModelDownloadStatus> GetDownload(ModelDownloads downloads) => TypedResults.Ok(downloads.Status);
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using ClipSearch.Core;
 using ClipSearch.Web.Services;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -35,7 +34,7 @@ public static class SearchApi
                 throw new ClipSearchException("Send one image in the field 'image' (or JSON {\"text\": …} to search by text).");
             }
 
-            var search = new SearchOptions(Number(form, "k", SearchRequest.DefaultK), Number(form, "offset", 0), Number(form, "minScore", -1f));
+            var search = new SearchOptions(FormInput.Number(form, "k", SearchRequest.DefaultK), FormInput.Number(form, "offset", 0), FormInput.Number(form, "minScore", -1f));
             page = await clip.SearchByImageAsync(uploads[0], search, cancellationToken).ConfigureAwait(false);
         }
         else
@@ -69,18 +68,6 @@ public static class SearchApi
         {
             throw new ClipSearchException($"The body is not valid search JSON: {e.Message}", e);
         }
-    }
-
-    private static T Number<T>(IFormCollection form, string field, T fallback) where T : IParsable<T>
-    {
-        if (!form.TryGetValue(field, out var text) || string.IsNullOrWhiteSpace(text))
-        {
-            return fallback;
-        }
-
-        return T.TryParse(text, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new ClipSearchException($"{field} must be a number, not '{text}'.");
     }
 }
 

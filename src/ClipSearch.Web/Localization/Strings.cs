@@ -376,6 +376,7 @@ public static class Strings
         ["too-many-images"] = "图片太多：一次最多 {1} 张，当前有 {0} 张。",
         ["no-text"] = "没有文本：请至少输入一条文本（每行一条）。",
         ["too-many-texts"] = "文本太多：一次最多 {1} 条，当前有 {0} 条。",
+        ["too-many-labels"] = "类别太多：一次最多 {1} 个，当前有 {0} 个。",
         ["no-labels"] = "没有类别：请输入类别（每行一个），或选择一个预设类别集。",
         ["not-image"] = "无法使用这张图片：它不是图片，或文件已损坏、格式不受支持（支持 JPEG、PNG、WebP、GIF、BMP）。详情：{0}",
         ["model-load"] = "无法加载模型：{0}",

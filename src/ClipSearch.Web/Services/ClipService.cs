@@ -214,7 +214,18 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         return clean;
     }
 
-    private static List<string> CleanLabels(IReadOnlyList<string>? labels) => CleanLines(labels);
+    // The user's own labels (a preset's classes never come through here): at most MaxTextsPerRequest, as texts are,
+    // since each new set is embedded and kept in the model's classifier cache.
+    private List<string> CleanLabels(IReadOnlyList<string>? labels)
+    {
+        var clean = CleanLines(labels);
+        if (clean.Count > _options.MaxTextsPerRequest)
+        {
+            throw new UserInputException("too-many-labels", $"{clean.Count} labels is too many for one request: at most {_options.MaxTextsPerRequest}.", clean.Count, _options.MaxTextsPerRequest);
+        }
+
+        return clean;
+    }
 
     private static List<string> CleanLines(IReadOnlyList<string>? lines) =>
         lines is null ? [] : [.. lines.SelectMany(l => Lines(l))];

@@ -60,7 +60,17 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
     }
 
     /// <inheritdoc/>
-    public LibraryImage? Find(string id) => _paths.TryGetValue(id, out var path) && File.Exists(path) ? Describe(path) : null;
+    public LibraryImage? Find(string id)
+    {
+        try
+        {
+            return _paths.TryGetValue(id, out var path) && File.Exists(path) ? Describe(path) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;   // gone or unreadable since File.Exists: not found
+        }
+    }
 
     /// <inheritdoc/>
     public async Task<float[]?> EmbeddingAsync(string id, LoadedModel model, CancellationToken cancellationToken)
@@ -75,7 +85,17 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
     }
 
     /// <inheritdoc/>
-    public byte[]? ImageBytes(string id) => _paths.TryGetValue(id, out var path) && File.Exists(path) ? File.ReadAllBytes(path) : null;
+    public byte[]? ImageBytes(string id)
+    {
+        try
+        {
+            return _paths.TryGetValue(id, out var path) && File.Exists(path) ? File.ReadAllBytes(path) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;   // gone or unreadable since File.Exists: not found
+        }
+    }
 
     /// <inheritdoc/>
     public byte[]? ThumbnailBytes(string id)
