@@ -36,6 +36,25 @@ public sealed class ClipSearchOptions
     /// </summary>
     public string? Token { get; set; }
 
+    /// <summary>
+    /// Host names the server answers to besides its IP addresses and <c>localhost</c> (and, beyond loopback, this
+    /// machine's name): a name in DNS or <c>/etc/hosts</c>, or the name a reverse proxy forwards; <c>*</c>: any.
+    /// Every other <c>Host</c> is refused (a web page whose name resolves to this machine must not reach it).
+    /// </summary>
+    public IReadOnlyList<string>? AllowedHosts { get; set; }
+
+    /// <summary>
+    /// Folders under which requests may name folders to load a model from or to index (the Model and Library tabs,
+    /// <c>POST /api/model/load</c>, <c>POST /api/library/folders</c>). Empty: any folder on loopback, none beyond.
+    /// </summary>
+    public IReadOnlyList<string>? AllowedRoots { get; set; }
+
+    /// <summary>Largest JSON request body in bytes (default 1 MB).</summary>
+    public long MaxJsonBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Longest text, label or template in characters (default 10,000; CLIP reads only its first 77 tokens).</summary>
+    public int MaxTextLength { get; set; } = 10_000;
+
     /// <summary>Largest accepted image upload in bytes (default 50 MB).</summary>
     public long MaxImageBytes { get; set; } = 50L * 1024 * 1024;
 

@@ -1,4 +1,5 @@
 using ClipSearch.Web;
 
 var app = WebApp.Build(args);
-await app.RunAsync();
+await WebApp.StartAsync(app);
+await app.WaitForShutdownAsync();

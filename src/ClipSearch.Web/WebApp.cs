@@ -52,7 +52,7 @@ public static class WebApp
         AddServices(builder.Services, builder.Configuration);
         var app = builder.Build();
         var options = app.Services.GetRequiredService<IOptions<ClipSearchOptions>>().Value;
-        TokenGate.CheckBindings(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), options.Token);
+        ListenRules.CheckUrls(urls, options.Token);
         Configure(app, options);
         if (!string.IsNullOrWhiteSpace(options.ModelPath))
         {
@@ -65,12 +65,55 @@ public static class WebApp
         return app;
     }
 
+    /// <summary>
+    /// Starts <paramref name="app"/> and checks what it actually listens on; any failure to listen (address in use,
+    /// a configured endpoint beyond loopback without a token, an https endpoint without a certificate) is a
+    /// <see cref="Core.ClipSearchException"/> with one line, and leaves nothing listening.
+    /// </summary>
+    public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Core.ClipSearchException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or NotSupportedException or System.Net.Sockets.SocketException)
+        {
+            throw new Core.ClipSearchException($"Cannot listen on {string.Join(", ", ListenRequests(app))}: {e.Message}", e);
+        }
+
+        try
+        {
+            ListenRules.CheckBound(app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>(), app.Services.GetRequiredService<IOptions<ClipSearchOptions>>().Value.Token);
+        }
+        catch (Core.ClipSearchException)
+        {
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static IEnumerable<string> ListenRequests(WebApplication app)
+    {
+        var configuration = app.Services.GetRequiredService<IConfiguration>();
+        var endpoints = configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>().ToList();
+        return endpoints.Count > 0 ? endpoints : [configuration["urls"] ?? ClipSearchOptions.DefaultUrl];
+    }
+
     private static void AddServices(IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ClipSearchOptions>().Bind(configuration.GetSection(ClipSearchOptions.Section))
             .PostConfigure(o => o.Token = string.IsNullOrEmpty(o.Token) ? Environment.GetEnvironmentVariable(ClipSearchOptions.TokenVariable) : o.Token);
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<ClipSearchOptions>>((kestrel, o) =>
-            kestrel.Limits.MaxRequestBodySize = o.Value.MaxRequestBytes);
+        {
+            kestrel.Limits.MaxRequestBodySize = o.Value.MaxRequestBytes;
+            // Every endpoint Kestrel binds, from --urls or any configuration source (Kestrel:Endpoints), is checked.
+            kestrel.ConfigureEndpointDefaults(endpoint => ListenRules.CheckEndpoint(endpoint, o.Value.Token));
+        });
         services.AddOptions<FormOptions>().Configure<IOptions<ClipSearchOptions>>((form, o) =>
             form.MultipartBodyLengthLimit = o.Value.MaxRequestBytes);
         services.ConfigureHttpJsonOptions(json =>
@@ -88,6 +131,8 @@ public static class WebApp
         }));
         services.AddRazorComponents().AddInteractiveServerComponents();
 
+        services.AddSingleton<ServerAddresses>();
+        services.AddSingleton<ServerPaths>();
         services.AddSingleton<ModelHost>();
         services.AddSingleton<AppFolders>();
         services.AddSingleton<ModelDownloads>();
@@ -108,10 +153,13 @@ public static class WebApp
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<BrowserGuard>(options);
         if (!string.IsNullOrEmpty(options.Token))
         {
             app.UseMiddleware<TokenGate>(options.Token);
         }
+
+        app.UseMiddleware<RequestLimits>(options);
 
         app.UseRequestLocalization(new RequestLocalizationOptions()
             .SetDefaultCulture(Cultures[0])
@@ -127,14 +175,13 @@ public static class WebApp
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }
 
-    // The language switch: remembers the choice in the standard culture cookie, then goes back (local paths only).
+    // The language switch: remembers the choice in the standard culture cookie, then goes back (a path on this server only).
     private static IResult SetCulture(string culture, string? redirect, HttpContext context)
     {
         var chosen = Cultures.FirstOrDefault(c => c.Equals(culture, StringComparison.OrdinalIgnoreCase)) ?? Cultures[0];
         context.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,
             CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(CultureInfo.GetCultureInfo(chosen))),
             new CookieOptions { MaxAge = TimeSpan.FromDays(365), SameSite = SameSiteMode.Lax, IsEssential = true });
-        var target = redirect is { Length: > 0 } r && r.StartsWith('/') && !r.StartsWith("//", StringComparison.Ordinal) ? r : "/";
-        return Results.LocalRedirect(target);
+        return Results.Redirect(LocalPath.OrRoot(redirect));
     }
 }

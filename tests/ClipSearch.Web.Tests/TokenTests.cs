@@ -17,10 +17,11 @@ public sealed class TokenTests : IDisposable
     [InlineData("http://192.168.1.20:8766")]
     [InlineData("http://[::]:8766")]
     [InlineData("http://*:8766")]
-    [InlineData("http://example.com:80")]
-    public void CheckBindings_NonLoopbackWithoutToken_Throws(string url)
+    [InlineData("http://+:8766")]
+    [InlineData("http://127.0.0.1:0;http://0.0.0.0:8766")]
+    public void CheckUrls_NonLoopbackWithoutToken_Throws(string url)
     {
-        var e = Assert.Throws<ClipSearchException>(() => TokenGate.CheckBindings([url], null));
+        var e = Assert.Throws<ClipSearchException>(() => ListenRules.CheckUrls(url, null));
         Assert.Contains("--token", e.Message);
     }
 
@@ -28,10 +29,33 @@ public sealed class TokenTests : IDisposable
     [InlineData("http://127.0.0.1:8766")]
     [InlineData("http://localhost:5000")]
     [InlineData("http://[::1]:8766")]
-    public void CheckBindings_Loopback_NeedsNoToken(string url) => TokenGate.CheckBindings([url], null);
+    [InlineData("http://127.0.0.1:0;http://[::1]:0")]
+    public void CheckUrls_Loopback_NeedsNoToken(string url) => Assert.NotEmpty(ListenRules.CheckUrls(url, null));
 
     [Fact]
-    public void CheckBindings_NonLoopbackWithToken_Passes() => TokenGate.CheckBindings(["http://0.0.0.0:8766"], "t");
+    public void CheckUrls_NonLoopbackWithToken_Passes() => Assert.Single(ListenRules.CheckUrls("http://0.0.0.0:8766", "t"));
+
+    // Addresses Kestrel reads differently from a person (or cannot bind): refused with a message that names the entry.
+    [Theory]
+    [InlineData("http://127.0.0.1:abc", "port 'abc'")]
+    [InlineData("http://127.0.0.1:70000", "port '70000'")]
+    [InlineData("http://127.0.0.1:-1", "port '-1'")]
+    [InlineData("http://127.0.0.1", "no port")]
+    [InlineData("http://[::ffff:127.0.0.1]:8766", "give 127.0.0.1 instead")]
+    [InlineData("https://127.0.0.1:8766", "plain http")]
+    [InlineData("ftp://127.0.0.1:8766", "plain http")]
+    [InlineData("127.0.0.1:8766", "not an address")]
+    [InlineData("http://127.0.0.1:8766/photos", "has a path")]
+    [InlineData("http://example.com:80", "host 'example.com'")]
+    [InlineData("http://127.1:80", "host '127.1'")]
+    [InlineData("http://[::1:8766", "[IPv6]:PORT")]
+    [InlineData("http://127.0.0.1:0;http://127.0.0.1:x", "'http://127.0.0.1:x'")]
+    [InlineData(" ; ", "empty")]
+    public void CheckUrls_Unusable_ThrowsNamingTheEntry(string url, string expected)
+    {
+        var e = Assert.Throws<ClipSearchException>(() => ListenRules.CheckUrls(url, "token"));
+        Assert.Contains(expected, e.Message);
+    }
 
     [Fact]
     public void Build_AnyAddressWithoutToken_Refuses()

@@ -20,9 +20,18 @@ internal static class ServeCommand
         var token = new Option<string?>("--token") { Description = $"Access token every API call and browser session must present (default: ${ClipSearchOptions.TokenVariable})." };
         var library = new Option<string?>("--library") { Description = "Photo library to search and manage on the Library tab: a SQLite file, or a PostgreSQL connection string or URL (default: the default library, if it exists; none: search the images uploaded this session)." };
         var maxImage = new Option<int>("--max-image-mb") { Description = "Largest accepted image upload, in MB.", DefaultValueFactory = _ => 50 };
+        var allowedHosts = new Option<string[]>("--allowed-host")
+        {
+            Description = "A host name the server answers to besides its IP addresses and localhost (repeatable; * for any): a name in DNS or /etc/hosts, or what a reverse proxy forwards.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var allowRoots = new Option<string[]>("--allow-root")
+        {
+            Description = "A folder under which the UI and API may load models and index folders (repeatable). Default: any folder on loopback; beyond loopback none until given.",
+        };
         var command = new Command("serve", "Serve the web UI and HTTP API (default http://127.0.0.1:8766; OpenAPI at /openapi/v1.json, browsable at /scalar).")
         {
-            model, variant, threads, urls, token, library, maxImage,
+            model, variant, threads, urls, token, library, maxImage, allowedHosts, allowRoots,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -60,15 +69,15 @@ internal static class ServeCommand
                 // A failed start is reported once, as "error: …", not as the host's log with a stack trace.
                 ["Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host"] = "None",
             };
-            await using var app = WebApp.Build([], settings);
-            try
-            {
-                await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException e)
-            {
-                throw new Core.ClipSearchException($"Cannot listen on {result.GetValue(urls)}: {e.Message}", e);
-            }
+            AddList(settings, "ClipSearch:AllowedHosts", result.GetValue(allowedHosts));
+            AddList(settings, "ClipSearch:AllowedRoots", result.GetValue(allowRoots));
+
+            // The server's own settings come from these options and the environment, never from an appsettings.json
+            // that happens to lie in the working directory (the content root is the program's folder), and it always
+            // runs as Production (no developer error pages, whatever ASPNETCORE_ENVIRONMENT says).
+            string[] host = ["--contentRoot", AppContext.BaseDirectory, "--environment", "Production", "--preventHostingStartup", "true"];
+            await using var app = WebApp.Build(host, settings);
+            await WebApp.StartAsync(app, cancellationToken).ConfigureAwait(false);
 
             Console.Error.WriteLine(modelPath is null
                 ? "No model installed: open the UI to download CLIP ViT-B/32 (or run `clipsearch model download`)."
@@ -79,5 +88,13 @@ internal static class ServeCommand
             return CliApp.Ok;
         });
         return command;
+    }
+
+    private static void AddList(Dictionary<string, string?> settings, string key, string[]? values)
+    {
+        for (var i = 0; i < (values?.Length ?? 0); i++)
+        {
+            settings[$"{key}:{i.ToString(CultureInfo.InvariantCulture)}"] = values![i];
+        }
     }
 }

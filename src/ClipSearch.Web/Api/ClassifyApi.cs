@@ -31,7 +31,7 @@ public static class ClassifyApi
     private static async Task<Results<Ok<ClassifyResponse>, ProblemHttpResult>> ClassifyAsync(HttpRequest request, ClipService clip, IOptions<ClipSearchOptions> options, CancellationToken cancellationToken)
     {
         var form = await FormInput.ReadAsync(request, "field 'image' (a file) and 'labels' or 'preset'", cancellationToken).ConfigureAwait(false);
-        var uploads = await FormInput.UploadsAsync(form, "image", options.Value.MaxImageBytes, cancellationToken).ConfigureAwait(false);
+        var uploads = await FormInput.UploadsAsync(form, "image", options.Value, cancellationToken).ConfigureAwait(false);
         if (uploads.Count != 1)
         {
             throw new ClipSearchException(uploads.Count == 0 ? "No image: send one file in the field 'image'." : "Send one image in the field 'image', not several.");

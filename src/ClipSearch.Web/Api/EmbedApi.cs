@@ -21,7 +21,7 @@ public static class EmbedApi
     private static async Task<Results<Ok<EmbedResponse>, ProblemHttpResult>> EmbedAsync(HttpRequest request, ClipService clip, IOptions<ClipSearchOptions> options, CancellationToken cancellationToken)
     {
         var form = await FormInput.ReadAsync(request, "fields 'images' (files) and/or 'texts'", cancellationToken).ConfigureAwait(false);
-        var uploads = await FormInput.UploadsAsync(form, "images", options.Value.MaxImageBytes, cancellationToken).ConfigureAwait(false);
+        var uploads = await FormInput.UploadsAsync(form, "images", options.Value, cancellationToken).ConfigureAwait(false);
         var texts = FormInput.Lines(form, "texts");
         var (images, textEmbeddings, dim) = await clip.EmbedAsync(uploads, texts, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new EmbedResponse(

@@ -1,6 +1,7 @@
 using System.Globalization;
 using ClipSearch.Core;
 using ClipSearch.Web.Services;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace ClipSearch.Web.Api;
@@ -8,8 +9,6 @@ namespace ClipSearch.Web.Api;
 /// <summary>Reads multipart uploads into <see cref="Upload"/>s, enforcing the per-image limit before reading a file.</summary>
 internal static class FormInput
 {
-    private const int MaxFileNameLength = 200;
-
     /// <summary>The request's form; a clear error when it is not multipart or is over a limit.</summary>
     public static async Task<IFormCollection> ReadAsync(HttpRequest request, string fields, CancellationToken cancellationToken)
     {
@@ -24,18 +23,59 @@ internal static class FormInput
         }
         catch (InvalidDataException e)
         {
-            var limit = request.HttpContext.RequestServices.GetRequiredService<IOptions<ClipSearchOptions>>().Value.MaxImageBytes;
-            throw new ClipSearchException($"The upload is over a size limit ({limit / (1024 * 1024)} MB per image): {e.Message}", e);
+            throw FormProblem(e, request.HttpContext.RequestServices);
+        }
+        catch (IOException e) when (e is not BadHttpRequestException)
+        {
+            // The body ended before the form did (a part cut off, no closing boundary).
+            throw new ClipSearchException($"The form is cut off or malformed ({e.Message}): send complete multipart/form-data with {fields}.", e);
         }
     }
 
-    /// <summary>The files in <paramref name="field"/>, each at most the configured size.</summary>
-    public static async Task<List<Upload>> UploadsAsync(IFormCollection form, string field, long maxBytes, CancellationToken cancellationToken)
+    // Which of the form reader's limits the request went over, in the server's own numbers.
+    private static Exception FormProblem(InvalidDataException e, IServiceProvider services)
     {
-        var uploads = new List<Upload>();
-        foreach (var file in form.Files.GetFiles(field))
+        var form = services.GetRequiredService<IOptions<FormOptions>>().Value;
+        var limits = services.GetRequiredService<IOptions<ClipSearchOptions>>().Value;
+        var message = e.Message;
+        if (message.StartsWith("Multipart body length limit", StringComparison.Ordinal))
         {
-            var name = SafeName(file.FileName);
+            return new BadHttpRequestException($"The request is over {Megabytes(form.MultipartBodyLengthLimit)}, the most one request may send (and {Megabytes(limits.MaxImageBytes)} per image).", StatusCodes.Status413PayloadTooLarge, e);
+        }
+
+        var what = message switch
+        {
+            _ when message.StartsWith("Form value count limit", StringComparison.Ordinal) => $"The form has more than {form.ValueCountLimit:N0} fields.",
+            _ when message.StartsWith("Form key length limit", StringComparison.Ordinal) => $"A field name is longer than {form.KeyLengthLimit:N0} characters.",
+            _ when message.StartsWith("Form value length limit", StringComparison.Ordinal) => $"A field's value is longer than {form.ValueLengthLimit:N0} bytes (texts, labels and templates are at most {limits.MaxTextLength:N0} characters each).",
+            _ when message.StartsWith("Multipart headers length limit", StringComparison.Ordinal) => $"A part's headers are longer than {form.MultipartHeadersLengthLimit:N0} bytes.",
+            _ when message.StartsWith("Multipart header count limit", StringComparison.Ordinal) => $"A part has more than {form.MultipartHeadersCountLimit:N0} headers.",
+            _ when message.StartsWith("Multipart boundary length limit", StringComparison.Ordinal) => $"The multipart boundary is longer than {form.MultipartBoundaryLengthLimit:N0} characters.",
+            _ when message.StartsWith("Line length limit", StringComparison.Ordinal) => "A line of the multipart body (a part's header) is too long.",
+            _ => $"The form cannot be read: {message}",
+        };
+        return new ClipSearchException(what, e);
+    }
+
+    private static string Megabytes(long bytes) => $"{bytes / (1024.0 * 1024.0):0.#} MB";
+
+    /// <summary>The files in <paramref name="field"/>: at most <see cref="ClipSearchOptions.MaxImagesPerRequest"/>, each at most <see cref="ClipSearchOptions.MaxImageBytes"/>.</summary>
+    public static async Task<List<Upload>> UploadsAsync(IFormCollection form, string field, ClipSearchOptions limits, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var maxBytes = limits.MaxImageBytes;
+        var uploads = new List<Upload>();
+        var files = form.Files.GetFiles(field);
+        var most = limits.MaxImagesPerRequest;
+        if (files.Count > most)
+        {
+            // Before reading any of them into memory.
+            throw new UserInputException("too-many-images", $"{files.Count} images is too many for one request: at most {most}.", files.Count, most);
+        }
+
+        foreach (var file in files)
+        {
+            var name = DisplayName.Of(file.FileName);
             if (file.Length > maxBytes)
             {
                 throw new ClipSearchException($"{name} is {file.Length / (1024.0 * 1024.0):0.#} MB; the limit is {maxBytes / (1024.0 * 1024.0):0.#} MB per image.");
@@ -67,18 +107,5 @@ internal static class FormInput
         return T.TryParse(text, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw new ClipSearchException($"{field} must be {(fallback is int or long ? "a whole number" : "a number")}, not '{text}'.");
-    }
-
-    // A display name only: never a path.
-    private static string SafeName(string? fileName)
-    {
-        var name = Path.GetFileName(fileName ?? "");
-        name = new string([.. name.Where(c => !char.IsControl(c))]);
-        if (name.Length == 0)
-        {
-            return "upload";
-        }
-
-        return name.Length > MaxFileNameLength ? name[..MaxFileNameLength] : name;
     }
 }

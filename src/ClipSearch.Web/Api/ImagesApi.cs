@@ -23,8 +23,8 @@ public static class ImagesApi
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .DisableAntiforgery();
         api.MapGet("/", List).WithSummary("Library images, newest first.");
-        api.MapGet("/{id}", Image).WithSummary("A library image as it was uploaded.");
-        api.MapGet("/{id}/thumbnail", Thumbnail).WithSummary("A JPEG thumbnail of a library image.");
+        api.MapGet("/{id}", Image).WithSummary("A library image as it was uploaded.").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id}/thumbnail", Thumbnail).WithSummary("A JPEG thumbnail of a library image.").ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
@@ -37,7 +37,7 @@ public static class ImagesApi
     private static async Task<Results<Ok<IReadOnlyList<LibraryImageResponse>>, ProblemHttpResult>> AddAsync(HttpRequest request, ClipService clip, IOptions<ClipSearchOptions> options, CancellationToken cancellationToken)
     {
         var form = await FormInput.ReadAsync(request, "field 'images' (files)", cancellationToken).ConfigureAwait(false);
-        var uploads = await FormInput.UploadsAsync(form, "images", options.Value.MaxImageBytes, cancellationToken).ConfigureAwait(false);
+        var uploads = await FormInput.UploadsAsync(form, "images", options.Value, cancellationToken).ConfigureAwait(false);
         var added = await clip.AddToLibraryAsync(uploads, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok<IReadOnlyList<LibraryImageResponse>>([.. added.Select(LibraryImageResponse.Of)]);
     }
@@ -45,22 +45,25 @@ public static class ImagesApi
     private static Ok<LibraryListResponse> List(IImageSearch library) =>
         TypedResults.Ok(new LibraryListResponse(library.Count, [.. library.Recent(ListLimit).Select(LibraryImageResponse.Of)]));
 
-    private static Results<FileContentHttpResult, NotFound<string>> Image(string id, IImageSearch library, HttpContext context)
+    private static Results<FileContentHttpResult, ProblemHttpResult> Image(string id, IImageSearch library, HttpContext context)
     {
         if (library.Find(id) is not { } image || library.ImageBytes(id) is not { } bytes)
         {
-            return TypedResults.NotFound($"No library image has the id '{id}'.");
+            return NotFound(id);
         }
 
         context.Response.Headers.XContentTypeOptions = "nosniff";
         return TypedResults.File(bytes, image.ContentType, image.FileName);
     }
 
-    private static Results<FileContentHttpResult, NotFound<string>> Thumbnail(string id, IImageSearch library, HttpContext context)
+    private static ProblemHttpResult NotFound(string id) =>
+        TypedResults.Problem($"No library image has the id '{(id.Length > 64 ? id[..64] + "…" : id)}'.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
+
+    private static Results<FileContentHttpResult, ProblemHttpResult> Thumbnail(string id, IImageSearch library, HttpContext context)
     {
         if (library.ThumbnailBytes(id) is not { } bytes)
         {
-            return TypedResults.NotFound($"No library image has the id '{id}'.");
+            return NotFound(id);
         }
 
         context.Response.Headers.XContentTypeOptions = "nosniff";

@@ -20,8 +20,8 @@ public static class LibraryApi
         var api = app.MapGroup("/api/library").WithTags("Library").DisableAntiforgery()
             .ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapGet("/", GetAsync).WithSummary("Counts, folders, and the indexing run with its progress.");
-        api.MapPost("/folders", AddFolder).WithSummary("Adds a folder (a path on the server) and indexes it in the background.")
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        api.MapPost("/folders", AddFolderAsync).WithSummary("Adds a folder (a path on the server) and indexes it in the background.")
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.MapDelete("/folders", RemoveFolderAsync).WithSummary("Removes a folder and its images from the library (the files stay).")
             .ProducesProblem(StatusCodes.Status409Conflict);
         api.MapPost("/index/stop", Stop).WithSummary("Stops the indexing run after its batch in flight.");
@@ -36,8 +36,8 @@ public static class LibraryApi
         return TypedResults.Ok(new LibraryResponse(stats, host.State, await library.DescribeSearchAsync(cancellationToken).ConfigureAwait(false)));
     }
 
-    private static Accepted<IndexingState> AddFolder(FolderRequest body, LibraryHost host) =>
-        TypedResults.Accepted("/api/library", host.StartIndexing(body?.Path));
+    private static async Task<Accepted<IndexingState>> AddFolderAsync(FolderRequest body, LibraryHost host, CancellationToken cancellationToken) =>
+        TypedResults.Accepted("/api/library", await host.StartIndexingAsync(body?.Path, cancellationToken).ConfigureAwait(false));
 
     private static async Task<NoContent> RemoveFolderAsync(string? path, LibraryHost host, CancellationToken cancellationToken)
     {

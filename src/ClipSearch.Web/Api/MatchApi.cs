@@ -21,7 +21,7 @@ public static class MatchApi
     private static async Task<Results<Ok<MatchResponse>, ProblemHttpResult>> MatchAsync(HttpRequest request, ClipService clip, IOptions<ClipSearchOptions> options, CancellationToken cancellationToken)
     {
         var form = await FormInput.ReadAsync(request, "fields 'images' (files) and 'texts'", cancellationToken).ConfigureAwait(false);
-        var uploads = await FormInput.UploadsAsync(form, "images", options.Value.MaxImageBytes, cancellationToken).ConfigureAwait(false);
+        var uploads = await FormInput.UploadsAsync(form, "images", options.Value, cancellationToken).ConfigureAwait(false);
         var outcome = await clip.MatchAsync(uploads, FormInput.Lines(form, "texts"), cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new MatchResponse(outcome.Images, outcome.Texts, outcome.Scores.Cosine, outcome.Scores.Logits, outcome.Scores.Probabilities, outcome.LogitScale));
     }

@@ -28,7 +28,7 @@ public static class SearchApi
         if (request.HasFormContentType)
         {
             var form = await FormInput.ReadAsync(request, "field 'image' (a file)", cancellationToken).ConfigureAwait(false);
-            var uploads = await FormInput.UploadsAsync(form, "image", options.Value.MaxImageBytes, cancellationToken).ConfigureAwait(false);
+            var uploads = await FormInput.UploadsAsync(form, "image", options.Value, cancellationToken).ConfigureAwait(false);
             if (uploads.Count != 1)
             {
                 throw new ClipSearchException("Send one image in the field 'image' (or JSON {\"text\": …} to search by text).");

@@ -1,7 +1,5 @@
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using ClipSearch.Core;
 using Microsoft.AspNetCore.Mvc;
 
 namespace ClipSearch.Web.Security;
@@ -10,7 +8,7 @@ namespace ClipSearch.Web.Security;
 /// Access control. With a token configured, every request but <c>/health</c> must present it: API clients in
 /// <c>Authorization: Bearer T</c> or <c>X-ClipSearch-Token: T</c>; a browser opens <c>/?token=T</c> once, which sets
 /// an HttpOnly cookie and redirects to the same page without the token. Without a token the server may only
-/// listen on loopback (<see cref="CheckBindings"/>).
+/// listen on loopback (<see cref="ListenRules"/>).
 /// </summary>
 internal sealed class TokenGate(RequestDelegate next, string token)
 {
@@ -22,7 +20,7 @@ internal sealed class TokenGate(RequestDelegate next, string token)
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (context.Request.Path.StartsWithSegments("/health"))
+        if (context.Request.Path.Equals("/health", StringComparison.OrdinalIgnoreCase))
         {
             await next(context).ConfigureAwait(false);
             return;
@@ -37,8 +35,9 @@ internal sealed class TokenGate(RequestDelegate next, string token)
                 Secure = context.Request.IsHttps,
                 IsEssential = true,
             });
+            // Back to the same page without the token; only ever a path on this server (never //other.host/).
             var query = QueryString.Create(context.Request.Query.Where(q => q.Key != QueryName));
-            context.Response.Redirect($"{context.Request.PathBase}{context.Request.Path}{query}");
+            context.Response.Redirect(LocalPath.OrRoot($"{context.Request.PathBase}{context.Request.Path}") + query);
             return;
         }
 
@@ -55,32 +54,6 @@ internal sealed class TokenGate(RequestDelegate next, string token)
             Title = "Token required",
             Detail = "This server needs its access token: send 'Authorization: Bearer <token>' or 'X-ClipSearch-Token: <token>', or open the page once as /?token=<token>.",
         }).ExecuteAsync(context).ConfigureAwait(false);
-    }
-
-    /// <summary>Refuses to listen beyond loopback without a token.</summary>
-    public static void CheckBindings(IEnumerable<string> urls, string? token)
-    {
-        if (!string.IsNullOrEmpty(token))
-        {
-            return;
-        }
-
-        foreach (var url in urls)
-        {
-            if (!IsLoopback(url))
-            {
-                throw new ClipSearchException($"Listening on {url} (not loopback) needs an access token: pass --token T or set {ClipSearchOptions.TokenVariable}.");
-            }
-        }
-    }
-
-    private static bool IsLoopback(string url)
-    {
-        var host = url.Split("://", 2) is [_, var rest] ? rest : url;
-        host = host.Split('/', 2)[0];
-        host = host.StartsWith('[') ? host[1..host.IndexOf(']', StringComparison.Ordinal)] : host.Split(':')[0];
-        return host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
-            || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
     }
 
     private static string? Presented(HttpRequest request)

@@ -80,6 +80,11 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
     {
         ArgumentNullException.ThrowIfNull(upload);
         CheckUploads([upload], allowNone: false);
+        if (topK < 1)
+        {
+            throw new UserInputException("bad-k", $"k is how many labels to show: at least 1, not {topK}.", topK);
+        }
+
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var chosen = string.IsNullOrWhiteSpace(preset) ? null : ZeroShotPresets.Get(preset);
         IReadOnlyList<string> cleanLabels = CleanLabels(labels);
@@ -106,7 +111,7 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         var cachedAs = chosen is not null && ReferenceEquals(cleanLabels, chosen.Classes) ? chosen.Name : null;
         var source = await zeroShot.EnsureAsync(lease.Loaded, cachedAs, cleanLabels, cleanTemplates, progress, cancellationToken).ConfigureAwait(false);
         var ranked = lease.Loaded.Classifier.Classify(image, cleanLabels, cleanTemplates);
-        return new ClassifyOutcome([.. ranked.Take(Math.Clamp(topK, 1, ranked.Count))], cleanLabels.Count, cleanTemplates.Count, clock.Elapsed, source);
+        return new ClassifyOutcome([.. ranked.Take(Math.Min(topK, ranked.Count))], cleanLabels.Count, cleanTemplates.Count, clock.Elapsed, source);
     }
 
     /// <summary>Adds images to the library.</summary>
@@ -227,8 +232,19 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         return clean;
     }
 
-    private static List<string> CleanLines(IReadOnlyList<string>? lines) =>
-        lines is null ? [] : [.. lines.SelectMany(l => Lines(l))];
+    // Lines of every value, each at most MaxTextLength characters (CLIP reads 77 tokens; a megabyte of text would
+    // only cost tokenizer time).
+    private List<string> CleanLines(IReadOnlyList<string>? lines)
+    {
+        List<string> clean = lines is null ? [] : [.. lines.SelectMany(l => Lines(l))];
+        if (clean.FirstOrDefault(l => l.Length > _options.MaxTextLength) is { } tooLong)
+        {
+            throw new UserInputException("text-too-long", $"A text is {tooLong.Length:N0} characters long; the limit is {_options.MaxTextLength:N0} (CLIP reads only its first 77 tokens).",
+                tooLong.Length, _options.MaxTextLength);
+        }
+
+        return clean;
+    }
 
     private static async Task<PreparedImage[]> PrepareAsync(IReadOnlyList<Upload> uploads, LoadedModel model, CancellationToken cancellationToken) =>
         await Task.Run(() => uploads.Select(u => new PreparedImage(u.FileName,

@@ -1,6 +1,7 @@
 using ClipSearch.Core;
 using ClipSearch.Library;
 using ClipSearch.Library.Indexing;
+using ClipSearch.Web.Security;
 using Microsoft.Extensions.Options;
 
 namespace ClipSearch.Web.Services;
@@ -18,7 +19,7 @@ public sealed record IndexingState(bool Running, string? Folder, IndexProgress? 
 /// Holds the photo library the server was started with (<see cref="ClipSearchOptions.Library"/>) and runs its
 /// indexing in the background: one run at a time, progress for the UI and API, stoppable.
 /// </summary>
-public sealed class LibraryHost(ModelHost models, IOptions<ClipSearchOptions> options, ILogger<LibraryHost> log) : IAsyncDisposable
+public sealed class LibraryHost(ModelHost models, ServerPaths paths, IOptions<ClipSearchOptions> options, ILogger<LibraryHost> log) : IAsyncDisposable
 {
     private readonly Lock _lock = new();
     private ImageLibrary? _library;
@@ -57,15 +58,11 @@ public sealed class LibraryHost(ModelHost models, IOptions<ClipSearchOptions> op
     /// <exception cref="LibraryBusyException">A run is already going.</exception>
     /// <exception cref="ModelNotLoadedException">No model is loaded.</exception>
     /// <exception cref="ClipSearchException">The folder does not exist.</exception>
-    public IndexingState StartIndexing(string? folder)
+    /// <exception cref="PathNotAllowedException">The server may not read that folder (see <see cref="ServerPaths"/>).</exception>
+    public async Task<IndexingState> StartIndexingAsync(string? folder, CancellationToken cancellationToken = default)
     {
         var library = Required;
-        if (string.IsNullOrWhiteSpace(folder) || !Path.IsPathFullyQualified(folder))
-        {
-            throw new ClipSearchException($"Give the absolute path of a folder on the server (got '{folder}').");
-        }
-
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        var full = paths.LibraryFolder(folder, await library.Store.GetFoldersAsync(cancellationToken).ConfigureAwait(false));
         if (!Directory.Exists(full))
         {
             throw new ClipSearchException($"The folder {full} does not exist on the server.");
@@ -119,7 +116,7 @@ public sealed class LibraryHost(ModelHost models, IOptions<ClipSearchOptions> op
         }
 
         var stats = await library.GetStatsAsync(cancellationToken).ConfigureAwait(false);
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        var full = ServerPaths.Normalize(folder);
         if (!stats.Folders.Contains(full, StringComparer.Ordinal))
         {
             throw new ClipSearchException($"{full} is not one of the library's folders ({string.Join(", ", stats.Folders)}).");

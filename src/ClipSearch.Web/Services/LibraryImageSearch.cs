@@ -113,7 +113,7 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
         byte[] thumbnail;
         try
         {
-            thumbnail = ImageFiles.Thumbnail(bytes, Path.GetFileName(_paths[id]));
+            thumbnail = ImageFiles.Thumbnail(bytes, DisplayName.Of(_paths[id]));
         }
         catch (ClipSearchException)
         {
@@ -133,7 +133,7 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
     {
         var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(path)))[..IdHexDigits];
         _paths[id] = path;
-        return new LibraryImage(id, Path.GetFileName(path), ContentType(path), File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTimeOffset.MinValue);
+        return new LibraryImage(id, DisplayName.Of(path), ContentType(path), File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTimeOffset.MinValue);
     }
 
     private static string ContentType(string path) => Path.GetExtension(path).ToUpperInvariant() switch

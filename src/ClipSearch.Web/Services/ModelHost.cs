@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ClipSearch.Core;
 using ClipSearch.Core.Model;
+using ClipSearch.Web.Security;
 using Microsoft.Extensions.Options;
 
 namespace ClipSearch.Web.Services;
@@ -43,18 +44,23 @@ public sealed class ModelHost : IDisposable
 {
     private readonly SemaphoreSlim _loadLock = new(1, 1);
     private readonly int _defaultThreads;
+    private readonly ServerPaths? _paths;
     private LoadedModel? _current;
     private long _generation;
     private string? _loading;
     private string? _lastError;
     private double? _lastLoadMilliseconds;
 
-    /// <summary>Creates an empty host.</summary>
+    /// <summary>Creates an empty host that loads any folder it is given.</summary>
     public ModelHost(IOptions<ClipSearchOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _defaultThreads = options.Value.EffectiveThreads;
     }
+
+    /// <summary>Creates an empty host that loads only folders <paramref name="paths"/> allows.</summary>
+    public ModelHost(IOptions<ClipSearchOptions> options, ServerPaths paths)
+        : this(options) => _paths = paths;
 
     /// <summary>Raised after every change of state (load started, finished, failed; unloaded).</summary>
     public event Action? Changed;
@@ -98,12 +104,15 @@ public sealed class ModelHost : IDisposable
     /// requests finish). A failed load leaves the current model in place.
     /// </summary>
     /// <exception cref="ClipSearchException">The folder or a setting is wrong (the message says which).</exception>
+    /// <exception cref="PathNotAllowedException">The server may not read that folder (see <see cref="ServerPaths"/>).</exception>
     public async Task<ModelStatus> LoadAsync(string directory, string? variant, int? threads, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(directory))
         {
             throw new ClipSearchException("Give the model folder's path (the folder with config.json and onnx/).");
         }
+
+        directory = _paths?.ModelFolder(directory) ?? directory.Trim();
 
         var options = new ModelOptions
         {
@@ -122,7 +131,7 @@ public sealed class ModelHost : IDisposable
             _loading = directory;
             _lastError = null;
             Changed?.Invoke();
-            var model = await Task.Run(() => ClipModel.Load(directory.Trim(), options), CancellationToken.None).ConfigureAwait(false);
+            var model = await Task.Run(() => ClipModel.Load(directory, options), CancellationToken.None).ConfigureAwait(false);
             var previous = Interlocked.Exchange(ref _current, new LoadedModel(model, Interlocked.Increment(ref _generation)));
             previous?.Release();
             return Status;
