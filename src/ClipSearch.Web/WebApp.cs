@@ -121,7 +121,11 @@ public static class WebApp
 
         // Chinese stays readable in the HTML instead of becoming character references.
         services.AddWebEncoders(o => o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
-        services.AddProblemDetails();
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = c =>
+            c.ProblemDetails.Detail ??= ProblemMapping.DefaultDetail(c.ProblemDetails.Status ?? c.HttpContext.Response.StatusCode, c.HttpContext,
+                c.HttpContext.RequestServices.GetRequiredService<IOptions<ClipSearchOptions>>().Value));
+        // A body the framework cannot bind (bad JSON, too large) is thrown to ProblemMapping, which says why.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddExceptionHandler<ProblemMapping>();
         services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {

@@ -46,6 +46,124 @@ public sealed class ServeTests
         Assert.DoesNotContain("   at ", result.Stderr + result.Stdout);
     }
 
+    // Kestrel endpoints from the environment override --urls: without a token the start is refused, whatever the
+    // source, and the developer environment the variables ask for is not used either.
+    [Fact]
+    public async Task Serve_HostileEnvironmentAndAppSettings_RefusedWithOneLine()
+    {
+        using var home = new TempFolder();
+        using var cwd = new TempFolder();
+        int[] ports = [FreePort(), FreePort(), FreePort(), FreePort()];
+        File.WriteAllText(cwd.File("appsettings.json"), System.Text.Json.JsonSerializer.Serialize(new
+        {
+            Kestrel = new { Endpoints = new { Evil = new { Url = $"http://0.0.0.0:{ports[0]}" } } },
+            urls = $"http://0.0.0.0:{ports[1]}",
+            ClipSearch = new { AllowedHosts = new[] { "*" } },
+        }));
+        var environment = new Dictionary<string, string>
+        {
+            ["CLIPSEARCH_HOME"] = home.Path,
+            ["Kestrel__Endpoints__Env__Url"] = $"http://0.0.0.0:{ports[2]}",
+            ["ASPNETCORE_URLS"] = $"http://0.0.0.0:{ports[3]}",
+            ["ASPNETCORE_HTTP_PORTS"] = "80",
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        };
+
+        var result = await CliRunner.RunInAsync(cwd.Path, environment, "serve", "--urls", "http://127.0.0.1:0");
+
+        Assert.Equal(1, result.ExitCode);
+        // (Kestrel's own warnings about the overridden addresses come first.)
+        Assert.StartsWith($"error: Listening on http://0.0.0.0:{ports[2]} (not loopback) needs an access token", result.Stderr.Trim().Split('\n')[^1]);
+        Assert.DoesNotContain("   at ", result.Stderr + result.Stdout);
+        Assert.All(ports, p => Assert.False(Listening(p), $"port {p} is open"));
+    }
+
+    // An appsettings.json in the working directory is not the server's configuration: it serves where --urls says,
+    // answers only to its own host names and shows no developer pages.
+    [Fact]
+    public async Task Serve_AppSettingsInWorkingDirectory_Ignored()
+    {
+        using var home = new TempFolder();
+        using var cwd = new TempFolder();
+        int[] evil = [FreePort(), FreePort()];
+        var port = FreePort();
+        File.WriteAllText(cwd.File("appsettings.json"), System.Text.Json.JsonSerializer.Serialize(new
+        {
+            Kestrel = new { Endpoints = new { Evil = new { Url = $"http://0.0.0.0:{evil[0]}" } } },
+            ClipSearch = new { AllowedHosts = new[] { "*" }, Token = "" },
+            DetailedErrors = true,
+        }));
+        var environment = new Dictionary<string, string>
+        {
+            ["CLIPSEARCH_HOME"] = home.Path,
+            ["ASPNETCORE_URLS"] = $"http://0.0.0.0:{evil[1]}",
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        };
+        var serving = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stderr = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var server = CliRunner.Start(["serve", "--urls", $"http://127.0.0.1:{port}"], line =>
+        {
+            stderr.Enqueue(line);
+            if (line.Contains("ClipSearch is serving on", StringComparison.Ordinal))
+            {
+                serving.TrySetResult();
+            }
+        }, environment, cwd.Path);
+        try
+        {
+            await serving.Task.WaitAsync(TimeSpan.FromMinutes(1));
+            Assert.All(evil, p => Assert.False(Listening(p), $"port {p} is open"));
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            using (var model = await client.GetAsync("/api/model"))
+            {
+                Assert.Equal(System.Net.HttpStatusCode.OK, model.StatusCode);
+            }
+
+            using var rebinding = new HttpRequestMessage(HttpMethod.Get, "/api/model");
+            rebinding.Headers.Host = "attacker.example";
+            using (var refused = await client.SendAsync(rebinding))
+            {
+                Assert.Equal(System.Net.HttpStatusCode.Forbidden, refused.StatusCode);
+            }
+
+            using var missing = await client.GetAsync("/api/nothing-here");
+            Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+            Assert.Contains(stderr, l => l.Contains("Hosting environment: Production", StringComparison.Ordinal));
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:abc")]
+    [InlineData("http://127.0.0.1:99999")]
+    [InlineData("http://[::ffff:127.0.0.1]:8766")]
+    [InlineData("https://127.0.0.1:8766")]
+    [InlineData("http://127.0.0.1:8766/base")]
+    [InlineData("http://127.0.0.1:0;nonsense")]
+    public async Task Serve_UnusableUrls_OneLine(string urls)
+    {
+        var result = await CliRunner.RunAsync("serve", "--urls", urls);
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error: --urls: '", result.Stderr);
+        Assert.Single(result.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Serve_PortInUse_OneLine()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var result = await CliRunner.RunAsync("serve", "--urls", $"http://127.0.0.1:{port}");
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith($"error: Cannot listen on http://127.0.0.1:{port}", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr + result.Stdout);
+    }
+
     [Fact]
     public async Task Help_ListsServe()
     {
@@ -53,5 +171,26 @@ public sealed class ServeTests
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("--token", result.Stdout);
         Assert.Contains("127.0.0.1:8766", result.Stdout);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static bool Listening(int port)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        try
+        {
+            client.Connect(System.Net.IPAddress.Loopback, port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 }

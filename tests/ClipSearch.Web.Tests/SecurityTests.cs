@@ -17,7 +17,8 @@ public sealed class SecurityTests : IAsyncLifetime
 {
     private LoopbackServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await LoopbackServer.StartAsync(settings: ("ClipSearch:AllowedHosts:0", "photos.lan"));
+    public async Task InitializeAsync() =>
+        _server = await LoopbackServer.StartAsync(settings: [("ClipSearch:AllowedHosts:0", "photos.lan"), ("ClipSearch:MaxJsonBytes", "4096")]);
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -174,6 +175,17 @@ public sealed class SecurityTests : IAsyncLifetime
     {
         var problem = await ApiTests.ProblemAsync(await _server.Client.GetAsync(path), HttpStatusCode.BadRequest);
         Assert.Contains("control character", problem.Detail, StringComparison.Ordinal);
+    }
+
+    // JSON bodies are small (a text, a path): one over ClipSearch:MaxJsonBytes is refused while it is read.
+    [Theory]
+    [InlineData("/api/search")]
+    [InlineData("/api/model/load")]
+    public async Task Post_JsonBodyOverTheJsonLimit_413(string route)
+    {
+        var text = new string('a', 5000);   // small enough to be sent whole before the server answers
+        var problem = await ApiTests.ProblemAsync(await _server.Client.PostAsJsonAsync(route, new { text, path = text }), HttpStatusCode.RequestEntityTooLarge);
+        Assert.StartsWith("The request body is over the server's limit: 4,096 bytes for JSON", problem.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

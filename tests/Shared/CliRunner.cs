@@ -12,9 +12,13 @@ internal static class CliRunner
 
     public static Task<Result> RunAsync(params string[] args) => RunAsync(new Dictionary<string, string>(), args);
 
-    public static async Task<Result> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<Result> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args) => RunInAsync(null, environment, args);
+
+    /// <summary>Runs in <paramref name="workingDirectory"/> (null: the test's own).</summary>
+    public static async Task<Result> RunInAsync(string? workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = StartInfo(args);
+        start.WorkingDirectory = workingDirectory ?? "";
         start.RedirectStandardInput = true;
         foreach (var (name, value) in environment)
         {
@@ -43,9 +47,16 @@ internal static class CliRunner
     /// Starts <c>clipsearch</c> and returns at once (the caller waits, signals or kills it); each line it writes
     /// to stderr goes to <paramref name="onStderrLine"/>.
     /// </summary>
-    public static Process Start(string[] args, Action<string>? onStderrLine = null)
+    public static Process Start(string[] args, Action<string>? onStderrLine = null, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
-        var process = Process.Start(StartInfo(args))!;
+        var start = StartInfo(args);
+        start.WorkingDirectory = workingDirectory ?? "";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) =>
         {

@@ -68,6 +68,8 @@ internal static class ServeCommand
                 ["ClipSearch:MaxImageBytes"] = (result.GetValue(maxImage) * 1024L * 1024L).ToString(c),
                 // A failed start is reported once, as "error: …", not as the host's log with a stack trace.
                 ["Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host"] = "None",
+                // The server's log is for people, on stderr with the CLI's other messages.
+                ["Logging:Console:LogToStandardErrorThreshold"] = "Trace",
             };
             AddList(settings, "ClipSearch:AllowedHosts", result.GetValue(allowedHosts));
             AddList(settings, "ClipSearch:AllowedRoots", result.GetValue(allowRoots));

@@ -11,8 +11,22 @@ namespace ClipSearch.Web.Api;
 /// malformed) → its status.
 /// Anything else is a bug: 500 without details.
 /// </summary>
-internal sealed class ProblemMapping(IProblemDetailsService problems) : IExceptionHandler
+internal sealed class ProblemMapping(IProblemDetailsService problems, Microsoft.Extensions.Options.IOptions<ClipSearchOptions> options) : IExceptionHandler
 {
+    /// <summary>
+    /// The detail of a problem that has only a status (a route not found, a body over a limit the framework
+    /// enforced): says what the status means here.
+    /// </summary>
+    public static string? DefaultDetail(int status, HttpContext context, ClipSearchOptions limits) => status switch
+    {
+        StatusCodes.Status400BadRequest => "The request is malformed.",
+        StatusCodes.Status404NotFound => $"There is nothing at {context.Request.Path}: the API's routes are listed at /openapi/v1.json (browsable at /scalar).",
+        StatusCodes.Status405MethodNotAllowed => $"{context.Request.Method} is not a method of {context.Request.Path}: see /openapi/v1.json.",
+        StatusCodes.Status413PayloadTooLarge => $"The request body is over the server's limit: {Megabytes(limits.MaxJsonBytes)} for JSON, {Megabytes(limits.MaxRequestBytes)} for an upload ({Megabytes(limits.MaxImageBytes)} per image).",
+        StatusCodes.Status415UnsupportedMediaType => "This route does not take that Content-Type: uploads are multipart/form-data, JSON is application/json in UTF-8 (see /openapi/v1.json).",
+        _ => null,
+    };
+
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         var (status, title) = exception switch
@@ -35,7 +49,15 @@ internal sealed class ProblemMapping(IProblemDetailsService problems) : IExcepti
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = exception.Message },
+            ProblemDetails = new ProblemDetails
+            {
+                Status = status,
+                Title = title,
+                // Kestrel's own words for a body over its limit name bytes and none of the server's settings.
+                Detail = status == StatusCodes.Status413PayloadTooLarge ? DefaultDetail(status, httpContext, options.Value) : exception.Message,
+            },
         }).ConfigureAwait(false);
     }
+
+    private static string Megabytes(long bytes) => bytes >= 1024 * 1024 ? $"{bytes / (1024.0 * 1024.0):0.#} MB" : $"{bytes:N0} bytes";
 }
