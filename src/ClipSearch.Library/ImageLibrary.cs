@@ -232,7 +232,7 @@ public sealed class ImageLibrary : IAsyncDisposable
 
     private async Task<IReadOnlyList<DuplicateGroup>> FindDuplicatesCoreAsync(float threshold, CancellationToken cancellationToken)
     {
-        if (threshold is <= 0 or > 1)
+        if (!(threshold > 0 && threshold <= 1))   // NaN too
         {
             throw new ClipSearchException($"--threshold must be in (0, 1] (got {threshold}).");
         }
@@ -266,12 +266,22 @@ public sealed class ImageLibrary : IAsyncDisposable
     public Task<LibraryStats> GetStatsAsync(CancellationToken cancellationToken = default) => GuardAsync(() => Store.GetStatsAsync(cancellationToken));
 
     /// <summary>Removes a folder and its files from the library (the files themselves are untouched).</summary>
-    /// <exception cref="ClipSearchException">The library is read-only.</exception>
-    public Task RemoveFolderAsync(string folder, CancellationToken cancellationToken = default)
+    /// <exception cref="ClipSearchException"><paramref name="folder"/> is not one of the library's folders (the message lists them), or the library is read-only.</exception>
+    public Task RemoveFolderAsync(string folder, CancellationToken cancellationToken = default) => GuardAsync(async () =>
     {
+        var full = FolderWalker.FullPath(folder);
+        var folders = await Store.GetFoldersAsync(cancellationToken).ConfigureAwait(false);
+        if (!folders.Contains(full, StringComparer.Ordinal))
+        {
+            throw new ClipSearchException(folders.Count == 0
+                ? $"{full} is not a folder of the library {Location}: it has none yet."
+                : $"{full} is not a folder of the library {Location}; its folders: {string.Join(", ", folders)}.");
+        }
+
         CheckWritable();
-        return Store.RemoveFolderAsync(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)), cancellationToken);
-    }
+        await Store.RemoveFolderAsync(full, cancellationToken).ConfigureAwait(false);
+        return true;
+    });
 
     /// <summary>Refuses a change to a library opened read-only, saying why it is read-only.</summary>
     private void CheckWritable()
