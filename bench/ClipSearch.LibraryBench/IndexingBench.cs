@@ -73,6 +73,8 @@ internal static class IndexingBench
 
         public string Description => inner.Description;
 
+        public string? ReadOnlyReason => inner.ReadOnlyReason;
+
         private async Task<T> Time<T>(Func<Task<T>> call)
         {
             var clock = Stopwatch.StartNew();

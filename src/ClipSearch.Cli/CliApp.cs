@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using ClipSearch.Cli.Commands;
 using ClipSearch.Core;
 
@@ -42,14 +43,35 @@ public static class CliApp
         return root;
     }
 
-    /// <summary>Parses and runs <paramref name="args"/>; user errors become one line on stderr and exit code 1.</summary>
+    /// <summary>Set (to anything but empty or 0) to see the stack trace of an unexpected failure after its error line.</summary>
+    public const string DebugVariable = "CLIPSEARCH_DEBUG";
+
+    /// <summary>
+    /// Parses and runs <paramref name="args"/>. Every failure is one line on stderr, <c>error: …</c>, and exit code 1:
+    /// a <see cref="ClipSearchException"/> (the message says what to fix), a bad option value, a file the system
+    /// refused (disk full, permissions), and also an unexpected exception — a bug — whose stack trace is printed only
+    /// with <see cref="DebugVariable"/> set. Cancellation (Ctrl-C) is exit code 130.
+    /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
         Console.OutputEncoding = System.Text.Encoding.UTF8;
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         try
         {
-            return await Build().Parse(args).InvokeAsync(config).ConfigureAwait(false);
+            var parse = Build().Parse(args);
+            if (parse.Action is System.CommandLine.Invocation.ParseErrorAction && parse.CommandResult.Command.Action is not null)
+            {
+                // A command that runs, given a bad value or option: its errors, not its whole help.
+                var help = $"(`{CommandPath(parse.CommandResult)} --help` lists its options)";
+                foreach (var error in parse.Errors)
+                {
+                    await Console.Error.WriteLineAsync($"error: {error.Message} {help}").ConfigureAwait(false);
+                }
+
+                return Failed;
+            }
+
+            return await parse.InvokeAsync(config).ConfigureAwait(false);
         }
         catch (ClipSearchException e)
         {
@@ -61,5 +83,41 @@ public static class CliApp
             await Console.Error.WriteLineAsync("cancelled").ConfigureAwait(false);
             return 130;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A file the system refused in a way no command turned into its own message (disk full, permissions).
+            await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            await DebugAsync(e).ConfigureAwait(false);
+            return Failed;
+        }
+#pragma warning disable CA1031 // The last resort: whatever escaped is one line for the user, not a stack trace.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            await Console.Error.WriteLineAsync(
+                $"error: unexpected failure ({e.GetType().Name}): {e.Message} — this is a bug in ClipSearch; {DebugVariable}=1 shows where it happened").ConfigureAwait(false);
+            await DebugAsync(e).ConfigureAwait(false);
+            return Failed;
+        }
+    }
+
+    private static async Task DebugAsync(Exception e)
+    {
+        if (Environment.GetEnvironmentVariable(DebugVariable) is { Length: > 0 } value && value != "0")
+        {
+            await Console.Error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
+        }
+    }
+
+    private static string CommandPath(CommandResult command)
+    {
+        var names = new List<string>();
+        for (SymbolResult? result = command; result is CommandResult c; result = c.Parent)
+        {
+            names.Add(c.Command.Name);
+        }
+
+        names.Reverse();
+        return string.Join(' ', names);
     }
 }

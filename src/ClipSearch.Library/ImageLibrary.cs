@@ -93,6 +93,13 @@ public sealed class ImageLibrary : IAsyncDisposable
                 "Use the model the library was built with, or run 'clipsearch index --reembed …' to embed every image again with this one.");
         }
 
+        if (recorded == identity && Store.ReadOnlyReason is not null)
+        {
+            return;   // the right model; the signature that would spare hashing next time cannot be saved
+        }
+
+        CheckWritable();
+
         if (recorded != identity)
         {
             await Store.SetModelAsync(identity, cancellationToken).ConfigureAwait(false);
@@ -110,6 +117,7 @@ public sealed class ImageLibrary : IAsyncDisposable
         IProgress<IndexProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
+        CheckWritable();
         await CheckModelAsync(model, reembed, cancellationToken).ConfigureAwait(false);
         var relay = new Progress(this, progress);
         var result = await new LibraryIndexer(Store, model, options).IndexAsync(folders, relay, cancellationToken).ConfigureAwait(false);
@@ -224,7 +232,7 @@ public sealed class ImageLibrary : IAsyncDisposable
 
     private async Task<IReadOnlyList<DuplicateGroup>> FindDuplicatesCoreAsync(float threshold, CancellationToken cancellationToken)
     {
-        if (threshold is <= 0 or > 1)
+        if (!(threshold > 0 && threshold <= 1))   // NaN too
         {
             throw new ClipSearchException($"--threshold must be in (0, 1] (got {threshold}).");
         }
@@ -258,8 +266,32 @@ public sealed class ImageLibrary : IAsyncDisposable
     public Task<LibraryStats> GetStatsAsync(CancellationToken cancellationToken = default) => GuardAsync(() => Store.GetStatsAsync(cancellationToken));
 
     /// <summary>Removes a folder and its files from the library (the files themselves are untouched).</summary>
-    public Task RemoveFolderAsync(string folder, CancellationToken cancellationToken = default) =>
-        Store.RemoveFolderAsync(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)), cancellationToken);
+    /// <exception cref="ClipSearchException"><paramref name="folder"/> is not one of the library's folders (the message lists them), or the library is read-only.</exception>
+    public Task RemoveFolderAsync(string folder, CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    {
+        var full = FolderWalker.FullPath(folder);
+        var folders = await Store.GetFoldersAsync(cancellationToken).ConfigureAwait(false);
+        if (!folders.Contains(full, StringComparer.Ordinal))
+        {
+            throw new ClipSearchException(folders.Count == 0
+                ? $"{full} is not a folder of the library {Location}: it has none yet."
+                : $"{full} is not a folder of the library {Location}; its folders: {string.Join(", ", folders)}.");
+        }
+
+        CheckWritable();
+        await Store.RemoveFolderAsync(full, cancellationToken).ConfigureAwait(false);
+        return true;
+    });
+
+    /// <summary>Refuses a change to a library opened read-only, saying why it is read-only.</summary>
+    private void CheckWritable()
+    {
+        if (Store.ReadOnlyReason is { } reason)
+        {
+            throw new ClipSearchException(
+                $"The library {Location} is read-only ({reason}): it can be searched, but not indexed or changed. Copy it somewhere writable to index it.");
+        }
+    }
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()

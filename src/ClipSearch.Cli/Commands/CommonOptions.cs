@@ -64,8 +64,19 @@ internal sealed class ModelArguments
         return (installed.Directory, !variantGiven && !installed.Variants.Contains(variant) ? installed.Variants[0] : variant);
     }
 
+    /// <summary>
+    /// Checks --threads and --batch-size against the limits every front end applies (<see cref="Limits"/>), so that
+    /// a command refuses them before it does anything (opens or creates a library, reads images).
+    /// </summary>
+    public void Validate(ParseResult result)
+    {
+        Limits.CheckThreads(result.GetValue(Threads));
+        Limits.CheckBatchSize(result.GetValue(BatchSize));
+    }
+
     public ClipModel Load(ParseResult result, Encoders encoders = Encoders.Both)
     {
+        Validate(result);
         var layout = result.GetValue(Layout)?.ToLowerInvariant() switch
         {
             "split" => ModelLayout.Split,

@@ -21,6 +21,8 @@ internal static class EmbedCommand
         images.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
+            model.Validate(result);
+            images.Validate(result);
             var texts = result.GetValue(text) ?? [];
             var files = ImageFiles.Expand(result.GetValue(image) ?? []);
             if (texts.Length == 0 && files.Count == 0)
@@ -36,7 +38,7 @@ internal static class EmbedCommand
 
             var imageRows = new ImageEmbedding[files.Count];
             var errors = new List<ImageError>();
-            var pipeline = new ImageEmbeddingPipeline(clip, images.LoadOptions(result), result.GetValue(images.Decoders));
+            var pipeline = new ImageEmbeddingPipeline(clip, images.LoadOptions(result), images.DecoderThreads(result));
             await Output.WithProgressAsync(files.Count, async progress =>
             {
                 await foreach (var item in pipeline.RunAsync(files, progress, cancellationToken).ConfigureAwait(false))

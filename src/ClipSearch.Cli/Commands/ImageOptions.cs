@@ -26,10 +26,22 @@ internal sealed class ImageOptions
         command.Options.Add(Decoders);
     }
 
+    /// <summary>The options as given, checked (a limit of 0 megapixels would refuse every image).</summary>
     public ImageLoadOptions LoadOptions(ParseResult result) => new()
     {
         Exact = result.GetValue(Exact),
         ApplyExifOrientation = !result.GetValue(NoExif),
-        MaxPixels = result.GetValue(MaxMegapixels) * 1_000_000,
+        MaxPixels = Core.Limits.CheckMegapixels(result.GetValue(MaxMegapixels)) * 1_000_000,
     };
+
+    /// <summary>--decoders as given (checked: 1 to <see cref="Core.Limits.MaxThreads"/>), or 0 when left out (the default).</summary>
+    public int DecoderThreads(ParseResult result) =>
+        result.GetResult(Decoders) is { Implicit: false } ? Core.Limits.CheckThreads(result.GetValue(Decoders), "decoding threads") : 0;
+
+    /// <summary>Checks every image option, before a command does anything.</summary>
+    public void Validate(ParseResult result)
+    {
+        _ = LoadOptions(result);
+        _ = DecoderThreads(result);
+    }
 }

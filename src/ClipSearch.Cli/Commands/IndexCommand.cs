@@ -23,6 +23,8 @@ internal static class IndexCommand
         library.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
+            model.Validate(result);
+            images.Validate(result);
             await using var lib = await library.OpenAsync(result, cancellationToken, create: true).ConfigureAwait(false);
             var given = result.GetValue(folders) ?? [];
             IReadOnlyList<string> roots = given.Length > 0 ? given : await lib.Store.GetFoldersAsync(cancellationToken).ConfigureAwait(false);
@@ -33,7 +35,7 @@ internal static class IndexCommand
 
             using var clip = model.Load(result, Core.Model.Encoders.Vision);
             var reporter = new IndexReporter();
-            var options = new IndexerOptions { LoadOptions = images.LoadOptions(result), DecoderThreads = result.GetValue(images.Decoders) };
+            var options = new IndexerOptions { LoadOptions = images.LoadOptions(result), DecoderThreads = images.DecoderThreads(result) };
             var outcome = await lib.IndexAsync(clip, roots, options, result.GetValue(reembed), reporter, cancellationToken).ConfigureAwait(false);
             reporter.Finish();
             if (result.GetValue(json))

@@ -25,6 +25,8 @@ internal static class MatchCommand
         images.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
+            model.Validate(result);
+            images.Validate(result);
             var texts = result.GetRequiredValue(text);
             var files = ImageFiles.Expand(result.GetRequiredValue(image));
             if (files.Count == 0)
@@ -36,7 +38,7 @@ internal static class MatchCommand
             var textEmbeddings = clip.EmbedTexts(texts);
             var embedded = new List<ImageEmbeddingResult>();
             var failures = new List<string>();
-            var pipeline = new ImageEmbeddingPipeline(clip, images.LoadOptions(result), result.GetValue(images.Decoders));
+            var pipeline = new ImageEmbeddingPipeline(clip, images.LoadOptions(result), images.DecoderThreads(result));
             await Output.WithProgressAsync(files.Count, async progress =>
             {
                 await foreach (var item in pipeline.RunAsync(files, progress, cancellationToken).ConfigureAwait(false))

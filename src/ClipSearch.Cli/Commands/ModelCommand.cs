@@ -33,6 +33,11 @@ internal static class ModelCommand
         };
         command.SetAction(async (result, cancellationToken) =>
         {
+            if (result.GetValue(dir) is { } target && File.Exists(target.FullName))
+            {
+                throw new ClipSearchException($"--dir {target.FullName} is a file: give a folder (it is created when missing).");
+            }
+
             var request = new DownloadRequest
             {
                 Repo = HubRepo.Parse(result.GetValue(repo)!),

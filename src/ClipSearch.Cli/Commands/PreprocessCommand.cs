@@ -24,27 +24,58 @@ internal static class PreprocessCommand
                 ? PreprocessConfig.FromFile(Path.Combine(dir.FullName, "preprocessor_config.json"))
                 : PreprocessConfig.Default;
             var options = new ImageLoadOptions { Exact = result.GetValue(exact), ApplyExifOrientation = !result.GetValue(noExif) };
-            var outDir = result.GetRequiredValue(output).FullName;
-            Directory.CreateDirectory(outDir);
+            var outDir = OutputFolder(result.GetRequiredValue(output).FullName);
             var failed = 0;
             foreach (var file in ImageFiles.Expand(result.GetRequiredValue(images)))
             {
+                RgbImage crop;
                 try
                 {
-                    var crop = ImageLoader.LoadCrop(file, config, options);
-                    var target = Path.Combine(outDir, Path.GetFileNameWithoutExtension(file) + ".png");
-                    crop.SaveAsPng(target);
-                    Console.WriteLine(target);
+                    crop = ImageLoader.LoadCrop(file, config, options);
                 }
                 catch (ClipSearchException e)
                 {
-                    Output.Warn(e.Message);
+                    Output.Warn(e.Message);   // an input that cannot be used: the others go on (exit 3)
                     failed++;
+                    continue;
                 }
+
+                var target = Path.Combine(outDir, Path.GetFileNameWithoutExtension(file) + ".png");
+                try
+                {
+                    crop.SaveAsPng(target);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The output cannot be written (disk full, a folder where the file goes): no point going on.
+                    throw new ClipSearchException($"Cannot write {target}: {e.Message}", e);
+                }
+
+                Console.WriteLine(target);
             }
 
             return failed > 0 ? CliApp.PartlyFailed : CliApp.Ok;
         });
         return command;
+    }
+
+    /// <summary>--out, created when missing; a file there, or a place that cannot be written, is one error line.</summary>
+    private static string OutputFolder(string path)
+    {
+        if (File.Exists(path))
+        {
+            throw new ClipSearchException($"--out {path} is a file: give a folder (it is created when missing).");
+        }
+
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ClipSearchException($"--out {path}: cannot create the folder: {e.Message}", e);
+        }
+
+        return path;
     }
 }

@@ -25,6 +25,8 @@ internal static class SearchCommand
         images.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
+            model.Validate(result);
+            images.Validate(result);
             await using var lib = await library.OpenAsync(result, cancellationToken).ConfigureAwait(false);
             var imagePaths = result.GetValue(image) ?? [];
             var text = result.GetValue(query);

@@ -41,6 +41,8 @@ internal static class ServeCommand
                 throw new Core.ClipSearchException("--max-image-mb must be at least 1.");
             }
 
+            Core.Limits.CheckThreads(result.GetValue(threads));   // the bound the other commands and the web apply
+
             // Without --model: the installed default model, as the other commands; none installed: start empty
             // (the UI offers the download).
             var modelPath = result.GetValue(model)?.FullName;

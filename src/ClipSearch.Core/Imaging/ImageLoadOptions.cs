@@ -35,4 +35,7 @@ public sealed record ImageLoadOptions
     /// The two differ only for images with alpha, palettes or 1-bit pixels.
     /// </summary>
     public bool ConvertToRgbBeforeResize { get; init; } = true;
+
+    /// <summary>How long reading an image file may go without data before it is given up (see <see cref="IO.RegularFile"/>).</summary>
+    public TimeSpan ReadTimeout { get; init; } = IO.RegularFile.DefaultTimeout;
 }

@@ -1,3 +1,5 @@
+using ClipSearch.Core.IO;
+
 namespace ClipSearch.Core.Imaging;
 
 /// <summary>
@@ -17,15 +19,20 @@ public static class ImageLoader
     /// <summary>The display name of an image that came as bytes without a name.</summary>
     public const string UploadName = "upload";
 
-    /// <summary>Loads the image file at <paramref name="path"/> and returns its preprocessed crop.</summary>
-    /// <exception cref="ImageLoadException">The file is missing, unreadable, empty, not an image, too large, truncated or corrupt.</exception>
-    public static RgbImage LoadCrop(string path, PreprocessConfig config, ImageLoadOptions options)
+    /// <summary>
+    /// Loads the image file at <paramref name="path"/> and returns its preprocessed crop. Only a regular file is read
+    /// (see <see cref="RegularFile"/>), within <see cref="ImageLoadOptions.ReadTimeout"/>.
+    /// </summary>
+    /// <exception cref="ImageLoadException">The file is missing, unreadable, not a regular file, timed out, empty, not an image, too large, truncated or corrupt.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while the file was read.</exception>
+    public static RgbImage LoadCrop(string path, PreprocessConfig config, ImageLoadOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(options);
         byte[] encoded;
         try
         {
-            encoded = File.ReadAllBytes(path);
+            encoded = RegularFile.ReadAllBytes(path, RegularFile.DefaultMaxBytes, options.ReadTimeout, cancellationToken);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

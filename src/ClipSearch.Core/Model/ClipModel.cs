@@ -79,10 +79,7 @@ public sealed class ClipModel : IDisposable
     public static ClipModel Load(string directory, ModelOptions? options = null)
     {
         options ??= new ModelOptions();
-        if (options.Threads < 1 || options.BatchSize < 1)
-        {
-            throw new ClipSearchException("Threads and batch size must be at least 1.");
-        }
+        options.Validate();
 
         var clock = Stopwatch.StartNew();
         var folder = ModelFolder.Open(directory, options.Variant, options.Layout);

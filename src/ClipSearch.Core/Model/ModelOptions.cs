@@ -37,4 +37,12 @@ public sealed record ModelOptions
     /// needs between batches; on gives slightly lower latency on an otherwise idle machine.
     /// </summary>
     public bool AllowSpinning { get; init; }
+
+    /// <summary>Checks <see cref="Threads"/> and <see cref="BatchSize"/> against <see cref="Limits"/> (what every front end accepts).</summary>
+    /// <exception cref="ClipSearchException">One is out of range; the message says which and what is allowed.</exception>
+    public void Validate()
+    {
+        Limits.CheckThreads(Threads);
+        Limits.CheckBatchSize(BatchSize);
+    }
 }

@@ -62,7 +62,7 @@ public sealed class ImageEmbeddingPipeline(ClipModel model, ImageLoadOptions? lo
             for (var i = Interlocked.Increment(ref next); i < paths.Count; i = Interlocked.Increment(ref next))
             {
                 decodeGate.Wait(token);
-                await decoded.Writer.WriteAsync(Decode(i, paths[i]), token).ConfigureAwait(false);
+                await decoded.Writer.WriteAsync(Decode(i, paths[i], token), token).ConfigureAwait(false);
             }
         }, token)).ToArray();
         var allDecoded = Task.WhenAll(decoders).ContinueWith(t => decoded.Writer.TryComplete(t.Exception), TaskScheduler.Default);
@@ -157,11 +157,11 @@ public sealed class ImageEmbeddingPipeline(ClipModel model, ImageLoadOptions? lo
         }
     }
 
-    private Decoded Decode(int index, string path)
+    private Decoded Decode(int index, string path, CancellationToken cancellationToken)
     {
         try
         {
-            return new Decoded(index, path, ImageLoader.LoadCrop(path, _model.Preprocess, _loadOptions), null);
+            return new Decoded(index, path, ImageLoader.LoadCrop(path, _model.Preprocess, _loadOptions, cancellationToken), null);
         }
         catch (ClipSearchException e)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ClipSearch.Core;
 using ClipSearch.Core.Imaging;
+using ClipSearch.Core.IO;
 using ClipSearch.Core.Model;
 using ClipSearch.Core.Pipeline;
 using ClipSearch.Library.Storage;
@@ -21,6 +22,13 @@ public sealed record IndexerOptions
 
     /// <summary>Files per transaction (0: the model's batch size): a crash loses at most this many.</summary>
     public int CommitBatchSize { get; init; }
+
+    /// <summary>
+    /// How long reading a file (to hash it, and to decode it: it replaces <see cref="ImageLoadOptions.ReadTimeout"/>)
+    /// or listing a folder may go without progress before it is given up. A file that timed out is recorded as an
+    /// error and tried again at the next run; a listing that timed out stops the run.
+    /// </summary>
+    public TimeSpan ReadTimeout { get; init; } = RegularFile.DefaultTimeout;
 }
 
 /// <summary>
@@ -28,7 +36,9 @@ public sealed record IndexerOptions
 /// not read. New and changed files are hashed; a known hash (a moved, renamed or copied file) links to its
 /// embedding without inference; the rest go through <see cref="ImageEmbeddingPipeline"/> (decoding ahead of
 /// inference) and are committed one transaction per batch as they arrive. Files that disappeared are dropped
-/// last, so that a move within one run is recognised. A cancelled run commits what it has finished.
+/// last, so that a move within one run is recognised. A cancelled run commits what it has finished, and ends within
+/// moments whatever a file or the file system does: every read has a timeout and is abandoned on cancellation
+/// (see <see cref="RegularFile"/>), and so is a folder listing stuck on a dead mount.
 /// </summary>
 public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, IndexerOptions? options = null)
 {
@@ -36,12 +46,21 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
     private readonly ClipModel _model = model;
     private readonly IndexerOptions _options = options ?? new IndexerOptions();
 
+    /// <summary>The modification time recorded for a file whose read timed out: it differs from any real one, so the next run reads the file again.</summary>
+    private const long ReadAgainTicks = 0;
+
     /// <summary>Indexes <paramref name="folders"/> (they are added to the library).</summary>
     public async Task<IndexResult> IndexAsync(IReadOnlyList<string> folders, IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(folders);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.ReadTimeout, TimeSpan.Zero);
+        if (_options.DecoderThreads != 0)
+        {
+            Limits.CheckThreads(_options.DecoderThreads, "decoding threads");
+        }
+
         var clock = Stopwatch.StartNew();
-        var roots = folders.Select(f => Path.TrimEndingDirectorySeparator(Path.GetFullPath(f))).Distinct(StringComparer.Ordinal).ToList();
+        var roots = folders.Select(FolderWalker.FullPath).Distinct(StringComparer.Ordinal).ToList();
         foreach (var root in roots.Where(r => !Directory.Exists(r)))
         {
             throw new ClipSearchException(File.Exists(root) ? $"{root} is a file; index takes folders." : $"{root}: no such folder.");
@@ -53,7 +72,7 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
         var stored = new Dictionary<string, StoredFile>(StringComparer.Ordinal);
         foreach (var root in roots)
         {
-            scanned.AddRange(await Task.Run(() => FolderWalker.Walk(root, cancellationToken), cancellationToken).ConfigureAwait(false));
+            scanned.AddRange(await WalkAsync(root, cancellationToken).ConfigureAwait(false));
             foreach (var file in await _store.GetFilesUnderAsync(root, cancellationToken).ConfigureAwait(false))
             {
                 stored[file.Path] = file;
@@ -92,6 +111,38 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
         return new IndexResult(scanned.Count, scanned.Count - pending.Count, run.Embedded, run.Reused, run.Failed, missing.Count, run.SkippedByOthers, clock.Elapsed);
     }
 
+    /// <summary>
+    /// Walks <paramref name="root"/> on a thread of its own, watched: cancellation returns at once, and a walk that
+    /// lists nothing for <see cref="IndexerOptions.ReadTimeout"/> (stuck in the kernel on a dead network mount) stops
+    /// the run. The walk's thread is then left to end when the system lets it.
+    /// </summary>
+    private async Task<List<ScannedFile>> WalkAsync(string root, CancellationToken cancellationToken)
+    {
+        long listed = 0;
+        var walk = Task.Factory.StartNew(() => FolderWalker.Walk(root, () => Interlocked.Increment(ref listed), cancellationToken),
+            cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var tick = TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, _options.ReadTimeout.Ticks / 4 + 1));
+        var seen = -1L;
+        var quiet = Stopwatch.StartNew();
+        while (!walk.IsCompleted)
+        {
+            await Task.WhenAny(walk, Task.Delay(tick, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (Interlocked.Read(ref listed) is var now && now != seen)
+            {
+                seen = now;
+                quiet.Restart();
+            }
+            else if (quiet.Elapsed >= _options.ReadTimeout && !walk.IsCompleted)
+            {
+                throw new ClipSearchException(
+                    $"Listing {root} made no progress for {_options.ReadTimeout.TotalSeconds:0.#} s (a hung network mount or disk?): the run stopped, nothing was removed from the library.");
+            }
+        }
+
+        return await walk.ConfigureAwait(false);
+    }
+
     /// <summary>One run's counters and commit buffer.</summary>
     private sealed class Run(LibraryIndexer owner, int total, Stopwatch clock, IProgress<IndexProgress>? progress)
     {
@@ -124,16 +175,30 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
 
             var hashes = new string?[claimed.Count];
             var errors = new string?[claimed.Count];
+            var readAgain = new bool[claimed.Count];
             var threads = owner._options.DecoderThreads > 0 ? owner._options.DecoderThreads : Math.Max(1, Environment.ProcessorCount / 2);
-            await Parallel.ForAsync(0, claimed.Count, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken }, (i, _) =>
+            var timeout = owner._options.ReadTimeout;
+            await Parallel.ForAsync(0, claimed.Count, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken }, (i, token) =>
             {
+                var path = claimed[i].Path;
+                if (claimed[i].Problem is { } problem)
+                {
+                    errors[i] = problem;   // a FIFO, a device, a dangling link…: never opened
+                    return ValueTask.CompletedTask;
+                }
+
                 try
                 {
-                    hashes[i] = ContentHasher.Hash(claimed[i].Path);
+                    hashes[i] = ContentHasher.Hash(path, timeout, token);
+                }
+                catch (FileReadTimeoutException e)
+                {
+                    errors[i] = $"{path} could not be read: {e.Message}; it is tried again at the next run";
+                    readAgain[i] = true;
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    errors[i] = $"{claimed[i].Path} could not be read: {e.Message}";
+                    errors[i] = $"{path} could not be read: {e.Message}";
                 }
 
                 return ValueTask.CompletedTask;
@@ -147,7 +212,8 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
                 {
                     if (hashes[i] is not { } hash)
                     {
-                        await AddAsync([new IndexedFile(claimed[i], null, null, errors[i])], failed: 1, cancellationToken: cancellationToken).ConfigureAwait(false);
+                        var file = readAgain[i] ? claimed[i] with { ModifiedTicks = ReadAgainTicks } : claimed[i];
+                        await AddAsync([new IndexedFile(file, null, null, errors[i])], failed: 1, cancellationToken: cancellationToken).ConfigureAwait(false);
                     }
                     else if (known.ContainsKey(hash))
                     {
@@ -164,7 +230,8 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
                 }
 
                 var groups = toEmbed.ToList();
-                var pipeline = new ImageEmbeddingPipeline(owner._model, owner._options.LoadOptions, owner._options.DecoderThreads);
+                var loadOptions = owner._options.LoadOptions with { ReadTimeout = owner._options.ReadTimeout };
+                var pipeline = new ImageEmbeddingPipeline(owner._model, loadOptions, owner._options.DecoderThreads);
                 await foreach (var result in pipeline.RunAsync([.. groups.Select(g => g.Value[0].Path)], null, cancellationToken).ConfigureAwait(false))
                 {
                     var (hash, files) = groups[result.Index];

@@ -12,6 +12,19 @@ public static class QueryEmbedder
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(terms);
+        if (terms.FirstOrDefault(t => !float.IsFinite(t.Weight)) is { } bad)
+        {
+            throw new ClipSearchException($"The weight of '{bad.Text}' is not a finite number ({bad.Weight.ToString(System.Globalization.CultureInfo.InvariantCulture)}).");
+        }
+
+        // Only the weights' ratios matter (the sum is normalised): dividing by the largest keeps the sum finite
+        // whatever the weights (3e38:cat + 3e38:dog would overflow to infinity).
+        var scale = terms.Count == 0 ? 1 : terms.Max(t => Math.Abs(t.Weight));
+        if (scale > 0)
+        {
+            terms = [.. terms.Select(t => t with { Weight = t.Weight / scale })];
+        }
+
         var texts = terms.Where(t => !t.IsImage).ToList();
         var images = terms.Where(t => t.IsImage).ToList();
         var sum = new float[model.EmbeddingDim];

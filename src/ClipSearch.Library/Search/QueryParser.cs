@@ -15,6 +15,7 @@ public sealed record QueryTerm(string Text, bool IsImage, float Weight);
 /// optionally weighted (<c>2:cat</c>, <c>0.5:"a dog"</c>); a term that names an existing image file is an image
 /// query. <c>+</c> and <c>-</c> split only where they stand apart (surrounded by spaces or quotes), so
 /// <c>t-shirt</c> stays one word. The query vector is the weighted sum of the terms' unit embeddings, normalised.
+/// Weights must be finite (<c>NaN:cat</c> and <c>1e999:cat</c> are refused).
 /// </summary>
 public static class QueryParser
 {
@@ -97,6 +98,12 @@ public static class QueryParser
         var colon = raw.IndexOf(':', StringComparison.Ordinal);
         if (colon > 0 && float.TryParse(raw[..colon], NumberStyles.Float, CultureInfo.InvariantCulture, out var w))
         {
+            // float.Parse reads "NaN", "Infinity" and 1e999 (as ∞): a weight must be a number the sum can use.
+            if (!float.IsFinite(w))
+            {
+                throw new ClipSearchException($"Query '{query}': the weight '{raw[..colon]}' is not a finite number; weights are numbers such as 2 or 0.5.");
+            }
+
             weight = w;
             raw = raw[(colon + 1)..].Trim().Trim('"');
         }

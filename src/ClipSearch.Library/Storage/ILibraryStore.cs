@@ -13,6 +13,12 @@ public interface ILibraryStore : IAsyncDisposable
     /// <summary>Where the library is, for messages (a file path, or host/database).</summary>
     string Description { get; }
 
+    /// <summary>
+    /// Null when the library can be written; else why not (it was opened read-only: searches, stats and errors
+    /// work, writes are refused by <see cref="ImageLibrary"/> with this reason).
+    /// </summary>
+    string? ReadOnlyReason { get; }
+
     /// <summary>The model whose embeddings the library holds, or null while it holds none.</summary>
     Task<ModelIdentity?> GetModelAsync(CancellationToken cancellationToken = default);
 

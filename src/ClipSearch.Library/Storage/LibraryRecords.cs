@@ -4,7 +4,11 @@ namespace ClipSearch.Library.Storage;
 /// <param name="Path">Absolute path.</param>
 /// <param name="Size">Bytes.</param>
 /// <param name="ModifiedTicks">Last write time, UTC ticks.</param>
-public sealed record ScannedFile(string Path, long Size, long ModifiedTicks);
+/// <param name="Problem">
+/// Why it cannot be indexed, when the walk already knows (a FIFO, a device, a dangling or looping symbolic link, a
+/// folder that could not be listed): recorded as the file's error without opening it. Null for a regular file.
+/// </param>
+public sealed record ScannedFile(string Path, long Size, long ModifiedTicks, string? Problem = null);
 
 /// <summary>A file as the library recorded it.</summary>
 /// <param name="Path">Absolute path.</param>

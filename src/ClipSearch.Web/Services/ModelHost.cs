@@ -119,10 +119,7 @@ public sealed class ModelHost : IDisposable
             Variant = ModelVariants.Parse(string.IsNullOrWhiteSpace(variant) ? "fp32" : variant),
             Threads = threads is > 0 ? threads.Value : _defaultThreads,
         };
-        if (options.Threads > 256)
-        {
-            throw new ClipSearchException($"{options.Threads} threads is too many: use at most 256.");
-        }
+        options.Validate();   // the bounds every front end applies (ClipSearch.Core.Limits), before the load starts
 
         await _loadLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();

@@ -28,6 +28,10 @@ public sealed partial class PostgresLibraryStore : ILibraryStore, INativeVectorS
     /// <inheritdoc/>
     public string Description { get; }
 
+    /// <inheritdoc/>
+    /// <remarks>Always null: a role that may not write gets the server's error on the first write.</remarks>
+    public string? ReadOnlyReason => null;
+
     /// <summary>Connects with an Npgsql connection string and brings the schema up to date.</summary>
     public static async Task<PostgresLibraryStore> OpenAsync(string connectionString, CancellationToken cancellationToken = default)
     {

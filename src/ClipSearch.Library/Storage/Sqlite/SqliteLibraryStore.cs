@@ -10,14 +10,27 @@ namespace ClipSearch.Library.Storage.Sqlite;
 /// writes and a killed process leaves the last committed batch intact; synchronous=NORMAL (a power cut may lose
 /// the last commits, never consistency). Each call opens a pooled connection, so the store is thread-safe.
 /// </summary>
+/// <remarks>
+/// A library that cannot be written — on a read-only mount, or a file or folder this user may not write — is
+/// opened read-only: it can be searched and its stats and errors read; indexing and removing folders say it is
+/// read-only (<see cref="ReadOnlyReason"/>). SQLite itself says whether it could open the file for writing
+/// (<c>sqlite3_db_readonly</c>), which covers every cause, root on a read-only mount included. A WAL database
+/// can be read without write access only if its <c>-shm</c> file exists or can be created beside it; otherwise
+/// it is opened <c>immutable=1</c>, which reads the main file alone — right for a library nobody writes meanwhile
+/// (a read-only mount or a copy), and the only way to read it at all.
+/// </remarks>
 public sealed class SqliteLibraryStore : ILibraryStore
 {
+    private const int SqliteReadOnly = 8;
+    private const int SqliteCantOpen = 14;
+    private const string NotWritable = "the file or its folder cannot be written: a read-only mount, or permissions";
     private readonly string _connectionString;
 
-    private SqliteLibraryStore(string path)
+    private SqliteLibraryStore(string path, string connectionString, string? readOnlyReason)
     {
         Path = path;
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 60 }.ToString();
+        _connectionString = connectionString;
+        ReadOnlyReason = readOnlyReason;
     }
 
     /// <summary>The database file.</summary>
@@ -26,33 +39,114 @@ public sealed class SqliteLibraryStore : ILibraryStore
     /// <inheritdoc/>
     public string Description => Path;
 
-    /// <summary>Opens (or creates) the library at <paramref name="path"/> and brings its schema up to date.</summary>
+    /// <inheritdoc/>
+    public string? ReadOnlyReason { get; }
+
+    /// <summary>
+    /// Opens (or creates) the library at <paramref name="path"/> and brings its schema up to date; a library that
+    /// cannot be written is opened read-only. A file that is not a ClipSearch library (another SQLite database, or
+    /// no database at all) is refused before anything is written to it.
+    /// </summary>
     public static SqliteLibraryStore Open(string path)
     {
         var full = System.IO.Path.GetFullPath(path);
         var dir = System.IO.Path.GetDirectoryName(full)!;
+        SqliteLibraryStore? store = null;
         try
         {
-            Directory.CreateDirectory(dir);
-            var store = new SqliteLibraryStore(full);
-            using var c = store.Connect();
-            using (var wal = c.CreateCommand())
+            var exists = File.Exists(full);
+            if (!exists)
             {
-                wal.CommandText = "PRAGMA journal_mode=WAL";
-                wal.ExecuteNonQuery();
+                Directory.CreateDirectory(dir);
             }
 
-            SqliteSchema.Migrate(c, full);
-            return store;
+            store = new SqliteLibraryStore(full, ConnectionString(full, exists ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate), null);
+            using (var c = store.Connect())
+            {
+                if (SQLitePCL.raw.sqlite3_db_readonly(c.Handle, "main") != 1)
+                {
+                    SqliteSchema.CheckIsLibrary(c, full);   // before anything is written: another database is left as it was
+                    using (var wal = c.CreateCommand())
+                    {
+                        wal.CommandText = "PRAGMA journal_mode=WAL";
+                        wal.ExecuteNonQuery();
+                    }
+
+                    SqliteSchema.Migrate(c, full);
+                    return store;
+                }
+            }
+
+            store.ClearPool();
+            return exists ? OpenReadOnly(full) : throw new ClipSearchException($"Cannot create the library {full}: {NotWritable}.");
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is SqliteCantOpen or SqliteReadOnly && File.Exists(full))
+        {
+            // Writable file, but no -wal and -shm can be made beside it (a folder this user may not write).
+            store?.ClearPool();
+            return OpenReadOnly(full);
         }
         catch (SqliteException e)
         {
-            throw new ClipSearchException($"{full} is not a ClipSearch library (SQLite: {e.Message}).", e);
+            store?.ClearPool();
+            throw NotALibrary(full, e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            store?.ClearPool();
             throw new ClipSearchException($"Cannot open the library {full}: {e.Message}", e);
         }
+        catch (ClipSearchException)
+        {
+            store?.ClearPool();
+            throw;
+        }
+    }
+
+    private static SqliteLibraryStore OpenReadOnly(string full)
+    {
+        SqliteException? failure = null;
+        foreach (var immutable in new[] { false, true })
+        {
+            var store = new SqliteLibraryStore(full, ConnectionString(full, SqliteOpenMode.ReadOnly, immutable), NotWritable);
+            try
+            {
+                using var c = store.Connect();
+                SqliteSchema.CheckIsLibrary(c, full);
+                SqliteSchema.CheckCurrent(c, full);
+                return store;
+            }
+            catch (SqliteException e)
+            {
+                store.ClearPool();
+                failure = e;   // without immutable: no -shm, and none can be created
+            }
+            catch
+            {
+                store.ClearPool();
+                throw;
+            }
+        }
+
+        throw NotALibrary(full, failure!);
+    }
+
+    private static ClipSearchException NotALibrary(string full, SqliteException e) =>
+        new($"{full} is not a ClipSearch library (SQLite: {e.Message}).", e);
+
+    private static string ConnectionString(string path, SqliteOpenMode mode, bool immutable = false) => new SqliteConnectionStringBuilder
+    {
+        // immutable=1 needs a URI file name; every path segment escaped (SQLite decodes %XX, and '?' or '#' would end the path).
+        DataSource = immutable ? "file:" + string.Join('/', path.Split('/').Select(Uri.EscapeDataString)) + "?immutable=1" : path,
+        Mode = mode,
+        Pooling = true,
+        DefaultTimeout = 60,
+    }.ToString();
+
+    private void ClearPool()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
     }
 
     /// <inheritdoc/>
@@ -307,9 +401,7 @@ public sealed class SqliteLibraryStore : ILibraryStore
     /// <inheritdoc/>
     public ValueTask DisposeAsync()
     {
-        // This library's pooled connections only: another library open in the process keeps its own.
-        using var connection = new SqliteConnection(_connectionString);
-        SqliteConnection.ClearPool(connection);
+        ClearPool();   // this library's pooled connections only: another library open in the process keeps its own
         return ValueTask.CompletedTask;
     }
 

@@ -31,14 +31,54 @@ internal static class SqliteSchema
     /// <summary>The version this program writes.</summary>
     public static int Version => _migrations.Length;
 
+    /// <summary>The tables every version has: a database without them is not a library, whatever its user_version.</summary>
+    private static readonly string[] _tables = ["contents", "files", "folders", "meta"];
+
+    /// <summary>
+    /// Refuses, reading only, a database that is not a ClipSearch library: one with tables but not ours (another
+    /// application's database). An empty database (a new file) is a library to create.
+    /// </summary>
+    public static void CheckIsLibrary(SqliteConnection connection, string path)
+    {
+        var version = Convert.ToInt32(Scalar(connection, null, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
+        var tables = new List<string>();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+
+        if ((version == 0 && tables.Count == 0) || (version > 0 && _tables.All(t => tables.Contains(t, StringComparer.Ordinal))))
+        {
+            return;
+        }
+
+        var shown = string.Join(", ", tables.Take(5)) + (tables.Count > 5 ? ", …" : "");
+        throw new Core.ClipSearchException(
+            $"{path} is a SQLite database but not a ClipSearch library (its tables: {(tables.Count == 0 ? "none" : shown)}); it was left unchanged. Point --library at a library, or at a new file.");
+    }
+
+    /// <summary>For a library opened read-only: refuses one that would need migrating (or is newer), which cannot be done.</summary>
+    public static void CheckCurrent(SqliteConnection connection, string path)
+    {
+        var version = Convert.ToInt32(Scalar(connection, null, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
+        CheckNotNewer(version, path);
+        if (version < Version)
+        {
+            throw new Core.ClipSearchException(
+                $"{path} is read-only and was written by an older ClipSearch (schema {version}; this one needs {Version}): open it once where it can be written, to upgrade it.");
+        }
+    }
+
     public static void Migrate(SqliteConnection connection, string path)
     {
         using var tx = connection.BeginTransaction(System.Data.IsolationLevel.Serializable);
         var version = Convert.ToInt32(Scalar(connection, tx, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
-        if (version > Version)
-        {
-            throw new Core.ClipSearchException($"{path} was written by a newer ClipSearch (schema {version}; this one knows up to {Version}). Update ClipSearch.");
-        }
+        CheckNotNewer(version, path);
 
         for (var v = version; v < Version; v++)
         {
@@ -49,7 +89,15 @@ internal static class SqliteSchema
         tx.Commit();
     }
 
-    private static object? Scalar(SqliteConnection c, SqliteTransaction tx, string sql)
+    private static void CheckNotNewer(int version, string path)
+    {
+        if (version > Version)
+        {
+            throw new Core.ClipSearchException($"{path} was written by a newer ClipSearch (schema {version}; this one knows up to {Version}). Update ClipSearch.");
+        }
+    }
+
+    private static object? Scalar(SqliteConnection c, SqliteTransaction? tx, string sql)
     {
         using var command = c.CreateCommand();
         command.Transaction = tx;

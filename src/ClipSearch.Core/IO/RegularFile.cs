@@ -1,0 +1,384 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
+
+namespace ClipSearch.Core.IO;
+
+/// <summary>
+/// Reads files that are regular files, and nothing else, in bounded time. What a folder of photos may hold besides
+/// photos cannot hang the reader: a FIFO named <c>x.jpg</c> (opening it waits for a writer), a symbolic link to
+/// <c>/dev/zero</c> (reading it never ends) or to a terminal, a file on a network mount that stopped answering.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The file is opened with <c>O_NONBLOCK</c> (so <c>open</c> returns at once whatever the path names), then
+/// <c>fstat</c> on the descriptor — not on the path, which could be swapped in between — says whether it is a
+/// regular file; anything else is refused with an <see cref="IOException"/> that names its kind. At most the size
+/// <c>fstat</c> reported is read (a file that grows meanwhile does not make the read longer), and at most a stated
+/// byte limit.
+/// </para>
+/// <para>
+/// The open and the reads run on a thread of their own while the caller waits for them, for cancellation, or for
+/// the timeout: when no read has returned for that long, the caller gets a <see cref="FileReadTimeoutException"/>
+/// and goes on. A read stuck in the kernel (a hung NFS or SMB mount) cannot be interrupted, so its thread is left
+/// behind until the kernel lets it go; it then closes the file and ends. So that a dead mount cannot pile up
+/// threads, once <see cref="MaxStuckReads"/> reads are stuck, further reads fail at once until some finish.
+/// </para>
+/// </remarks>
+public static class RegularFile
+{
+    /// <summary>How long a read may go without any data before it is abandoned (see <see cref="FileReadTimeoutException"/>).</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The largest file an image is read from: 1 GB, above any image within the decoder's default pixel limit (a
+    /// 100-megapixel 32-bit BMP is 400 MB).
+    /// </summary>
+    public const long DefaultMaxBytes = 1_000_000_000;
+
+    /// <summary>Reads that may be left stuck in the kernel at once before new reads are refused without trying.</summary>
+    public const int MaxStuckReads = 16;
+
+    private const int ChunkBytes = 1 << 20;
+    private const int WorkerStackBytes = 256 * 1024;
+    private static int _stuck;
+
+    /// <summary>Tests only: runs on the reading thread once the file is open and checked, before the first read (simulates a stalled read).</summary>
+    internal static Action<string>? BeforeReadForTests { get; set; }
+
+    /// <summary>Reads given up (timed out or cancelled) whose thread still waits on the system.</summary>
+    public static int StuckReads => Volatile.Read(ref _stuck);
+
+    /// <summary>The bytes of the regular file at <paramref name="path"/>.</summary>
+    /// <param name="path">The file; a symbolic link is followed.</param>
+    /// <param name="maxBytes">Larger files are refused before anything is read.</param>
+    /// <param name="timeout">How long the read may go without data.</param>
+    /// <param name="cancellationToken">Ends the wait at once (the read stops at its next chunk).</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="UnauthorizedAccessException">It may not be read.</exception>
+    /// <exception cref="FileReadTimeoutException">No data came for <paramref name="timeout"/>.</exception>
+    /// <exception cref="IOException">It is not a regular file, is too large, or reading failed; the message says which.</exception>
+    public static byte[] ReadAllBytes(string path, long maxBytes, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Run(path, timeout, cancellationToken, file =>
+        {
+            if (file.Length > maxBytes)
+            {
+                throw new IOException($"it is {Megabytes(file.Length)}, over the {Megabytes(maxBytes)} limit for one file");
+            }
+
+            var bytes = new byte[file.Length];
+            var done = 0;
+            while (done < bytes.Length)
+            {
+                var n = file.Read(bytes.AsSpan(done, Math.Min(ChunkBytes, bytes.Length - done)));
+                if (n == 0)
+                {
+                    return bytes[..done];   // it shrank since fstat
+                }
+
+                done += n;
+            }
+
+            return bytes;
+        });
+
+    /// <summary>The SHA-256 of the regular file at <paramref name="path"/> (of at most the size it had when opened).</summary>
+    /// <inheritdoc cref="ReadAllBytes" path="/exception"/>
+    public static byte[] Sha256(string path, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Run(path, timeout, cancellationToken, file =>
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+            try
+            {
+                for (long left = file.Length; left > 0;)
+                {
+                    var n = file.Read(buffer.AsSpan(0, (int)Math.Min(ChunkBytes, left)));
+                    if (n == 0)
+                    {
+                        break;
+                    }
+
+                    hash.AppendData(buffer, 0, n);
+                    left -= n;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            return hash.GetHashAndReset();
+        });
+
+    /// <summary>A path the system calls can take: not empty, no NUL (the C string would end there and name another file).</summary>
+    internal static void CheckPath(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path.Length == 0 || path.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new IOException(path.Length == 0 ? "the path is empty" : "the path contains a NUL character");
+        }
+    }
+
+    /// <summary>The exception .NET would throw for <paramref name="errno"/>, with the system's message.</summary>
+    internal static Exception ErrorFor(int errno)
+    {
+        var message = Marshal.GetPInvokeErrorMessage(errno);
+        return errno switch
+        {
+            Native.ENOENT => new FileNotFoundException(message),
+            Native.ENOTDIR => new DirectoryNotFoundException(message),
+            Native.EACCES or Native.EPERM => new UnauthorizedAccessException(message),
+            Native.ELOOP => new IOException("too many levels of symbolic links (a link that loops, or a chain longer than the system allows)"),
+            _ => new IOException(message),
+        };
+    }
+
+    private static string Megabytes(long bytes) => bytes >= 1_000_000_000 ? $"{bytes / 1e9:0.#} GB" : $"{bytes / 1e6:0.#} MB";
+
+    private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.#} s";
+
+    private static T Run<T>(string path, TimeSpan timeout, CancellationToken cancellationToken, Func<OpenFile, T> work)
+    {
+        CheckPath(path);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        cancellationToken.ThrowIfCancellationRequested();
+        var stuck = StuckReads;
+        if (stuck >= MaxStuckReads)
+        {
+            throw new FileReadTimeoutException(
+                $"not read: {stuck} earlier reads are still waiting for the system (a hung network mount or disk?)");
+        }
+
+        var read = new PendingRead<T>(path, work, cancellationToken);
+        Readers.Run(read.Run);
+        return read.Wait(timeout);
+    }
+
+    /// <summary>
+    /// The threads reads run on: kept a while between reads (starting a thread costs 0.2–1 ms, several times the
+    /// read of a photo), and never shared with the thread pool (a read stuck in the kernel must not hold a pool
+    /// thread, and callers on pool threads must not wait for a work item queued behind them). A read goes to an idle
+    /// thread or to a new one, never behind another read, so one that is stuck delays no other.
+    /// </summary>
+    private static class Readers
+    {
+        private static readonly TimeSpan _idleLifetime = TimeSpan.FromSeconds(20);
+        private static readonly ConcurrentQueue<Action> _jobs = new();
+        private static readonly SemaphoreSlim _promised = new(0);
+        private static int _idle;
+
+        public static void Run(Action job)
+        {
+            if (TryClaimIdle())
+            {
+                _jobs.Enqueue(job);
+                _promised.Release();
+            }
+            else
+            {
+                new Thread(() => Loop(job), WorkerStackBytes) { IsBackground = true, Name = "ClipSearch file read" }.UnsafeStart();
+            }
+        }
+
+        /// <summary>Takes one idle thread for a job (or, from an idle thread, itself to leave); false when none is idle.</summary>
+        private static bool TryClaimIdle()
+        {
+            for (var idle = Volatile.Read(ref _idle); idle > 0; idle = Volatile.Read(ref _idle))
+            {
+                if (Interlocked.CompareExchange(ref _idle, idle - 1, idle) == idle)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static void Loop(Action job)
+        {
+            while (true)
+            {
+                job();
+                Interlocked.Increment(ref _idle);
+                while (!_promised.Wait(_idleLifetime))
+                {
+                    if (TryClaimIdle())
+                    {
+                        return;   // idle for a while and no job promised: leave
+                    }
+                }
+
+                _jobs.TryDequeue(out job!);   // every release follows an enqueue
+            }
+        }
+    }
+
+    /// <summary>One read: run on its own thread, waited for by the caller.</summary>
+    private sealed class PendingRead<T>(string path, Func<OpenFile, T> work, CancellationToken cancellationToken)
+    {
+        private const int Running = 0, Finished = 1, Abandoned = 2;
+        private static readonly TimeSpan _longestWait = TimeSpan.FromHours(1);
+        private readonly TaskCompletionSource _finished = new();
+        private T? _result;
+        private ExceptionDispatchInfo? _error;
+        private long _lastProgress = Stopwatch.GetTimestamp();
+        private int _state;
+
+        /// <summary>True once the caller has stopped waiting: the reading thread stops at its next chunk.</summary>
+        public bool Stopped => Volatile.Read(ref _state) == Abandoned || cancellationToken.IsCancellationRequested;
+
+        public void Touch() => Volatile.Write(ref _lastProgress, Stopwatch.GetTimestamp());
+
+        public void Run()
+        {
+            try
+            {
+                using var file = OpenFile.Open(path, this);
+                Touch();
+                BeforeReadForTests?.Invoke(path);
+                _result = work(file);
+            }
+#pragma warning disable CA1031 // Every failure goes to the caller, who rethrows it.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _error = ExceptionDispatchInfo.Capture(e);
+            }
+
+            _finished.TrySetResult();
+
+            if (Interlocked.CompareExchange(ref _state, Finished, Running) == Abandoned)
+            {
+                Interlocked.Decrement(ref _stuck);
+            }
+        }
+
+        public T Wait(TimeSpan timeout)
+        {
+            try
+            {
+                while (true)
+                {
+                    var idle = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastProgress));
+                    if (idle >= timeout)
+                    {
+                        Abandon();
+                        throw new FileReadTimeoutException($"timed out after {Seconds(timeout)} without data (a hung network mount or disk?)");
+                    }
+
+                    var wait = timeout - idle;
+                    if (_finished.Task.Wait(wait < _longestWait ? wait : _longestWait, cancellationToken))
+                    {
+                        _error?.Throw();
+                        return _result!;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                Abandon();
+                throw;
+            }
+        }
+
+        private void Abandon()
+        {
+            Interlocked.Increment(ref _stuck);
+            if (Interlocked.CompareExchange(ref _state, Abandoned, Running) != Running)
+            {
+                Interlocked.Decrement(ref _stuck);   // it had just finished
+            }
+        }
+    }
+
+    /// <summary>An open regular file, read from the start, at most <see cref="Length"/> bytes.</summary>
+    private sealed class OpenFile : IDisposable
+    {
+        private readonly SafeFileHandle _handle;
+        private readonly Action _touch;
+        private readonly Func<bool> _stopped;
+        private long _offset;
+
+        private OpenFile(SafeFileHandle handle, long length, Action touch, Func<bool> stopped)
+        {
+            _handle = handle;
+            Length = length;
+            _touch = touch;
+            _stopped = stopped;
+        }
+
+        /// <summary>The size fstat reported when the file was opened.</summary>
+        public long Length { get; }
+
+        public static OpenFile Open<T>(string path, PendingRead<T> read)
+        {
+            var fd = Native.OpenForReading(path, out var errno);
+            if (fd < 0)
+            {
+                // A socket cannot be opened at all (ENXIO): say what it is rather than "No such device or address".
+                if (errno == Native.ENXIO && Native.Stat(path, followLinks: true, out var s) == 0 && FileStat.From(s).Kind != FileKind.Regular)
+                {
+                    throw NotRegular(FileStat.From(s).Kind);
+                }
+
+                throw ErrorFor(errno);
+            }
+
+            var handle = new SafeFileHandle(fd, ownsHandle: true);
+            try
+            {
+                errno = Native.Stat(fd, out var buffer);
+                if (errno != 0)
+                {
+                    throw ErrorFor(errno);
+                }
+
+                var stat = FileStat.From(buffer);
+                return stat.Kind == FileKind.Regular
+                    ? new OpenFile(handle, stat.Size, read.Touch, () => read.Stopped)
+                    : throw NotRegular(stat.Kind);
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
+        }
+
+        public int Read(Span<byte> buffer)
+        {
+            if (_stopped())
+            {
+                throw new OperationCanceledException("the caller stopped waiting for this read");
+            }
+
+            var n = RandomAccess.Read(_handle, buffer, _offset);
+            _offset += n;
+            _touch();
+            return n;
+        }
+
+        public void Dispose() => _handle.Dispose();
+
+        private static IOException NotRegular(FileKind kind) => new($"it is {FileStat.Describe(kind)}, not a regular file");
+    }
+}
+
+/// <summary>A read that made no progress for its timeout and was abandoned (see <see cref="RegularFile"/>).</summary>
+public sealed class FileReadTimeoutException : IOException
+{
+    /// <summary>Creates the exception with a message that says how long the read waited.</summary>
+    public FileReadTimeoutException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message and its cause.</summary>
+    public FileReadTimeoutException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Creates the exception with no message (prefer the other constructors).</summary>
+    public FileReadTimeoutException() { }
+}

@@ -1,0 +1,75 @@
+namespace ClipSearch.Cli.Tests;
+
+/// <summary>Every bad value and unusable output path is one <c>error: …</c> line and exit code 1, never a stack trace.</summary>
+public sealed class CliErrorTests
+{
+    private static string TinyClip => Fixtures.Path("tiny-clip");
+
+    private static string Horse => Fixtures.Path("images", "horse.png");
+
+    [Fact]
+    public async Task Options_ValueThatDoesNotParse_IsOneErrorLineNotTheWholeHelp()
+    {
+        var result = await CliRunner.RunAsync("index", "-m", TinyClip, "--threads", "abc");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("error: Cannot parse argument 'abc' for option '--threads' as expected type 'System.Int32'. (`clipsearch index --help` lists its options)", result.Stderr.Trim());
+        Assert.Equal("", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Preprocess_OutIsAFile_IsOneErrorLine()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllText(temp.File("taken"), "a file");
+
+        // Before: an unhandled IOException ("The file … already exists") with its stack trace.
+        var result = await CliRunner.RunAsync("preprocess", Horse, "--out", temp.File("taken"));
+
+        Assert.Equal((1, $"error: --out {temp.File("taken")} is a file: give a folder (it is created when missing)."), (result.ExitCode, result.Stderr.Trim()));
+    }
+
+    [Theory]
+    [InlineData("taken/below")]
+    [InlineData("/proc/clipsearch-out")]
+    public async Task Preprocess_OutCannotBeCreated_IsOneErrorLine(string relative)
+    {
+        using var temp = new TempFolder();
+        File.WriteAllText(temp.File("taken"), "a file");
+        var folder = Path.IsPathRooted(relative) ? relative : temp.File(relative);
+
+        var result = await CliRunner.RunAsync("preprocess", Horse, "--out", folder);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith($"error: --out {folder}: cannot create the folder: ", result.Stderr, StringComparison.Ordinal);
+        Assert.Single(result.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Embed_FolderWithAFifoAndALinkToDevZero_EndsWithThemAsWarnings()
+    {
+        using var temp = new TempFolder();
+        File.Copy(Horse, temp.File("horse.png"));
+        SpecialFiles.MakeFifo(temp.File("x.jpg"));
+        File.CreateSymbolicLink(temp.File("zero.png"), "/dev/zero");   // a folder's links are not followed: given by name
+
+        // Before: open() on the FIFO waited for a writer forever, and /dev/zero was read until memory ran out.
+        var result = await CliRunner.RunAsync("embed", "-m", TinyClip, "--image", temp.Path, "--image", temp.File("zero.png"), "--json").WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains($"warning: {temp.File("x.jpg")} cannot be read: it is a named pipe (FIFO), not a regular file", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"warning: {temp.File("zero.png")} cannot be read: it is a character device, not a regular file", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ModelDownload_DirIsAFile_IsOneErrorLineBeforeAnythingIsFetched()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllText(temp.File("taken"), "a file");
+        var environment = new Dictionary<string, string> { ["HF_ENDPOINT"] = "http://127.0.0.1:9", ["CLIPSEARCH_HOME"] = temp.File("home") };
+
+        var result = await CliRunner.RunAsync(environment, "model", "download", "--dir", temp.File("taken"));
+
+        Assert.Equal((1, $"error: --dir {temp.File("taken")} is a file: give a folder (it is created when missing)."), (result.ExitCode, result.Stderr.Trim()));
+    }
+}

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using ClipSearch.Core;
+using ClipSearch.Library.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+using static ClipSearch.Library.Tests.TestLibraries;
+
+namespace ClipSearch.Library.Tests;
+
+/// <summary>
+/// The library file as the system lets it be: on a read-only mount or not writable by this user (searched, not
+/// indexed), another application's SQLite database (refused and left byte for byte as it was), a folder this user
+/// may not list. Tests run as root, who may write anything: they reach those states through a private mount
+/// namespace with a read-only bind mount, or by running <c>clipsearch</c> as another user.
+/// </summary>
+public sealed class LibraryFileTests
+{
+    private const string ReadOnlyMount = "read-only mount";
+    private const string OtherUser = "file and folder not writable by this user";
+    private const string Nobody = "65534";
+
+    [SkippableTheory]
+    [InlineData(ReadOnlyMount)]
+    [InlineData(OtherUser)]
+    public async Task ReadOnlyLibrary_IsSearchedAndListedButIndexingSaysItIsReadOnly(string how)
+    {
+        using var temp = ImageFolder("horse.png", "coffee.png");
+        File.WriteAllText(temp.File("photos", "notes.jpg"), "not an image");
+        var dir = temp.File("library");
+        Directory.CreateDirectory(dir);
+        var db = Path.Combine(dir, "lib.db");
+        var model = Fixtures.Path("tiny-clip");
+        Assert.Equal(3, (await CliRunner.RunAsync("index", "--model", model, "--library", db, temp.File("photos"))).ExitCode);
+        var before = SHA256.HashData(File.ReadAllBytes(db));
+        CliRunner.Result stats, errors, search, index, remove;
+        try
+        {
+            var wrapper = ReadOnlyWrapper(how, dir, db);
+
+            // Before: "lib.db is not a ClipSearch library (SQLite: attempt to write a readonly database)" for every command.
+            stats = await RunAsync(wrapper, temp.Path, "library", "stats", "--library", db, "--json");
+            errors = await RunAsync(wrapper, temp.Path, "library", "errors", "--library", db, "--json");
+            search = await RunAsync(wrapper, temp.Path, "search", "--model", model, "--library", db, "--json", "a horse");
+            index = await RunAsync(wrapper, temp.Path, "index", "--model", model, "--library", db);
+            remove = await RunAsync(wrapper, temp.Path, "library", "remove", "--library", db, temp.File("photos"));
+        }
+        finally
+        {
+            SpecialFiles.Run("chmod", "755", dir);   // else the folder cannot be deleted by a user who is not root
+            SpecialFiles.Run("chmod", "644", db);
+        }
+
+        Assert.True(stats.ExitCode == 0, stats.Stderr);
+        Assert.Equal(3, JsonDocument.Parse(stats.Stdout).RootElement.GetProperty("files").GetInt32());
+        Assert.True(errors.ExitCode == 0, errors.Stderr);
+        Assert.Equal(temp.File("photos", "notes.jpg"), JsonDocument.Parse(errors.Stdout).RootElement[0].GetProperty("path").GetString());
+        Assert.True(search.ExitCode == 0, search.Stderr);
+        Assert.Equal(2, JsonDocument.Parse(search.Stdout).RootElement.GetArrayLength());
+        var readOnly = $"error: The library {db} is read-only (the file or its folder cannot be written: a read-only mount, or permissions): it can be searched, but not indexed or changed. Copy it somewhere writable to index it.";
+        Assert.Equal((1, readOnly), (index.ExitCode, index.Stderr.Trim()));
+        Assert.Equal((1, readOnly), (remove.ExitCode, remove.Stderr.Trim()));
+        Assert.Equal(before, SHA256.HashData(File.ReadAllBytes(db)));
+        Assert.Equal(["lib.db"], Directory.GetFiles(dir).Select(Path.GetFileName));
+    }
+
+    [Theory]
+    [InlineData("CREATE TABLE photos(id INTEGER PRIMARY KEY, path TEXT); INSERT INTO photos(path) VALUES ('/a.jpg')", "photos")]
+    [InlineData("PRAGMA user_version = 3; CREATE TABLE notes(t TEXT); CREATE TABLE tags(t TEXT)", "notes, tags")]
+    [InlineData("PRAGMA journal_mode = DELETE; CREATE TABLE meta(key TEXT, value TEXT)", "meta")]
+    public void Sqlite_AnotherApplicationsDatabase_IsRefusedAndLeftByteIdentical(string sql, string tables)
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("other.db");
+        using (var c = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            c.Open();
+            using var command = c.CreateCommand();
+            command.CommandText = sql;
+            command.ExecuteNonQuery();
+        }
+
+        var before = SHA256.HashData(File.ReadAllBytes(path));
+
+        // Before: switched to WAL first (and a database without conflicting tables had ClipSearch's tables added).
+        var e = Assert.Throws<ClipSearchException>(() => SqliteLibraryStore.Open(path));
+
+        Assert.Equal($"{path} is a SQLite database but not a ClipSearch library (its tables: {tables}); it was left unchanged. Point --library at a library, or at a new file.", e.Message);
+        Assert.Equal(before, SHA256.HashData(File.ReadAllBytes(path)));
+        Assert.Equal(["other.db"], Directory.GetFiles(temp.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task Sqlite_NotADatabaseAtAll_IsRefusedAndLeftByteIdentical()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("photo.jpg");
+        File.Copy(Fixtures.Path("images", "horse.png"), path);
+        var before = SHA256.HashData(File.ReadAllBytes(path));
+
+        var result = await CliRunner.RunAsync("library", "stats", "--library", path);
+
+        Assert.Equal((1, $"error: {path} is not a ClipSearch library (SQLite: SQLite Error 26: 'file is not a database'.)."), (result.ExitCode, result.Stderr.Trim()));
+        Assert.Equal(before, SHA256.HashData(File.ReadAllBytes(path)));
+    }
+
+    [SkippableFact]
+    public async Task Index_FolderThisUserMayNotList_IsOneErrorLineAndNothingIsRemoved()
+    {
+        using var temp = ImageFolder("horse.png");
+        var libraryDir = temp.File("library");
+        Directory.CreateDirectory(libraryDir);
+        var db = Path.Combine(libraryDir, "lib.db");
+        var model = Fixtures.Path("tiny-clip");
+        string[] wrapper = SpecialFiles.IsRoot ? AsNobody() : [];
+        if (SpecialFiles.IsRoot)
+        {
+            SpecialFiles.Run("chmod", "777", libraryDir);
+        }
+
+        Assert.Equal(0, (await RunAsync(wrapper, temp.Path, "index", "--model", model, "--library", db, temp.File("photos"))).ExitCode);
+        SpecialFiles.Run("chmod", "000", temp.File("photos"));
+        try
+        {
+            // Before: the folder listed as empty (inaccessible entries were ignored), and all its files were dropped.
+            var index = await RunAsync(wrapper, temp.Path, "index", "--model", model, "--library", db, temp.File("photos"));
+            var stats = await RunAsync(wrapper, temp.Path, "library", "stats", "--library", db, "--json");
+
+            Assert.Equal(1, index.ExitCode);
+            Assert.StartsWith($"error: {temp.File("photos")} cannot be read: ", index.Stderr.Trim(), StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', index.Stderr.Trim());
+            Assert.Equal(1, JsonDocument.Parse(stats.Stdout).RootElement.GetProperty("indexed").GetInt32());
+        }
+        finally
+        {
+            SpecialFiles.Run("chmod", "755", temp.File("photos"));
+        }
+    }
+
+    /// <summary>What to run <c>clipsearch</c> under so that it cannot write <paramref name="dir"/>; skips when this machine cannot.</summary>
+    private static string[] ReadOnlyWrapper(string how, string dir, string db)
+    {
+        if (how == ReadOnlyMount)
+        {
+            Skip.IfNot(SpecialFiles.IsRoot && CanMountReadOnly(), "needs root with CAP_SYS_ADMIN (unshare -m and a bind mount)");
+            // A private mount namespace: the folder is bound onto itself read-only, for this process only.
+            return ["unshare", "-m", "sh", "-c", "mount --bind -o ro \"$0\" \"$0\" && exec \"$@\"", dir];
+        }
+
+        SpecialFiles.Run("chmod", "444", db);
+        SpecialFiles.Run("chmod", "555", dir);
+        return SpecialFiles.IsRoot ? AsNobody() : [];
+    }
+
+    private static string[] AsNobody()
+    {
+        Skip.If(!File.Exists("/usr/bin/setpriv") && !File.Exists("/bin/setpriv"), "setpriv (util-linux) is needed to run as another user");
+        return ["setpriv", $"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "--"];
+    }
+
+    private static bool CanMountReadOnly()
+    {
+        using var probe = new TempFolder();
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo("unshare", ["-m", "sh", "-c", "mount --bind -o ro \"$0\" \"$0\" && ! touch \"$0/x\" 2>/dev/null", probe.Path])
+            {
+                UseShellExecute = false,
+                RedirectStandardError = true,
+            })!;
+            process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;   // no unshare
+        }
+    }
+
+    /// <summary>Runs the built <c>clipsearch</c> under <paramref name="wrapper"/> (none: directly), as <see cref="CliRunner"/> does.</summary>
+    private static async Task<CliRunner.Result> RunAsync(string[] wrapper, string home, params string[] args)
+    {
+        string[] command = [.. wrapper, "dotnet", Path.Combine(AppContext.BaseDirectory, "clipsearch.dll"), .. args];
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var arg in command[1..])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var name in new[] { "HF_ENDPOINT", "HF_TOKEN", "CLIPSEARCH_HOME", "CLIPSEARCH_TOKEN", "XDG_CACHE_HOME", "XDG_DATA_HOME" })
+        {
+            start.Environment.Remove(name);
+        }
+
+        // Another user can neither read root's home nor write the test's folder (ONNX Runtime keeps a file in HOME).
+        var userHome = Path.Combine(home, "home");
+        if (!Directory.Exists(userHome))
+        {
+            Directory.CreateDirectory(userHome);
+            SpecialFiles.Run("chmod", "777", userHome);
+        }
+
+        start.Environment["HOME"] = userHome;
+        start.Environment["DOTNET_CLI_HOME"] = userHome;
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return new CliRunner.Result(process.ExitCode, await stdout, await stderr);
+    }
+}
