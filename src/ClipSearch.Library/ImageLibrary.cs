@@ -284,7 +284,8 @@ public sealed class ImageLibrary : IAsyncDisposable
     });
 
     /// <summary>Refuses a change to a library opened read-only, saying why it is read-only.</summary>
-    private void CheckWritable()
+    /// <exception cref="ClipSearchException">The library is read-only.</exception>
+    public void CheckWritable()
     {
         if (Store.ReadOnlyReason is { } reason)
         {

@@ -62,6 +62,7 @@ public sealed class LibraryHost(ModelHost models, ServerPaths paths, IOptions<Cl
     public async Task<IndexingState> StartIndexingAsync(string? folder, CancellationToken cancellationToken = default)
     {
         var library = Required;
+        library.CheckWritable();   // before a 202: a read-only library would only fail in the background
         var full = paths.LibraryFolder(folder, await library.Store.GetFoldersAsync(cancellationToken).ConfigureAwait(false));
         if (!Directory.Exists(full))
         {
@@ -115,14 +116,8 @@ public sealed class LibraryHost(ModelHost models, ServerPaths paths, IOptions<Cl
             throw new LibraryBusyException("The library is indexing; stop it or wait before removing a folder.");
         }
 
-        var stats = await library.GetStatsAsync(cancellationToken).ConfigureAwait(false);
-        var full = ServerPaths.Normalize(folder);
-        if (!stats.Folders.Contains(full, StringComparer.Ordinal))
-        {
-            throw new ClipSearchException($"{full} is not one of the library's folders ({string.Join(", ", stats.Folders)}).");
-        }
-
-        await library.RemoveFolderAsync(full, cancellationToken).ConfigureAwait(false);
+        // The library says when it is not one of its folders (or is read-only).
+        await library.RemoveFolderAsync(ServerPaths.Normalize(folder), cancellationToken).ConfigureAwait(false);
         await library.Searcher.RefreshAsync(cancellationToken).ConfigureAwait(false);
         await CountAsync(library, cancellationToken).ConfigureAwait(false);
         Changed?.Invoke();
