@@ -35,4 +35,11 @@ public sealed record ImageLoadOptions
     /// The two differ only for images with alpha, palettes or 1-bit pixels.
     /// </summary>
     public bool ConvertToRgbBeforeResize { get; init; } = true;
+
+    /// <summary>
+    /// The decode budget the decoded pixels are taken from (see <see cref="DecodeBudget"/>); null (the default):
+    /// <see cref="DecodeBudget.Shared"/>, the process's. A server passes its own, sized by its settings, to every
+    /// route and to its indexer, so that one bound covers all of them.
+    /// </summary>
+    public DecodeBudget? Budget { get; init; }
 }
