@@ -20,10 +20,12 @@ internal static class ServeCommand
         var token = new Option<string?>("--token") { Description = $"Access token every API call and browser session must present (default: ${ClipSearchOptions.TokenVariable})." };
         var library = new Option<string?>("--library") { Description = "Photo library to search and manage on the Library tab: a SQLite file, or a PostgreSQL connection string or URL (default: the default library, if it exists; none: search the images uploaded this session)." };
         var maxImage = new Option<int>("--max-image-mb") { Description = "Largest accepted image upload, in MB.", DefaultValueFactory = _ => 50 };
+        var budget = new DecodeBudgetOption();
         var command = new Command("serve", "Serve the web UI and HTTP API (default http://127.0.0.1:8766; OpenAPI at /openapi/v1.json, browsable at /scalar).")
         {
             model, variant, threads, urls, token, library, maxImage,
         };
+        budget.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var c = CultureInfo.InvariantCulture;
@@ -57,6 +59,7 @@ internal static class ServeCommand
                 ["ClipSearch:Threads"] = result.GetValue(threads).ToString(c),
                 ["ClipSearch:Token"] = result.GetValue(token),
                 ["ClipSearch:MaxImageBytes"] = (result.GetValue(maxImage) * 1024L * 1024L).ToString(c),
+                ["ClipSearch:DecodeBudgetMegabytes"] = (budget.Bytes(result, Core.Imaging.ImageLoadOptions.Default.MaxPixels) / Core.Imaging.DecodeBudget.BytesPerMegabyte).ToString(c),
                 // A failed start is reported once, as "error: …", not as the host's log with a stack trace.
                 ["Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host"] = "None",
             };

@@ -18,15 +18,20 @@ internal static class FormInput
             throw new ClipSearchException($"Send multipart/form-data with {fields}.");
         }
 
+        IFormCollection form;
         try
         {
-            return await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
+            form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidDataException e)
         {
             var limit = request.HttpContext.RequestServices.GetRequiredService<IOptions<ClipSearchOptions>>().Value.MaxImageBytes;
             throw new ClipSearchException($"The upload is over a size limit ({limit / (1024 * 1024)} MB per image): {e.Message}", e);
         }
+
+        // Memory: the files' bytes are taken from the server's upload budget before UploadsAsync copies them.
+        await request.HttpContext.RequestServices.GetRequiredService<UploadBudget>().HoldAsync(request.HttpContext, form, cancellationToken).ConfigureAwait(false);
+        return form;
     }
 
     /// <summary>The files in <paramref name="field"/>, each at most the configured size.</summary>

@@ -56,9 +56,9 @@ public static class ImagesApi
         return TypedResults.File(bytes, image.ContentType, image.FileName);
     }
 
-    private static Results<FileContentHttpResult, NotFound<string>> Thumbnail(string id, IImageSearch library, HttpContext context)
+    private static async Task<Results<FileContentHttpResult, NotFound<string>>> Thumbnail(string id, IImageSearch library, HttpContext context)
     {
-        if (library.ThumbnailBytes(id) is not { } bytes)
+        if (await library.ThumbnailBytesAsync(id, context.RequestAborted).ConfigureAwait(false) is not { } bytes)
         {
             return TypedResults.NotFound($"No library image has the id '{id}'.");
         }

@@ -43,6 +43,7 @@ public sealed class ModelHost : IDisposable
 {
     private readonly SemaphoreSlim _loadLock = new(1, 1);
     private readonly int _defaultThreads;
+    private readonly long _zeroShotCacheBytes;
     private LoadedModel? _current;
     private long _generation;
     private string? _loading;
@@ -54,6 +55,7 @@ public sealed class ModelHost : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _defaultThreads = options.Value.EffectiveThreads;
+        _zeroShotCacheBytes = options.Value.CheckedZeroShotCacheBytes();
     }
 
     /// <summary>Raised after every change of state (load started, finished, failed; unloaded).</summary>
@@ -123,7 +125,7 @@ public sealed class ModelHost : IDisposable
             _lastError = null;
             Changed?.Invoke();
             var model = await Task.Run(() => ClipModel.Load(directory.Trim(), options), CancellationToken.None).ConfigureAwait(false);
-            var previous = Interlocked.Exchange(ref _current, new LoadedModel(model, Interlocked.Increment(ref _generation)));
+            var previous = Interlocked.Exchange(ref _current, new LoadedModel(model, Interlocked.Increment(ref _generation), _zeroShotCacheBytes));
             previous?.Release();
             return Status;
         }

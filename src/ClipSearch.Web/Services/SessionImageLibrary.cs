@@ -10,7 +10,7 @@ namespace ClipSearch.Web.Services;
 /// The images added through the UI or API while the server runs, kept in memory with their thumbnails and
 /// embeddings. Embeddings belong to one model load; after a model change they are recomputed on the next search.
 /// </summary>
-public sealed class SessionImageLibrary(EmbeddingBatcher batcher, IOptions<ClipSearchOptions> options) : IImageSearch
+public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding decoding, IOptions<ClipSearchOptions> options) : IImageSearch
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly int _maxImages = options.Value.MaxLibraryImages;
@@ -35,7 +35,12 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, IOptions<ClipS
             throw new ClipSearchException($"The session library holds at most {_maxBytes / (1024 * 1024)} MB of images; these would take it to {bytes / (1024 * 1024)} MB.");
         }
 
-        var prepared = await Task.Run(() => uploads.Select(u => Prepare(u, model)).ToArray(), cancellationToken).ConfigureAwait(false);
+        var prepared = new (RgbImage Crop, string ContentType, byte[] Thumbnail)[uploads.Count];
+        for (var i = 0; i < uploads.Count; i++)
+        {
+            prepared[i] = await PrepareAsync(uploads[i], model, cancellationToken).ConfigureAwait(false);
+        }
+
         var embeddings = await batcher.EmbedImagesAsync(model, [.. prepared.Select(p => p.Crop)], cancellationToken).ConfigureAwait(false);
         var added = new List<LibraryImage>();
         for (var i = 0; i < prepared.Length; i++)
@@ -84,16 +89,20 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, IOptions<ClipS
     public byte[]? ImageBytes(string id) => _entries.TryGetValue(id, out var e) ? e.Bytes : null;
 
     /// <inheritdoc/>
-    public byte[]? ThumbnailBytes(string id) => _entries.TryGetValue(id, out var e) ? e.Thumbnail : null;
+    public Task<byte[]?> ThumbnailBytesAsync(string id, CancellationToken cancellationToken) =>
+        Task.FromResult(_entries.TryGetValue(id, out var e) ? e.Thumbnail : null);
 
     /// <inheritdoc/>
     public IReadOnlyList<LibraryImage> Recent(int count) =>
         [.. _entries.Values.Select(e => e.Image).OrderByDescending(i => i.AddedAt).Take(count)];
 
-    private static (RgbImage Crop, string ContentType, byte[] Thumbnail) Prepare(Upload upload, LoadedModel model) =>
-        (ImageLoader.LoadCrop(upload.Bytes, upload.FileName, model.Model.Preprocess, new ImageLoadOptions()),
-         ImageFiles.ContentType(upload.Bytes, upload.FileName),
-         ImageFiles.Thumbnail(upload.Bytes, upload.FileName));
+    private async Task<(RgbImage Crop, string ContentType, byte[] Thumbnail)> PrepareAsync(Upload upload, LoadedModel model, CancellationToken cancellationToken)
+    {
+        var contentType = ImageFiles.ContentType(upload.Bytes, upload.FileName);
+        var crop = await decoding.CropAsync(upload, model.Model, cancellationToken).ConfigureAwait(false);
+        var thumbnail = await decoding.ThumbnailAsync(upload.Bytes, upload.FileName, cancellationToken).ConfigureAwait(false);
+        return (crop, contentType, thumbnail);
+    }
 
     // Images embedded by an earlier model are embedded again with this one.
     private async Task RefreshAsync(LoadedModel model, CancellationToken cancellationToken)
@@ -104,7 +113,12 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, IOptions<ClipS
             return;
         }
 
-        var crops = await Task.Run(() => stale.Select(e => ImageLoader.LoadCrop(e.Bytes, e.Image.FileName, model.Model.Preprocess, new ImageLoadOptions())).ToArray(), cancellationToken).ConfigureAwait(false);
+        var crops = new RgbImage[stale.Length];
+        for (var i = 0; i < stale.Length; i++)
+        {
+            crops[i] = await decoding.CropAsync(new Upload(stale[i].Image.FileName, stale[i].Bytes), model.Model, cancellationToken).ConfigureAwait(false);
+        }
+
         var embeddings = await batcher.EmbedImagesAsync(model, crops, cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < stale.Length; i++)
         {
