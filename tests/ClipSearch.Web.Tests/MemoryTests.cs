@@ -5,6 +5,7 @@ using System.Text.Json;
 using ClipSearch.Web.Api;
 using ClipSearch.Web.Services;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace ClipSearch.Web.Tests;
 
@@ -136,5 +137,79 @@ public sealed class MemoryTests
         Assert.Equal(1024 * 1024, classifier.CacheCapacityBytes);
         Assert.InRange(classifier.CachedBytes, 1, classifier.CacheCapacityBytes);
         Assert.True(classifier.CacheEvictions > 0);
+    }
+
+    [Fact]
+    public async Task Search_ConcurrentAfterReload_ReembedsEachSessionImageOnce()
+    {
+        using var server = TinyClip.Server();
+        using var client = server.CreateClient();
+        string[] files = ["horse.png", "astronaut.png", "coffee.png", "camera.png", "chelsea.png", "page.png"];
+        using (var added = await client.PostAsync("/api/images", TinyClip.Form(files.Select(TinyClip.Image), [])))
+        {
+            Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+        }
+
+        await server.Services.GetRequiredService<ModelHost>().LoadAsync(TinyClip.ModelPath, "fp32", 1);
+        var batcher = server.Services.GetRequiredService<EmbeddingBatcher>();
+        var before = batcher.ImagesEmbedded;
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            using var response = await client.PostAsJsonAsync("/api/search", new { text = "a horse", k = 10 });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<SearchResponse>(Json))!;
+        })).WaitAsync(Patience);
+
+        Assert.Equal(files.Length, batcher.ImagesEmbedded - before);
+        Assert.All(results, r => Assert.Equal(files.Length, r.Total));
+        Assert.All(results, r => Assert.Equal(results[0].Results.Select(h => (h.Id, h.Score)), r.Results.Select(h => (h.Id, h.Score))));
+
+        // And the embeddings are the new model's: the horse finds itself.
+        using var byImage = await client.PostAsync("/api/search", TinyClip.Form([TinyClip.Image("horse.png")], [], imageField: "image"));
+        var self = (await byImage.Content.ReadFromJsonAsync<SearchResponse>(Json))!;
+        Assert.Equal("horse.png", self.Results[0].FileName);
+        Assert.Equal(1f, self.Results[0].Score, 1e-4f);
+    }
+
+    [Fact]
+    public async Task SessionSearch_OneCallerCancelledDuringRefresh_OthersGetEveryImageEmbeddedOnce()
+    {
+        var options = Options.Create(new ClipSearchOptions { Threads = 1 });
+        using var host = new ModelHost(options);
+        await host.LoadAsync(TinyClip.ModelPath, "fp32", 1);
+        await using var batcher = new EmbeddingBatcher();
+        var library = new SessionImageLibrary(batcher, new ImageDecoding(options), options);
+        var uploads = Enumerable.Range(0, 24)
+            .Select(i => new Upload($"{i}.png", File.ReadAllBytes(TinyClip.Image(i % 2 == 0 ? "astronaut.png" : "coffee.png"))))
+            .ToArray();
+        using (var first = host.Acquire())
+        {
+            await library.AddAsync(uploads, first.Loaded, CancellationToken.None);
+        }
+
+        await host.LoadAsync(TinyClip.ModelPath, "fp32", 1);
+        using var lease = host.Acquire();
+        var query = lease.Model.EmbedText("a cup of coffee");
+        var before = batcher.ImagesEmbedded;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(5));
+        var cancelled = library.SearchAsync(query, lease.Loaded, new SearchOptions(50, 0, -1), cancel.Token);
+        var others = Enumerable.Range(0, 4).Select(_ => library.SearchAsync(query, lease.Loaded, new SearchOptions(50, 0, -1), CancellationToken.None)).ToArray();
+
+        try
+        {
+            await cancelled.WaitAsync(Patience);
+        }
+        catch (OperationCanceledException)
+        {
+            // expected when the refresh outlasted 5 ms; it goes on for the others
+        }
+
+        var pages = await Task.WhenAll(others).WaitAsync(Patience);
+        Assert.All(pages, p => Assert.Equal(24, p.Total));
+        Assert.Equal(24, batcher.ImagesEmbedded - before);
+        var expected = lease.Model.EmbedImages([Core.Imaging.ImageLoader.LoadCrop(TinyClip.Image("coffee.png"), lease.Model.Preprocess, new Core.Imaging.ImageLoadOptions())])[0];
+        var coffee = pages[0].Hits.First(h => h.Image.FileName == "1.png");
+        Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Dot(query, expected), coffee.Score, 1e-5f);
     }
 }
