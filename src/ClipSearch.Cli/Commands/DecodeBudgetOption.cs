@@ -13,7 +13,7 @@ internal sealed class DecodeBudgetOption
 {
     public Option<long> Megabytes { get; } = new("--decode-budget-mb")
     {
-        Description = "Most MB of decoded pixels held at once, all decoders together (at least 8 per megapixel of --max-megapixels: one image and its rotated copy).",
+        Description = "Most MB of decoded pixels held at once, all decoders together (at least about 7.6 per megapixel of --max-megapixels: one image and its rotated copy).",
         DefaultValueFactory = _ => DecodeBudget.DefaultCapacityBytes / DecodeBudget.BytesPerMegabyte,
     };
 
