@@ -43,11 +43,11 @@ public sealed class DecodeBudget
     }
 
     /// <summary>
-    /// The process's budget: what <see cref="ImageLoader"/> uses when <see cref="ImageLoadOptions.Budget"/> is null
-    /// (the command line's decoders, the library's indexer). A front end may replace it once at start
-    /// (<c>--decode-budget-mb</c>), before anything decodes.
+    /// The process's budget (<see cref="DefaultCapacityBytes"/>): what <see cref="ImageLoader"/> uses when
+    /// <see cref="ImageLoadOptions.Budget"/> is null. A front end with a budget setting passes its own instance
+    /// instead (the server to every route and its indexer, <c>index --decode-budget-mb</c> to its pipeline).
     /// </summary>
-    public static DecodeBudget Shared { get; set; } = new();
+    public static DecodeBudget Shared { get; } = new();
 
     /// <summary>Most bytes held at once (a single larger request still gets it all).</summary>
     public long Capacity { get; }
