@@ -48,11 +48,15 @@ internal static class ImageDecoder
     /// header alone: the checks on emptiness, format and size are made here, before any pixel is decoded.
     /// </summary>
     /// <exception cref="ImageLoadException">Empty, not an image, over <paramref name="maxPixels"/>, or a header that cannot be read.</exception>
-    public static DecodePlan Probe(ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide)
+    public static unsafe DecodePlan Probe(ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide)
     {
-        using var data = Open(encoded, name);
-        using var codec = CreateCodec(data, encoded, name);
-        return Plan(codec, encoded, name, maxPixels, minShorterSide);
+        CheckNotEmpty(encoded, name);
+        fixed (byte* pinned = encoded)
+        {
+            using var data = Wrap(pinned, encoded.Length);
+            using var codec = CreateCodec(data, encoded, name);
+            return Plan(codec, encoded, name, maxPixels, minShorterSide);
+        }
     }
 
     /// <summary>
@@ -61,10 +65,19 @@ internal static class ImageDecoder
     /// The caller owns (and disposes) the result.
     /// </summary>
     /// <exception cref="ImageLoadException">Empty, not an image, over <see cref="ImageLoadOptions.MaxPixels"/>, truncated or corrupt.</exception>
-    public static DecodedImage Decode(ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide)
+    public static unsafe DecodedImage Decode(ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide)
     {
-        using var data = Open(encoded, name);
-        using var codec = CreateCodec(data, encoded, name);
+        CheckNotEmpty(encoded, name);
+        fixed (byte* pinned = encoded)
+        {
+            using var data = Wrap(pinned, encoded.Length);
+            using var codec = CreateCodec(data, encoded, name);
+            return DecodeWith(codec, encoded, name, maxPixels, minShorterSide);
+        }
+    }
+
+    private static DecodedImage DecodeWith(SKCodec codec, ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide)
+    {
         var plan = Plan(codec, encoded, name, maxPixels, minShorterSide);
         int width = plan.Width;
         int height = plan.Height;
@@ -124,15 +137,17 @@ internal static class ImageDecoder
         }
     }
 
-    private static SKData Open(ReadOnlySpan<byte> encoded, string name)
+    private static void CheckNotEmpty(ReadOnlySpan<byte> encoded, string name)
     {
         if (encoded.IsEmpty)
         {
             throw new ImageLoadException($"{name} is empty");
         }
-
-        return SKData.CreateCopy(encoded);
     }
+
+    // The encoded bytes as Skia data without a copy (they stay pinned while the codec reads them): a 50 MB upload
+    // is not held twice while it decodes.
+    private static unsafe SKData Wrap(byte* pinned, int length) => SKData.Create((IntPtr)pinned, length);
 
     private static SKCodec CreateCodec(SKData data, ReadOnlySpan<byte> encoded, string name) =>
         SKCodec.Create(data) ?? throw new ImageLoadException(PillowModeSniffer.LooksLikeKnownFormat(encoded)
