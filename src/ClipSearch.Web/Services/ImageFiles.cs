@@ -74,19 +74,32 @@ public static class ImageFiles
     // WebP decode reduced; other formats at full size), the resized thumbnail and its upright copy (RGBA).
     private static long PeakBytes(byte[] encoded, string name)
     {
-        using var codec = Open(encoded, name);
+        using var pinned = Open(encoded, name);
+        var codec = pinned.Codec!;
         var decoded = codec.GetScaledDimensions(DecodeScale(codec, 2 * ThumbnailSide));
         return 4 * ((long)decoded.Width * decoded.Height + (2L * ThumbnailSide * ThumbnailSide));
     }
 
-    private static SKCodec Open(byte[] encoded, string name)
+    // The codec reads the bytes where they are (pinned until it is disposed): a large upload is not copied again.
+    private static PinnedCodec Open(byte[] encoded, string name)
     {
-        var codec = SKCodec.Create(new SKMemoryStream(encoded))
-            ?? throw new ImageLoadException($"{name} is not an image (JPEG, PNG, WebP, GIF or BMP).");
-        if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
+        if (encoded.Length == 0)
+        {
+            throw new ImageLoadException($"{name} is not an image (JPEG, PNG, WebP, GIF or BMP).");
+        }
+
+        var codec = new PinnedCodec(encoded);
+        if (codec.Codec is null)
         {
             codec.Dispose();
-            throw new ImageLoadException($"{name} is {codec.Info.Width}×{codec.Info.Height} pixels; the limit is {MaxPixels / 1_000_000} megapixels.");
+            throw new ImageLoadException($"{name} is not an image (JPEG, PNG, WebP, GIF or BMP).");
+        }
+
+        if ((long)codec.Codec.Info.Width * codec.Codec.Info.Height > MaxPixels)
+        {
+            var (width, height) = (codec.Codec.Info.Width, codec.Codec.Info.Height);
+            codec.Dispose();
+            throw new ImageLoadException($"{name} is {width}×{height} pixels; the limit is {MaxPixels / 1_000_000} megapixels.");
         }
 
         return codec;
@@ -94,7 +107,8 @@ public static class ImageFiles
 
     private static byte[] MakeThumbnail(byte[] encoded, string name)
     {
-        using var codec = Open(encoded, name);
+        using var pinned = Open(encoded, name);
+        var codec = pinned.Codec!;
         using var decoded = DecodeNear(codec, 2 * ThumbnailSide)
             ?? throw new ImageLoadException($"{name} is truncated or corrupt.");
         var scale = Math.Min(1.0, ThumbnailSide / (double)Math.Max(decoded.Width, decoded.Height));
@@ -172,5 +186,28 @@ public static class ImageFiles
         canvas.SetMatrix(matrix);
         canvas.DrawBitmap(bitmap, 0, 0);
         return result;
+    }
+
+    /// <summary>A codec over a pinned array: the array, the Skia data wrapping it and the codec, released together.</summary>
+    private sealed class PinnedCodec : IDisposable
+    {
+        private readonly System.Runtime.InteropServices.GCHandle _pin;
+        private readonly SKData _data;
+
+        public PinnedCodec(byte[] encoded)
+        {
+            _pin = System.Runtime.InteropServices.GCHandle.Alloc(encoded, System.Runtime.InteropServices.GCHandleType.Pinned);
+            _data = SKData.Create(_pin.AddrOfPinnedObject(), encoded.Length);
+            Codec = SKCodec.Create(_data);
+        }
+
+        public SKCodec? Codec { get; }
+
+        public void Dispose()
+        {
+            Codec?.Dispose();
+            _data.Dispose();
+            _pin.Free();
+        }
     }
 }
