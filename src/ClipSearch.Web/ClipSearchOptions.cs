@@ -82,6 +82,69 @@ public sealed class ClipSearchOptions
     /// <summary>The Hugging Face Hub (or mirror) downloads come from. Empty: <c>$HF_ENDPOINT</c>, else https://huggingface.co.</summary>
     public string? HubEndpoint { get; set; }
 
+    /// <summary>
+    /// Most megabytes (MiB) of decoded pixels held at once by every decode of the server together (model crops,
+    /// thumbnails, the library's indexer): see <see cref="Core.Imaging.DecodeBudget"/>. Default 1024; at least what
+    /// one image at the 100-megapixel limit needs with its rotated copy (763).
+    /// </summary>
+    public long DecodeBudgetMegabytes { get; set; } = Core.Imaging.DecodeBudget.DefaultCapacityBytes / Core.Imaging.DecodeBudget.BytesPerMegabyte;
+
+    /// <summary>
+    /// Most megabytes (MiB) of uploaded images that requests hold in memory at once, all requests together (default
+    /// 512): a request takes its uploads' bytes from this budget before copying them out of the form, and waits
+    /// while they are not free. At least <see cref="MaxImageBytes"/>; a request larger than it waits for all of it.
+    /// </summary>
+    public long UploadBudgetMegabytes { get; set; } = 512;
+
+    /// <summary>
+    /// Most megabytes (MiB) of zero-shot label embeddings kept per loaded model (default 64, least recently used go
+    /// first): ImageNet's 1,000 classes take 2.
+    /// </summary>
+    public long ZeroShotCacheMegabytes { get; set; } = 64;
+
     /// <summary>Threads used for <see cref="Threads"/> = 0.</summary>
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
+
+    /// <summary><see cref="DecodeBudgetMegabytes"/> in bytes, checked against one image at the size limit.</summary>
+    /// <exception cref="Core.ClipSearchException">Too small.</exception>
+    public long CheckedDecodeBudgetBytes()
+    {
+        var minimum = Core.Imaging.DecodeBudget.MinimumFor(Core.Imaging.ImageLoadOptions.Default.MaxPixels);
+        var minimumMegabytes = (minimum + Core.Imaging.DecodeBudget.BytesPerMegabyte - 1) / Core.Imaging.DecodeBudget.BytesPerMegabyte;
+        if (DecodeBudgetMegabytes < minimumMegabytes || DecodeBudgetMegabytes > long.MaxValue / Core.Imaging.DecodeBudget.BytesPerMegabyte)
+        {
+            throw new Core.ClipSearchException(
+                $"The decode budget (ClipSearch:DecodeBudgetMegabytes, --decode-budget-mb) must be at least {minimumMegabytes} MB, what one {ImageLoadOptionsMegapixels()}-megapixel image needs with its rotated copy; it is {DecodeBudgetMegabytes}.");
+        }
+
+        return DecodeBudgetMegabytes * Core.Imaging.DecodeBudget.BytesPerMegabyte;
+    }
+
+    /// <summary><see cref="UploadBudgetMegabytes"/> in bytes, checked against one image at <see cref="MaxImageBytes"/>.</summary>
+    /// <exception cref="Core.ClipSearchException">Too small.</exception>
+    public long CheckedUploadBudgetBytes()
+    {
+        var minimumMegabytes = (MaxImageBytes + Core.Imaging.DecodeBudget.BytesPerMegabyte - 1) / Core.Imaging.DecodeBudget.BytesPerMegabyte;
+        if (UploadBudgetMegabytes < minimumMegabytes || UploadBudgetMegabytes > long.MaxValue / Core.Imaging.DecodeBudget.BytesPerMegabyte)
+        {
+            throw new Core.ClipSearchException(
+                $"The upload budget (ClipSearch:UploadBudgetMegabytes) must be at least the largest image upload, {minimumMegabytes} MB; it is {UploadBudgetMegabytes}.");
+        }
+
+        return UploadBudgetMegabytes * Core.Imaging.DecodeBudget.BytesPerMegabyte;
+    }
+
+    /// <summary><see cref="ZeroShotCacheMegabytes"/> in bytes (0 keeps nothing: every request embeds its labels).</summary>
+    /// <exception cref="Core.ClipSearchException">Negative or absurd.</exception>
+    public long CheckedZeroShotCacheBytes()
+    {
+        if (ZeroShotCacheMegabytes < 0 || ZeroShotCacheMegabytes > long.MaxValue / Core.Imaging.DecodeBudget.BytesPerMegabyte)
+        {
+            throw new Core.ClipSearchException($"ClipSearch:ZeroShotCacheMegabytes must be 0 or more, not {ZeroShotCacheMegabytes}.");
+        }
+
+        return ZeroShotCacheMegabytes * Core.Imaging.DecodeBudget.BytesPerMegabyte;
+    }
+
+    private static long ImageLoadOptionsMegapixels() => Core.Imaging.ImageLoadOptions.Default.MaxPixels / 1_000_000;
 }

@@ -52,6 +52,9 @@ public static class WebApp
         AddServices(builder.Services, builder.Configuration);
         var app = builder.Build();
         var options = app.Services.GetRequiredService<IOptions<ClipSearchOptions>>().Value;
+        // Budgets too small for one image at the limits stop the start with their one-line message.
+        _ = app.Services.GetRequiredService<ImageDecoding>();
+        _ = app.Services.GetRequiredService<UploadBudget>();
         ListenRules.CheckUrls(urls, options.Token);
         Configure(app, options);
         if (!string.IsNullOrWhiteSpace(options.ModelPath))
@@ -138,6 +141,8 @@ public static class WebApp
         services.AddSingleton<ServerAddresses>();
         services.AddSingleton<ServerPaths>();
         services.AddSingleton<ModelHost>();
+        services.AddSingleton<ImageDecoding>();
+        services.AddSingleton<UploadBudget>();
         services.AddSingleton<AppFolders>();
         services.AddSingleton<ModelDownloads>();
         services.AddSingleton<ZeroShotLabels>();

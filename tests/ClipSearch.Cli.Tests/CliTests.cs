@@ -20,6 +20,20 @@ public sealed class CliTests
         Assert.Equal(["tokenize", "preprocess", "embed", "match", "info", "model", "serve", "index", "search", "duplicates", "library"], listed);
     }
 
+    [Theory]
+    [InlineData("index", "100", "at least 763, what one 100-megapixel image needs")]
+    [InlineData("serve", "762", "at least 763, what one 100-megapixel image needs")]
+    public async Task DecodeBudget_BelowOneMaximalImage_IsOneErrorLine(string command, string megabytes, string message)
+    {
+        using var temp = new TempFolder();
+        string[] args = command == "index"
+            ? ["index", "--model", TinyClip, "--library", temp.File("library.db"), "--decode-budget-mb", megabytes, temp.Path]
+            : ["serve", "--model", TinyClip, "--urls", "http://127.0.0.1:0", "--decode-budget-mb", megabytes];
+        var result = await CliRunner.RunAsync(args);
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error: --decode-budget-mb must be " + message, result.Stderr.Trim(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Tokenize_Json_GivesUnpaddedIds()
     {

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text;
 
 namespace ClipSearch.Tests;
 
@@ -21,5 +23,69 @@ internal static class TestImages
         BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(28), 24);
         new Random(seed).NextBytes(bytes.AsSpan(54));
         File.WriteAllBytes(path, bytes);
+    }
+
+    /// <summary>
+    /// An RGB PNG of one colour, <paramref name="width"/> × <paramref name="height"/>, written row by row (a
+    /// 10000 × 10000 one is about 300 KB and never exists decoded in the test process).
+    /// </summary>
+    public static byte[] SolidPng(int width, int height, byte red = 200, byte green = 120, byte blue = 40)
+    {
+        using var file = new MemoryStream();
+        file.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
+        var header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, width);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
+        header[8] = 8;   // bits per channel
+        header[9] = 2;   // RGB
+        WritePngChunk(file, "IHDR", header);
+        var row = new byte[1 + (3 * width)];   // filter byte 0 ("none"), then the pixels
+        for (int x = 0; x < width; x++)
+        {
+            row[1 + (3 * x)] = red;
+            row[2 + (3 * x)] = green;
+            row[3 + (3 * x)] = blue;
+        }
+
+        using var compressed = new MemoryStream();
+        using (var zlib = new ZLibStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            for (int y = 0; y < height; y++)
+            {
+                zlib.Write(row);
+            }
+        }
+
+        WritePngChunk(file, "IDAT", compressed.ToArray());
+        WritePngChunk(file, "IEND", []);
+        return file.ToArray();
+    }
+
+    private static void WritePngChunk(Stream file, string type, byte[] data)
+    {
+        Span<byte> word = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
+        file.Write(word);
+        var typed = new byte[4 + data.Length];
+        Encoding.ASCII.GetBytes(type, typed);
+        data.CopyTo(typed, 4);
+        file.Write(typed);
+        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typed));
+        file.Write(word);
+    }
+
+    private static uint Crc32(ReadOnlySpan<byte> bytes)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in bytes)
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
+            }
+        }
+
+        return ~crc;
     }
 }

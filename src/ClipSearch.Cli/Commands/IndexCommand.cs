@@ -11,6 +11,7 @@ internal static class IndexCommand
         var model = new ModelArguments();
         var images = new ImageOptions();
         var library = new LibraryOption();
+        var budget = new DecodeBudgetOption();
         var folders = new Argument<string[]>("folder") { Description = "Folders of images (recursive); without any, the library's folders.", Arity = ArgumentArity.ZeroOrMore };
         var reembed = new Option<bool>("--reembed") { Description = "The library holds another model's embeddings: drop them and embed every image with this model." };
         var json = new Option<bool>("--json") { Description = "Print what the run did as JSON." };
@@ -21,10 +22,13 @@ internal static class IndexCommand
         model.AddTo(command);
         images.AddTo(command);
         library.AddTo(command);
+        budget.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             model.Validate(result);
             images.Validate(result);
+            var loadOptions = images.LoadOptions(result);
+            loadOptions = loadOptions with { Budget = new Core.Imaging.DecodeBudget(budget.Bytes(result, loadOptions.MaxPixels)) };
             await using var lib = await library.OpenAsync(result, cancellationToken, create: true).ConfigureAwait(false);
             var given = result.GetValue(folders) ?? [];
             IReadOnlyList<string> roots = given.Length > 0 ? given : await lib.Store.GetFoldersAsync(cancellationToken).ConfigureAwait(false);
@@ -35,7 +39,7 @@ internal static class IndexCommand
 
             using var clip = model.Load(result, Core.Model.Encoders.Vision);
             var reporter = new IndexReporter();
-            var options = new IndexerOptions { LoadOptions = images.LoadOptions(result), DecoderThreads = images.DecoderThreads(result) };
+            var options = new IndexerOptions { LoadOptions = loadOptions, DecoderThreads = images.DecoderThreads(result) };
             var outcome = await lib.IndexAsync(clip, roots, options, result.GetValue(reembed), reporter, cancellationToken).ConfigureAwait(false);
             reporter.Finish();
             if (result.GetValue(json))

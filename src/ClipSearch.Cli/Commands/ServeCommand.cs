@@ -29,10 +29,12 @@ internal static class ServeCommand
         {
             Description = "A folder under which the UI and API may load models and index folders (repeatable). Default: any folder on loopback; beyond loopback none until given.",
         };
+        var budget = new DecodeBudgetOption();
         var command = new Command("serve", "Serve the web UI and HTTP API (default http://127.0.0.1:8766; OpenAPI at /openapi/v1.json, browsable at /scalar).")
         {
             model, variant, threads, urls, token, library, maxImage, allowedHosts, allowRoots,
         };
+        budget.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var c = CultureInfo.InvariantCulture;
@@ -68,6 +70,7 @@ internal static class ServeCommand
                 ["ClipSearch:Threads"] = result.GetValue(threads).ToString(c),
                 ["ClipSearch:Token"] = result.GetValue(token),
                 ["ClipSearch:MaxImageBytes"] = (result.GetValue(maxImage) * 1024L * 1024L).ToString(c),
+                ["ClipSearch:DecodeBudgetMegabytes"] = (budget.Bytes(result, Core.Imaging.ImageLoadOptions.Default.MaxPixels) / Core.Imaging.DecodeBudget.BytesPerMegabyte).ToString(c),
                 // A failed start is reported once, as "error: …", not as the host's log with a stack trace.
                 ["Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host"] = "None",
                 // The server's log is for people, on stderr with the CLI's other messages.

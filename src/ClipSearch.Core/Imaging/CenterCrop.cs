@@ -32,7 +32,7 @@ internal static class CenterCrop
             // Columns of the crop that fall inside the image; the rest stay zero (torchvision's padding).
             int firstX = Math.Max(0, -left);
             int lastX = Math.Min(width, image.Width - left);
-            var input = image.Data.AsSpan(sourceY * image.Stride, image.Stride);
+            var input = image.Span.Slice(sourceY * image.Stride, image.Stride);
             var output = pixels.AsSpan(y * width * 3, width * 3);
             for (int x = firstX; x < lastX; x++)
             {

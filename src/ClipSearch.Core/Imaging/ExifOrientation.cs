@@ -41,15 +41,15 @@ internal static class ExifOrientation
 
         if (source.Channels == 1)
         {
-            Remap<byte>(source.Data, width, result.Data, result.Width, result.Height,
+            Remap<byte>(source.Span, width, result.Span, result.Width, result.Height,
                 startX, startY, dxPerOutX, dyPerOutX, dxPerOutY, dyPerOutY);
         }
         else
         {
             Remap<uint>(
-                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(source.Data.AsSpan()),
+                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(source.Span),
                 width,
-                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(result.Data.AsSpan()),
+                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(result.Span),
                 result.Width, result.Height, startX, startY, dxPerOutX, dyPerOutX, dxPerOutY, dyPerOutY);
         }
 

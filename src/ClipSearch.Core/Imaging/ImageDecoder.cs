@@ -3,7 +3,37 @@ using SkiaSharp;
 namespace ClipSearch.Core.Imaging;
 
 /// <summary>An image as decoded: its pixels, the Pillow mode they are in, and its EXIF orientation.</summary>
-internal sealed record DecodedImage(PixelBuffer Pixels, PillowMode Mode, SKEncodedOrigin Origin, int ScaleDenominator);
+internal sealed record DecodedImage(PixelBuffer Pixels, PillowMode Mode, SKEncodedOrigin Origin, int ScaleDenominator) : IDisposable
+{
+    /// <summary>Frees the pixels.</summary>
+    public void Dispose() => Pixels.Dispose();
+}
+
+/// <summary>
+/// What decoding an image will make, read from its header before any pixel is decoded: the size it is decoded at,
+/// the buffer's channels, its Pillow mode and EXIF orientation.
+/// </summary>
+/// <param name="Width">Decoded width (the file's, or reduced by the JPEG DCT scale).</param>
+/// <param name="Height">Decoded height.</param>
+/// <param name="OneChannel">Decoded into one channel directly (a grey source Skia hands over as grey).</param>
+/// <param name="Mode">The file's Pillow mode.</param>
+/// <param name="Origin">The EXIF orientation.</param>
+/// <param name="ScaleDenominator">1, or 2, 4, 8 for a reduced JPEG decode.</param>
+internal sealed record DecodePlan(int Width, int Height, bool OneChannel, PillowMode Mode, SKEncodedOrigin Origin, int ScaleDenominator)
+{
+    /// <summary>Channels of the decoded image once the decoder returns it (grey decoded as RGBA is reduced to one).</summary>
+    public int Channels => OneChannel || IsGrey ? 1 : 4;
+
+    /// <summary>
+    /// The most bytes of pixels the decoder holds at once: the buffer it decodes into, plus the one-channel copy of a
+    /// grey image Skia could only hand over as RGBA.
+    /// </summary>
+    public long PeakBytes => OneChannel
+        ? PixelBuffer.BytesFor(Width, Height, 1)
+        : PixelBuffer.BytesFor(Width, Height, 4) + (IsGrey ? PixelBuffer.BytesFor(Width, Height, 1) : 0);
+
+    private bool IsGrey => Mode is PillowMode.Grey or PillowMode.Bilevel;
+}
 
 /// <summary>
 /// Decodes JPEG, PNG, WebP, GIF (first frame) and BMP with Skia's codecs, without any colour-space conversion
@@ -14,75 +44,124 @@ internal static class ImageDecoder
     private static readonly float[] _reducedDctScales = [1f / 8, 1f / 4, 1f / 2];
 
     /// <summary>
+    /// What <see cref="Decode"/> will make of <paramref name="encoded"/> (size, channels, orientation), from its
+    /// header alone: the checks on emptiness, format and size are made here, before any pixel is decoded.
+    /// </summary>
+    /// <exception cref="ImageLoadException">Empty, not an image, over <paramref name="maxPixels"/>, or a header that cannot be read.</exception>
+    public static unsafe DecodePlan Probe(ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide)
+    {
+        CheckNotEmpty(encoded, name);
+        fixed (byte* pinned = encoded)
+        {
+            using var data = Wrap(pinned, encoded.Length);
+            using var codec = CreateCodec(data, encoded, name);
+            return Plan(codec, encoded, name, maxPixels, minShorterSide);
+        }
+    }
+
+    /// <summary>
     /// Decodes <paramref name="encoded"/>. When <paramref name="minShorterSide"/> is given and the image is a JPEG,
     /// it is decoded at the smallest DCT scale (1/8, 1/4, 1/2) whose shorter side is still at least that long.
+    /// The caller owns (and disposes) the result.
     /// </summary>
     /// <exception cref="ImageLoadException">Empty, not an image, over <see cref="ImageLoadOptions.MaxPixels"/>, truncated or corrupt.</exception>
-    public static DecodedImage Decode(ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide)
+    public static unsafe DecodedImage Decode(ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide)
     {
-        if (encoded.IsEmpty)
+        CheckNotEmpty(encoded, name);
+        fixed (byte* pinned = encoded)
         {
-            throw new ImageLoadException($"{name} is empty");
+            using var data = Wrap(pinned, encoded.Length);
+            using var codec = CreateCodec(data, encoded, name);
+            return DecodeWith(codec, encoded, name, maxPixels, minShorterSide);
         }
+    }
 
-        using var data = SKData.CreateCopy(encoded);
-        using var codec = SKCodec.Create(data);
-        if (codec is null)
-        {
-            throw new ImageLoadException(PillowModeSniffer.LooksLikeKnownFormat(encoded)
-                ? $"{name} is truncated or corrupt (its header cannot be read)"
-                : $"{name} is not an image (or an unsupported format)");
-        }
-
-        var info = codec.Info;
-        CheckSize(info.Width, info.Height, name, maxPixels);
-
-        var mode = PillowModeSniffer.FromHeader(encoded) ?? ModeFromSkia(info);
-        var (width, height, denominator) = ChooseScale(codec, minShorterSide);
+    private static DecodedImage DecodeWith(SKCodec codec, ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide)
+    {
+        var plan = Plan(codec, encoded, name, maxPixels, minShorterSide);
+        int width = plan.Width;
+        int height = plan.Height;
 
         // Grey sources that Skia can hand over as one channel are decoded so; everything else as unpremultiplied
         // RGBA, which keeps the colour of transparent pixels as stored (Pillow keeps it too).
-        bool oneChannel = info.ColorType == SKColorType.Gray8 && mode is PillowMode.Grey or PillowMode.Bilevel;
+        bool oneChannel = plan.OneChannel;
         var target = oneChannel
             ? new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque)
             : new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         if ((long)target.RowBytes * height > Array.MaxLength)
         {
-            throw new ImageLoadException($"{name} is {info.Width}×{info.Height}, too large to decode in memory");
+            throw new ImageLoadException($"{name} is {codec.Info.Width}×{codec.Info.Height}, too large to decode in memory");
         }
 
         var pixels = PixelBuffer.Allocate(width, height, oneChannel ? 1 : 4);
-        SKCodecResult result;
-        unsafe
+        try
         {
-            fixed (byte* destination = pixels.Data)
+            SKCodecResult result;
+            unsafe
             {
-                result = codec.GetPixels(target, (IntPtr)destination, target.RowBytes, SKCodecOptions.Default);
+                fixed (byte* destination = pixels.Span)
+                {
+                    result = codec.GetPixels(target, (IntPtr)destination, target.RowBytes, SKCodecOptions.Default);
+                }
             }
-        }
 
-        switch (result)
+            switch (result)
+            {
+                case SKCodecResult.Success:
+                    break;
+                case SKCodecResult.IncompleteInput:
+                case SKCodecResult.ErrorInInput:
+                    throw new ImageLoadException($"{name} is truncated or corrupt");
+                default:
+                    throw new ImageLoadException($"{name} could not be decoded ({codec.EncodedFormat}: {result})");
+            }
+
+            if (!oneChannel && PillowModeSniffer.GifTransparentFill(encoded) is { } fill)
+            {
+                FillTransparent(pixels, fill);
+            }
+
+            if (!oneChannel && plan.Channels == 1)
+            {
+                var grey = FirstChannel(pixels);
+                pixels.Dispose();
+                pixels = grey;
+            }
+
+            return new DecodedImage(pixels, plan.Mode, plan.Origin, plan.ScaleDenominator);
+        }
+        catch
         {
-            case SKCodecResult.Success:
-                break;
-            case SKCodecResult.IncompleteInput:
-            case SKCodecResult.ErrorInInput:
-                throw new ImageLoadException($"{name} is truncated or corrupt");
-            default:
-                throw new ImageLoadException($"{name} could not be decoded ({codec.EncodedFormat}: {result})");
+            pixels.Dispose();
+            throw;
         }
+    }
 
-        if (!oneChannel && PillowModeSniffer.GifTransparentFill(encoded) is { } fill)
+    private static void CheckNotEmpty(ReadOnlySpan<byte> encoded, string name)
+    {
+        if (encoded.IsEmpty)
         {
-            FillTransparent(pixels, fill);
+            throw new ImageLoadException($"{name} is empty");
         }
+    }
 
-        if (!oneChannel && mode is PillowMode.Grey or PillowMode.Bilevel)
-        {
-            pixels = FirstChannel(pixels);
-        }
+    // The encoded bytes as Skia data without a copy (they stay pinned while the codec reads them): a 50 MB upload
+    // is not held twice while it decodes.
+    private static unsafe SKData Wrap(byte* pinned, int length) => SKData.Create((IntPtr)pinned, length);
 
-        return new DecodedImage(pixels, mode, codec.EncodedOrigin, denominator);
+    private static SKCodec CreateCodec(SKData data, ReadOnlySpan<byte> encoded, string name) =>
+        SKCodec.Create(data) ?? throw new ImageLoadException(PillowModeSniffer.LooksLikeKnownFormat(encoded)
+            ? $"{name} is truncated or corrupt (its header cannot be read)"
+            : $"{name} is not an image (or an unsupported format)");
+
+    private static DecodePlan Plan(SKCodec codec, ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide)
+    {
+        var info = codec.Info;
+        CheckSize(info.Width, info.Height, name, maxPixels);
+        var mode = PillowModeSniffer.FromHeader(encoded) ?? ModeFromSkia(info);
+        var (width, height, denominator) = ChooseScale(codec, minShorterSide);
+        bool oneChannel = info.ColorType == SKColorType.Gray8 && mode is PillowMode.Grey or PillowMode.Bilevel;
+        return new DecodePlan(width, height, oneChannel, mode, codec.EncodedOrigin, denominator);
     }
 
     private static void CheckSize(int width, int height, string name, long maxPixels)
@@ -136,7 +215,7 @@ internal static class ImageDecoder
     // Skia decodes a GIF's transparent pixels as (0, 0, 0, 0); Pillow keeps their palette colour.
     private static void FillTransparent(PixelBuffer rgba, (byte R, byte G, byte B) colour)
     {
-        var data = rgba.Data.AsSpan(0, rgba.Width * rgba.Height * 4);
+        var data = rgba.Span.Slice(0, rgba.Width * rgba.Height * 4);
         for (int i = 0; i < data.Length; i += 4)
         {
             if (data[i + 3] == 0)
@@ -151,8 +230,8 @@ internal static class ImageDecoder
     private static PixelBuffer FirstChannel(PixelBuffer rgba)
     {
         var grey = PixelBuffer.Allocate(rgba.Width, rgba.Height, 1);
-        var source = rgba.Data;
-        var destination = grey.Data;
+        var source = rgba.Span;
+        var destination = grey.Span;
         for (int i = 0, j = 0; j < destination.Length; i += 4, j++)
         {
             destination[j] = source[i];

@@ -38,4 +38,11 @@ public sealed record ImageLoadOptions
 
     /// <summary>How long reading an image file may go without data before it is given up (see <see cref="IO.RegularFile"/>).</summary>
     public TimeSpan ReadTimeout { get; init; } = IO.RegularFile.DefaultTimeout;
+
+    /// <summary>
+    /// The decode budget the decoded pixels are taken from (see <see cref="DecodeBudget"/>); null (the default):
+    /// <see cref="DecodeBudget.Shared"/>, the process's. A server passes its own, sized by its settings, to every
+    /// route and to its indexer, so that one bound covers all of them.
+    /// </summary>
+    public DecodeBudget? Budget { get; init; }
 }

@@ -19,14 +19,14 @@ internal static class NearestResampler
         var result = PixelBuffer.Allocate(width, height, source.Channels);
         if (source.Channels == 1)
         {
-            Copy<byte>(source.Data, source.Width, result.Data, width, columns, rows);
+            Copy<byte>(source.Span, source.Width, result.Span, width, columns, rows);
         }
         else
         {
             Copy(
-                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(source.Data.AsSpan()),
+                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(source.Span),
                 source.Width,
-                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(result.Data.AsSpan()),
+                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(result.Span),
                 width, columns, rows);
         }
 

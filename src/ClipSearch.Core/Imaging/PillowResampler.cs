@@ -32,7 +32,7 @@ internal static class PillowResampler
         {
             // Pillow: two separate resizes, (w, h) → (w, height) → (width, height).
             var vertical = ResampleCoefficients.Compute(source.Height, height, filter);
-            var tall = Vertical(source, 0, vertical, simd);
+            using var tall = Vertical(source, 0, vertical, simd);
             var horizontal = ResampleCoefficients.Compute(source.Width, width, filter);
             return Horizontal(tall, 0, tall.Height, horizontal, simd);
         }
@@ -53,7 +53,23 @@ internal static class PillowResampler
             image = Horizontal(source, firstRow, lastRow - firstRow, horizontal, simd);
         }
 
-        return verticalCoefficients is null ? image : Vertical(image, firstRow, verticalCoefficients, simd);
+        if (verticalCoefficients is null)
+        {
+            return image;
+        }
+
+        // The horizontal pass's rows are an intermediate of this resize only: freed as soon as the vertical pass is done.
+        try
+        {
+            return Vertical(image, firstRow, verticalCoefficients, simd);
+        }
+        finally
+        {
+            if (!ReferenceEquals(image, source))
+            {
+                image.Dispose();
+            }
+        }
     }
 
     /// <summary>Horizontal pass over source rows [firstRow, firstRow + rows).</summary>
@@ -92,9 +108,9 @@ internal static class PillowResampler
         {
             int start = k.Starts[yy] - rowOffset;
             var weights = k.Weights.AsSpan(yy * k.KernelSize, k.Counts[yy]);
-            var output = result.Data.AsSpan(yy * rowBytes, rowBytes);
-            int done = simd ? VerticalRowAvx2(source.Data, rowBytes, start, weights, output) : 0;
-            VerticalRowScalar(source.Data, rowBytes, start, weights, output, done);
+            var output = result.Span.Slice(yy * rowBytes, rowBytes);
+            int done = simd ? VerticalRowAvx2(source.Span, rowBytes, start, weights, output) : 0;
+            VerticalRowScalar(source.Span, rowBytes, start, weights, output, done);
         }
 
         return result;
@@ -106,8 +122,8 @@ internal static class PillowResampler
     {
         for (int yy = 0; yy < result.Height; yy++)
         {
-            var input = source.Data.AsSpan((yy + firstRow) * source.Stride, source.Stride);
-            var output = result.Data.AsSpan(yy * result.Stride, result.Stride);
+            var input = source.Span.Slice((yy + firstRow) * source.Stride, source.Stride);
+            var output = result.Span.Slice(yy * result.Stride, result.Stride);
             for (int xx = 0; xx < k.OutSize; xx++)
             {
                 var window = input.Slice(k.Starts[xx], k.Counts[xx]);
@@ -127,8 +143,8 @@ internal static class PillowResampler
     {
         for (int yy = 0; yy < result.Height; yy++)
         {
-            var input = source.Data.AsSpan((yy + firstRow) * source.Stride, source.Stride);
-            var output = result.Data.AsSpan(yy * result.Stride, result.Stride);
+            var input = source.Span.Slice((yy + firstRow) * source.Stride, source.Stride);
+            var output = result.Span.Slice(yy * result.Stride, result.Stride);
             for (int xx = 0; xx < k.OutSize; xx++)
             {
                 var window = input.Slice(k.Starts[xx] * 4, k.Counts[xx] * 4);
@@ -152,7 +168,7 @@ internal static class PillowResampler
     }
 
     private static void VerticalRowScalar(
-        byte[] source, int rowBytes, int start, ReadOnlySpan<int> weights, Span<byte> output, int from)
+        ReadOnlySpan<byte> source, int rowBytes, int start, ReadOnlySpan<int> weights, Span<byte> output, int from)
     {
         for (int x = from; x < output.Length; x++)
         {
@@ -170,8 +186,8 @@ internal static class PillowResampler
     // One channel: eight taps at a time (eight bytes widened to eight ints, times eight weights).
     private static unsafe void Horizontal1Avx2(PixelBuffer source, int firstRow, PixelBuffer result, ResampleCoefficients k)
     {
-        fixed (byte* sourceBase = source.Data)
-        fixed (byte* resultBase = result.Data)
+        fixed (byte* sourceBase = source.Span)
+        fixed (byte* resultBase = result.Span)
         fixed (int* weightBase = k.Weights)
         fixed (int* startBase = k.Starts)
         fixed (int* countBase = k.Counts)
@@ -210,8 +226,8 @@ internal static class PillowResampler
     {
         var expanded = k.WeightsPerChannel4();
         int stride = k.KernelSize * 4;
-        fixed (byte* sourceBase = source.Data)
-        fixed (byte* resultBase = result.Data)
+        fixed (byte* sourceBase = source.Span)
+        fixed (byte* resultBase = result.Span)
         fixed (int* weightBase = expanded)
         fixed (int* startBase = k.Starts)
         fixed (int* countBase = k.Counts)
@@ -257,7 +273,7 @@ internal static class PillowResampler
 
     // Thirty-two output bytes at a time, each tap one row of thirty-two bytes times one broadcast weight; then
     // eight at a time. Returns how many bytes of the row it wrote (the rest is left to the scalar code).
-    private static unsafe int VerticalRowAvx2(byte[] source, int rowBytes, int start, ReadOnlySpan<int> weights, Span<byte> output)
+    private static unsafe int VerticalRowAvx2(ReadOnlySpan<byte> source, int rowBytes, int start, ReadOnlySpan<int> weights, Span<byte> output)
     {
         var half = Vector256.Create(ResampleCoefficients.RoundingHalf);
         var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);

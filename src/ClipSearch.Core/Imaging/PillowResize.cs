@@ -24,22 +24,33 @@ internal static class PillowResize
 
         bool premultiplied = mode is PillowMode.Rgba or PillowMode.GreyAlpha;
         var source = premultiplied ? Premultiply(image) : image;
-        bool verticalFirst = source.Height > (long)source.Width * TallImageRatio && height < source.Height;
-        var resized = PillowResampler.Resize(source, width, height, filter, verticalFirst, allowSimd);
-        if (premultiplied)
+        try
         {
-            Unpremultiply(resized);
-        }
+            bool verticalFirst = source.Height > (long)source.Width * TallImageRatio && height < source.Height;
+            var resized = PillowResampler.Resize(source, width, height, filter, verticalFirst, allowSimd);
+            if (premultiplied)
+            {
+                Unpremultiply(resized);
+            }
 
-        return resized;
+            return resized;
+        }
+        finally
+        {
+            // The premultiplied copy is this resize's own; the caller's image is left to the caller.
+            if (!ReferenceEquals(source, image))
+            {
+                source.Dispose();
+            }
+        }
     }
 
     /// <summary>RGBA → RGBa (libImaging/Convert.c <c>rgbA2rgba</c>): c·a/255 rounded as <c>MULDIV255</c> does.</summary>
     internal static PixelBuffer Premultiply(PixelBuffer rgba)
     {
         var result = PixelBuffer.Allocate(rgba.Width, rgba.Height, 4);
-        var source = rgba.Data.AsSpan(0, rgba.Width * rgba.Height * 4);
-        var destination = result.Data.AsSpan();
+        var source = rgba.Span.Slice(0, rgba.Width * rgba.Height * 4);
+        var destination = result.Span;
         for (int i = 0; i < source.Length; i += 4)
         {
             uint alpha = source[i + 3];
@@ -55,7 +66,7 @@ internal static class PillowResize
     /// <summary>RGBa → RGBA in place (<c>rgba2rgbA</c>): c·255/a truncated and clipped; alpha 0 and 255 left alone.</summary>
     internal static void Unpremultiply(PixelBuffer rgba)
     {
-        var data = rgba.Data.AsSpan(0, rgba.Width * rgba.Height * 4);
+        var data = rgba.Span.Slice(0, rgba.Width * rgba.Height * 4);
         for (int i = 0; i < data.Length; i += 4)
         {
             int alpha = data[i + 3];

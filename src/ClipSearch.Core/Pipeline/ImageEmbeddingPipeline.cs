@@ -62,7 +62,8 @@ public sealed class ImageEmbeddingPipeline(ClipModel model, ImageLoadOptions? lo
             for (var i = Interlocked.Increment(ref next); i < paths.Count; i = Interlocked.Increment(ref next))
             {
                 decodeGate.Wait(token);
-                await decoded.Writer.WriteAsync(Decode(i, paths[i], token), token).ConfigureAwait(false);
+                var item = await DecodeAsync(i, paths[i], token).ConfigureAwait(false);
+                await decoded.Writer.WriteAsync(item, token).ConfigureAwait(false);
             }
         }, token)).ToArray();
         var allDecoded = Task.WhenAll(decoders).ContinueWith(t => decoded.Writer.TryComplete(t.Exception), TaskScheduler.Default);
@@ -157,11 +158,13 @@ public sealed class ImageEmbeddingPipeline(ClipModel model, ImageLoadOptions? lo
         }
     }
 
-    private Decoded Decode(int index, string path, CancellationToken cancellationToken)
+    // Through the decode budget (ImageLoadOptions.Budget, else the process's): however many decoders, the pixels
+    // they hold together stay within it, and a decoder waiting for it blocks no thread.
+    private async Task<Decoded> DecodeAsync(int index, string path, CancellationToken token)
     {
         try
         {
-            return new Decoded(index, path, ImageLoader.LoadCrop(path, _model.Preprocess, _loadOptions, cancellationToken), null);
+            return new Decoded(index, path, await ImageLoader.LoadCropAsync(path, _model.Preprocess, _loadOptions, token).ConfigureAwait(false), null);
         }
         catch (ClipSearchException e)
         {

@@ -1,5 +1,6 @@
-using System.Collections.Concurrent;
 using System.Numerics.Tensors;
+using System.Security.Cryptography;
+using System.Text;
 using ClipSearch.Core.Model;
 
 namespace ClipSearch.Core.Similarity;
@@ -8,7 +9,9 @@ namespace ClipSearch.Core.Similarity;
 /// CLIP's zero-shot classifier with prompt ensembling, as in the CLIP paper: each label is put into every template
 /// ("a photo of a {}."), the normalised text embeddings are averaged and the mean renormalised; an image's
 /// probabilities are the softmax of logit_scale × cosine over the labels. Label embeddings are cached per
-/// (template set, label), so a preset of 1,000 classes × 80 templates is encoded once per model.
+/// (template set, label), so a preset of 1,000 classes × 80 templates is encoded once per model; the cache is
+/// bounded by bytes (<see cref="CacheCapacityBytes"/>, least recently used first out), and a request never depends
+/// on its labels staying in it: it keeps what it read or embedded until it has answered.
 /// </summary>
 public sealed class ZeroShotClassifier
 {
@@ -21,25 +24,44 @@ public sealed class ZeroShotClassifier
     /// <summary>Prompts embedded between two progress reports (whole labels: at least one label's templates).</summary>
     public const int PromptsPerChunk = 256;
 
+    /// <summary>The default bound of the label-embedding cache: 64 MiB (ImageNet's 1,000 classes take about 2).</summary>
+    public const long DefaultCacheBytes = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// What one cached label costs beyond its floats and its text: the array and string headers, the key (the
+    /// template set's 128-bit hash and the label), the dictionary entry and the recency list's node.
+    /// </summary>
+    private const int EntryOverheadBytes = 160;
+
     private readonly Func<IReadOnlyList<string>, float[][]> _embedTexts;
     private readonly float _logitScale;
-    private readonly ConcurrentDictionary<(string Templates, string Label), float[]> _cache = new();
+    private readonly LruByteCache<(UInt128 Templates, string Label), float[]> _cache;
 
-    /// <summary>A classifier that embeds prompts with <paramref name="model"/>.</summary>
-    public ZeroShotClassifier(ClipModel model)
-        : this((model ?? throw new ArgumentNullException(nameof(model))).EmbedTexts, model.LogitScale.Value)
+    /// <summary>A classifier that embeds prompts with <paramref name="model"/>; its cache holds at most <paramref name="cacheBytes"/>.</summary>
+    public ZeroShotClassifier(ClipModel model, long cacheBytes = DefaultCacheBytes)
+        : this((model ?? throw new ArgumentNullException(nameof(model))).EmbedTexts, model.LogitScale.Value, cacheBytes)
     {
     }
 
-    /// <summary>A classifier that embeds prompts with <paramref name="embedTexts"/> (normalised embeddings).</summary>
-    public ZeroShotClassifier(Func<IReadOnlyList<string>, float[][]> embedTexts, float logitScale)
+    /// <summary>A classifier that embeds prompts with <paramref name="embedTexts"/> (normalised embeddings); its cache holds at most <paramref name="cacheBytes"/>.</summary>
+    public ZeroShotClassifier(Func<IReadOnlyList<string>, float[][]> embedTexts, float logitScale, long cacheBytes = DefaultCacheBytes)
     {
         _embedTexts = embedTexts ?? throw new ArgumentNullException(nameof(embedTexts));
         _logitScale = logitScale;
+        _cache = new LruByteCache<(UInt128, string), float[]>(cacheBytes);
     }
 
     /// <summary>Label embeddings held in the cache.</summary>
     public int CachedLabels => _cache.Count;
+
+    /// <summary>Bytes the cache holds now (floats, texts and bookkeeping; at most <see cref="CacheCapacityBytes"/>).</summary>
+    public long CachedBytes => _cache.Bytes;
+
+    /// <summary>The most bytes the cache holds.</summary>
+    public long CacheCapacityBytes => _cache.CapacityBytes;
+
+    /// <summary>Entries dropped so far to stay within <see cref="CacheCapacityBytes"/>.</summary>
+    public long CacheEvictions => _cache.Evictions;
 
     /// <summary><paramref name="template"/> with <paramref name="label"/> in place of <see cref="Placeholder"/>.</summary>
     public static string Prompt(string template, string label)
@@ -81,24 +103,41 @@ public sealed class ZeroShotClassifier
     public float[][] LabelEmbeddings(IReadOnlyList<string> labels, IReadOnlyList<string> templates, IProgress<ZeroShotProgress>? progress, CancellationToken cancellationToken)
     {
         Validate(labels, templates);
-        var key = string.Join('\n', templates);
-        var missing = labels.Distinct(StringComparer.Ordinal).Where(l => !_cache.ContainsKey((key, l))).ToArray();
-        var total = missing.Length * templates.Count;
-        var labelsPerChunk = Math.Max(1, PromptsPerChunk / templates.Count);
-        for (var start = 0; start < missing.Length; start += labelsPerChunk)
+        var key = TemplatesKey(templates);
+        // What this call found or made, kept here: the cache may evict any of it meanwhile (other requests, or this
+        // one's own labels when there are more than it holds).
+        var found = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var missing = new List<string>();
+        foreach (var label in labels.Distinct(StringComparer.Ordinal))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var chunk = missing.AsSpan(start, Math.Min(labelsPerChunk, missing.Length - start)).ToArray();
-            var embeddings = _embedTexts([.. chunk.SelectMany(l => templates.Select(t => Prompt(t, l)))]);
-            for (var i = 0; i < chunk.Length; i++)
+            if (_cache.TryGet((key, label), out var embedding))
             {
-                _cache[(key, chunk[i])] = Ensemble(embeddings.Skip(i * templates.Count).Take(templates.Count).ToArray());
+                found[label] = embedding;
             }
-
-            progress?.Report(new ZeroShotProgress((start + chunk.Length) * templates.Count, total));
+            else
+            {
+                missing.Add(label);
+            }
         }
 
-        return [.. labels.Select(l => _cache[(key, l)])];
+        var total = missing.Count * templates.Count;
+        var labelsPerChunk = Math.Max(1, PromptsPerChunk / templates.Count);
+        for (var start = 0; start < missing.Count; start += labelsPerChunk)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var chunk = missing.GetRange(start, Math.Min(labelsPerChunk, missing.Count - start));
+            var embeddings = _embedTexts([.. chunk.SelectMany(l => templates.Select(t => Prompt(t, l)))]);
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                var ensembled = Ensemble(embeddings.Skip(i * templates.Count).Take(templates.Count).ToArray());
+                found[chunk[i]] = ensembled;
+                Store(key, chunk[i], ensembled);
+            }
+
+            progress?.Report(new ZeroShotProgress((start + chunk.Count) * templates.Count, total));
+        }
+
+        return [.. labels.Select(l => found[l])];
     }
 
     /// <summary>Whether every label's embedding for <paramref name="templates"/> is in the cache.</summary>
@@ -106,8 +145,8 @@ public sealed class ZeroShotClassifier
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(templates);
-        var key = string.Join('\n', templates);
-        return labels.All(l => _cache.ContainsKey((key, l)));
+        var key = TemplatesKey(templates);
+        return labels.All(l => _cache.Contains((key, l)));
     }
 
     /// <summary>
@@ -123,22 +162,48 @@ public sealed class ZeroShotClassifier
             throw new ArgumentException($"{embeddings.Count} embeddings for {labels.Count} labels.", nameof(embeddings));
         }
 
-        var key = string.Join('\n', templates);
+        var key = TemplatesKey(templates);
         for (var i = 0; i < labels.Count; i++)
         {
-            _cache[(key, labels[i])] = embeddings[i];
+            Store(key, labels[i], embeddings[i]);
         }
     }
+
+    /// <summary>All labels ranked by probability for one normalised image embedding, with these labels' embeddings.</summary>
+    public IReadOnlyList<LabelScore> Classify(float[] imageEmbedding, IReadOnlyList<string> labels, IReadOnlyList<float[]> labelEmbeddings)
+    {
+        ArgumentNullException.ThrowIfNull(imageEmbedding);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(labelEmbeddings);
+        if (labelEmbeddings.Count != labels.Count)
+        {
+            throw new ArgumentException($"{labelEmbeddings.Count} embeddings for {labels.Count} labels.", nameof(labelEmbeddings));
+        }
+
+        var result = MatchResult.Compute([imageEmbedding], labelEmbeddings, _logitScale);
+        return [.. labels
+            .Select((label, i) => new LabelScore(label, result.Probabilities[0][i], result.Cosine[0][i], result.Logits[0][i]))
+            .OrderByDescending(s => s.Probability)];
+    }
+
+    // The template set as a 128-bit hash (SHA-256, each template prefixed by its length, so that ("a\nb", "c")
+    // and ("a", "b\nc") differ): a cached label costs the same whatever the length of its templates.
+    private static UInt128 TemplatesKey(IReadOnlyList<string> templates)
+    {
+        var text = string.Concat(templates.Select(t => $"{t.Length}:{t}"));
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(hash);
+    }
+
+    private void Store(UInt128 key, string label, float[] embedding) =>
+        _cache.Set((key, label), embedding, ((long)embedding.Length * sizeof(float)) + ((long)label.Length * sizeof(char)) + EntryOverheadBytes);
 
     /// <summary>All labels ranked by probability for one normalised image embedding.</summary>
     public IReadOnlyList<LabelScore> Classify(float[] imageEmbedding, IReadOnlyList<string> labels, IReadOnlyList<string> templates)
     {
         ArgumentNullException.ThrowIfNull(imageEmbedding);
-        var labelEmbeddings = LabelEmbeddings(labels, templates);
-        var result = MatchResult.Compute([imageEmbedding], labelEmbeddings, _logitScale);
-        return [.. labels
-            .Select((label, i) => new LabelScore(label, result.Probabilities[0][i], result.Cosine[0][i], result.Logits[0][i]))
-            .OrderByDescending(s => s.Probability)];
+        return Classify(imageEmbedding, labels, LabelEmbeddings(labels, templates));
     }
 
     private static void Validate(IReadOnlyList<string> labels, IReadOnlyList<string> templates)

@@ -17,9 +17,10 @@ internal static class FormInput
             throw new ClipSearchException($"Send multipart/form-data with {fields}.");
         }
 
+        IFormCollection form;
         try
         {
-            return await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
+            form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidDataException e)
         {
@@ -30,6 +31,10 @@ internal static class FormInput
             // The body ended before the form did (a part cut off, no closing boundary).
             throw new ClipSearchException($"The form is cut off or malformed ({e.Message}): send complete multipart/form-data with {fields}.", e);
         }
+
+        // Memory: the files' bytes are taken from the server's upload budget before UploadsAsync copies them.
+        await request.HttpContext.RequestServices.GetRequiredService<UploadBudget>().HoldAsync(request.HttpContext, form, cancellationToken).ConfigureAwait(false);
+        return form;
     }
 
     // Which of the form reader's limits the request went over, in the server's own numbers.

@@ -24,7 +24,7 @@ public static class ImagesApi
             .DisableAntiforgery();
         api.MapGet("/", List).WithSummary("Library images, newest first.");
         api.MapGet("/{id}", Image).WithSummary("A library image as it was uploaded.").ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/{id}/thumbnail", Thumbnail).WithSummary("A JPEG thumbnail of a library image.").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id}/thumbnail", ThumbnailAsync).WithSummary("A JPEG thumbnail of a library image.").ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
@@ -59,9 +59,9 @@ public static class ImagesApi
     private static ProblemHttpResult NotFound(string id) =>
         TypedResults.Problem($"No library image has the id '{(id.Length > 64 ? id[..64] + "…" : id)}'.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
 
-    private static Results<FileContentHttpResult, ProblemHttpResult> Thumbnail(string id, IImageSearch library, HttpContext context)
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ThumbnailAsync(string id, IImageSearch library, HttpContext context)
     {
-        if (library.ThumbnailBytes(id) is not { } bytes)
+        if (await library.ThumbnailBytesAsync(id, context.RequestAborted).ConfigureAwait(false) is not { } bytes)
         {
             return NotFound(id);
         }

@@ -30,7 +30,7 @@ public sealed record ClassifyOutcome(IReadOnlyList<LabelScore> Ranked, int Label
 /// What the API and the UI both do with the model: check inputs, decode images, embed (through the batcher),
 /// match, classify, search. Every user mistake is a <see cref="ClipSearchException"/> with a clear message.
 /// </summary>
-public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImageSearch library, ZeroShotLabels zeroShot, IOptions<ClipSearchOptions> options)
+public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImageSearch library, ZeroShotLabels zeroShot, ImageDecoding decoding, IOptions<ClipSearchOptions> options)
 {
     private readonly ClipSearchOptions _options = options.Value;
 
@@ -109,8 +109,8 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         var image = (await batcher.EmbedImagesAsync(lease.Loaded, [crops[0].Crop], cancellationToken).ConfigureAwait(false))[0];
         // Label embeddings: the model's classifier cache, else (a preset's own classes) the disk cache, else embedded now.
         var cachedAs = chosen is not null && ReferenceEquals(cleanLabels, chosen.Classes) ? chosen.Name : null;
-        var source = await zeroShot.EnsureAsync(lease.Loaded, cachedAs, cleanLabels, cleanTemplates, progress, cancellationToken).ConfigureAwait(false);
-        var ranked = lease.Loaded.Classifier.Classify(image, cleanLabels, cleanTemplates);
+        var (source, labelEmbeddings) = await zeroShot.EmbeddingsAsync(lease.Loaded, cachedAs, cleanLabels, cleanTemplates, progress, cancellationToken).ConfigureAwait(false);
+        var ranked = lease.Loaded.Classifier.Classify(image, cleanLabels, labelEmbeddings);
         return new ClassifyOutcome([.. ranked.Take(Math.Min(topK, ranked.Count))], cleanLabels.Count, cleanTemplates.Count, clock.Elapsed, source);
     }
 
@@ -149,6 +149,14 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         var embedding = await library.EmbeddingAsync(id, lease.Loaded, cancellationToken).ConfigureAwait(false)
             ?? throw new ClipSearchException($"No library image has the id '{id}'.");
         return await library.SearchAsync(embedding, lease.Loaded, Check(search) with { ExcludeId = id }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A JPEG thumbnail of an upload, for the UI (through the decode budget).</summary>
+    /// <exception cref="ImageLoadException">Not an image, too large, truncated or corrupt.</exception>
+    public Task<byte[]> ThumbnailAsync(Upload upload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        return decoding.ThumbnailAsync(upload.Bytes, upload.FileName, cancellationToken);
     }
 
     /// <summary>Lines of <paramref name="text"/>, trimmed, blank ones dropped.</summary>
@@ -246,9 +254,17 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         return clean;
     }
 
-    private static async Task<PreparedImage[]> PrepareAsync(IReadOnlyList<Upload> uploads, LoadedModel model, CancellationToken cancellationToken) =>
-        await Task.Run(() => uploads.Select(u => new PreparedImage(u.FileName,
-            ImageLoader.LoadCrop(u.Bytes, u.FileName, model.Model.Preprocess, new ImageLoadOptions()))).ToArray(), cancellationToken).ConfigureAwait(false);
+    // One image at a time, each through the decode budget: a request never holds more than one decoded image.
+    private async Task<PreparedImage[]> PrepareAsync(IReadOnlyList<Upload> uploads, LoadedModel model, CancellationToken cancellationToken)
+    {
+        var prepared = new PreparedImage[uploads.Count];
+        for (var i = 0; i < uploads.Count; i++)
+        {
+            prepared[i] = new PreparedImage(uploads[i].FileName, await decoding.CropAsync(uploads[i], model.Model, cancellationToken).ConfigureAwait(false));
+        }
+
+        return prepared;
+    }
 
     private static string Megabytes(long bytes) => $"{bytes / (1024.0 * 1024.0):0.#} MB";
 }

@@ -20,8 +20,13 @@ public sealed class EmbeddingBatcher : IAsyncDisposable
     public EmbeddingBatcher() => _worker = Task.Factory.StartNew(RunAsync, CancellationToken.None,
         TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
 
+    private long _imagesEmbedded;
+
     /// <summary>Inference calls made (each may hold several requests).</summary>
     public long Rounds { get; private set; }
+
+    /// <summary>Images embedded so far, all requests together.</summary>
+    public long ImagesEmbedded => Interlocked.Read(ref _imagesEmbedded);
 
     /// <summary>Normalised embeddings of <paramref name="texts"/> with <paramref name="model"/> (which the caller holds).</summary>
     public Task<float[][]> EmbedTextsAsync(LoadedModel model, IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
@@ -88,6 +93,11 @@ public sealed class EmbeddingBatcher : IAsyncDisposable
             float[][] embeddings = jobs[0].Texts is not null
                 ? model.EmbedTexts([.. jobs.SelectMany(j => j.Texts!)])
                 : model.EmbedImages([.. jobs.SelectMany(j => j.Crops!)]);
+            if (jobs[0].Crops is not null)
+            {
+                Interlocked.Add(ref _imagesEmbedded, embeddings.Length);
+            }
+
             var offset = 0;
             foreach (var job in jobs)
             {

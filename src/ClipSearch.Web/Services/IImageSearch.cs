@@ -42,8 +42,8 @@ public interface IImageSearch
     /// <summary>The original bytes of <paramref name="id"/>, or null.</summary>
     byte[]? ImageBytes(string id);
 
-    /// <summary>A JPEG thumbnail of <paramref name="id"/>, or null.</summary>
-    byte[]? ThumbnailBytes(string id);
+    /// <summary>A JPEG thumbnail of <paramref name="id"/>, or null (made through the decode budget when not cached).</summary>
+    Task<byte[]?> ThumbnailBytesAsync(string id, CancellationToken cancellationToken);
 
     /// <summary>The most recently added images, newest first.</summary>
     IReadOnlyList<LibraryImage> Recent(int count);

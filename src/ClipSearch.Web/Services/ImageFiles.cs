@@ -20,6 +20,9 @@ public static class ImageFiles
     /// <summary>Largest image decoded for a thumbnail (as the model's loader allows by default).</summary>
     private const long MaxPixels = 100_000_000;
 
+    /// <summary>Thumbnails decoding this many bytes or more run on a thread of their own (seconds of work), not the thread pool.</summary>
+    private const long OwnThreadDecodeBytes = 32 * DecodeBudget.BytesPerMegabyte;
+
     /// <summary>The MIME type of an encoded image (image/jpeg, image/png, …).</summary>
     /// <exception cref="ImageLoadException">The bytes are not an image Skia can read.</exception>
     public static string ContentType(byte[] encoded, string name)
@@ -37,16 +40,75 @@ public static class ImageFiles
         };
     }
 
-    /// <summary>A JPEG at most <see cref="ThumbnailSide"/> pixels on its longer side, upright per EXIF.</summary>
-    public static byte[] Thumbnail(byte[] encoded, string name)
+    /// <summary>
+    /// A JPEG at most <see cref="ThumbnailSide"/> pixels on its longer side, upright per EXIF; the decoded pixels are
+    /// taken from <paramref name="budget"/> (default <see cref="DecodeBudget.Shared"/>), blocking while they are not
+    /// free. Servers use <see cref="ThumbnailAsync"/>.
+    /// </summary>
+    /// <exception cref="ImageLoadException">Not an image, over the size limit, truncated or corrupt.</exception>
+    public static byte[] Thumbnail(byte[] encoded, string name, DecodeBudget? budget = null)
     {
-        using var codec = SKCodec.Create(new SKMemoryStream(encoded))
-            ?? throw new ImageLoadException($"{name} is not an image (JPEG, PNG, WebP, GIF or BMP).");
-        if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
+        ArgumentNullException.ThrowIfNull(encoded);
+        var bytes = PeakBytes(encoded, name);
+        using var lease = (budget ?? DecodeBudget.Shared).Acquire(bytes);
+        return MakeThumbnail(encoded, name);
+    }
+
+    /// <summary>
+    /// As <see cref="Thumbnail"/>, waiting for the decode budget without blocking a thread, then decoding off the
+    /// caller's thread (on a thread of its own when the decode is large, as <see cref="ImageLoader"/> does).
+    /// </summary>
+    /// <exception cref="ImageLoadException">Not an image, over the size limit, truncated or corrupt.</exception>
+    public static async Task<byte[]> ThumbnailAsync(byte[] encoded, string name, DecodeBudget budget, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        ArgumentNullException.ThrowIfNull(budget);
+        var bytes = PeakBytes(encoded, name);
+        using var lease = await budget.AcquireAsync(bytes, cancellationToken).ConfigureAwait(false);
+        return bytes >= OwnThreadDecodeBytes
+            ? await Task.Factory.StartNew(() => MakeThumbnail(encoded, name), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false)
+            : await Task.Run(() => MakeThumbnail(encoded, name), cancellationToken).ConfigureAwait(false);
+    }
+
+    // What a thumbnail holds at once, from the header: the image decoded near twice the thumbnail's size (JPEG and
+    // WebP decode reduced; other formats at full size), the resized thumbnail and its upright copy (RGBA).
+    private static long PeakBytes(byte[] encoded, string name)
+    {
+        using var pinned = Open(encoded, name);
+        var codec = pinned.Codec!;
+        var decoded = codec.GetScaledDimensions(DecodeScale(codec, 2 * ThumbnailSide));
+        return 4 * ((long)decoded.Width * decoded.Height + (2L * ThumbnailSide * ThumbnailSide));
+    }
+
+    // The codec reads the bytes where they are (pinned until it is disposed): a large upload is not copied again.
+    private static PinnedCodec Open(byte[] encoded, string name)
+    {
+        if (encoded.Length == 0)
         {
-            throw new ImageLoadException($"{name} is {codec.Info.Width}×{codec.Info.Height} pixels; the limit is {MaxPixels / 1_000_000} megapixels.");
+            throw new ImageLoadException($"{name} is not an image (JPEG, PNG, WebP, GIF or BMP).");
         }
 
+        var codec = new PinnedCodec(encoded);
+        if (codec.Codec is null)
+        {
+            codec.Dispose();
+            throw new ImageLoadException($"{name} is not an image (JPEG, PNG, WebP, GIF or BMP).");
+        }
+
+        if ((long)codec.Codec.Info.Width * codec.Codec.Info.Height > MaxPixels)
+        {
+            var (width, height) = (codec.Codec.Info.Width, codec.Codec.Info.Height);
+            codec.Dispose();
+            throw new ImageLoadException($"{name} is {width}×{height} pixels; the limit is {MaxPixels / 1_000_000} megapixels.");
+        }
+
+        return codec;
+    }
+
+    private static byte[] MakeThumbnail(byte[] encoded, string name)
+    {
+        using var pinned = Open(encoded, name);
+        var codec = pinned.Codec!;
         using var decoded = DecodeNear(codec, 2 * ThumbnailSide)
             ?? throw new ImageLoadException($"{name} is truncated or corrupt.");
         var scale = Math.Min(1.0, ThumbnailSide / (double)Math.Max(decoded.Width, decoded.Height));
@@ -81,10 +143,10 @@ public static class ImageFiles
     public static string DataUrl(byte[] bytes, string contentType) => $"data:{contentType};base64,{Convert.ToBase64String(bytes)}";
 
     // JPEG and WebP decode at a reduced scale directly (far less memory for large photos); others decode in full.
+    // Only at that size: the budget was taken for it (a decode that fails there is reported as corrupt).
     private static SKBitmap? DecodeNear(SKCodec codec, int side)
     {
-        var scale = Math.Min(1f, side / (float)Math.Max(codec.Info.Width, codec.Info.Height));
-        var size = codec.GetScaledDimensions(scale);
+        var size = codec.GetScaledDimensions(DecodeScale(codec, side));
         var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
         var bitmap = new SKBitmap(info);
         var result = codec.GetPixels(info, bitmap.GetPixels());
@@ -94,8 +156,10 @@ public static class ImageFiles
         }
 
         bitmap.Dispose();
-        return SKBitmap.Decode(codec);
+        return null;
     }
+
+    private static float DecodeScale(SKCodec codec, int side) => Math.Min(1f, side / (float)Math.Max(codec.Info.Width, codec.Info.Height));
 
     private static SKBitmap Orient(SKBitmap bitmap, SKEncodedOrigin origin)
     {
@@ -122,5 +186,28 @@ public static class ImageFiles
         canvas.SetMatrix(matrix);
         canvas.DrawBitmap(bitmap, 0, 0);
         return result;
+    }
+
+    /// <summary>A codec over a pinned array: the array, the Skia data wrapping it and the codec, released together.</summary>
+    private sealed class PinnedCodec : IDisposable
+    {
+        private readonly System.Runtime.InteropServices.GCHandle _pin;
+        private readonly SKData _data;
+
+        public PinnedCodec(byte[] encoded)
+        {
+            _pin = System.Runtime.InteropServices.GCHandle.Alloc(encoded, System.Runtime.InteropServices.GCHandleType.Pinned);
+            _data = SKData.Create(_pin.AddrOfPinnedObject(), encoded.Length);
+            Codec = SKCodec.Create(_data);
+        }
+
+        public SKCodec? Codec { get; }
+
+        public void Dispose()
+        {
+            Codec?.Dispose();
+            _data.Dispose();
+            _pin.Free();
+        }
     }
 }

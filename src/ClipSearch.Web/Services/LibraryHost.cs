@@ -19,7 +19,7 @@ public sealed record IndexingState(bool Running, string? Folder, IndexProgress? 
 /// Holds the photo library the server was started with (<see cref="ClipSearchOptions.Library"/>) and runs its
 /// indexing in the background: one run at a time, progress for the UI and API, stoppable.
 /// </summary>
-public sealed class LibraryHost(ModelHost models, ServerPaths paths, IOptions<ClipSearchOptions> options, ILogger<LibraryHost> log) : IAsyncDisposable
+public sealed class LibraryHost(ModelHost models, ServerPaths paths, ImageDecoding decoding, IOptions<ClipSearchOptions> options, ILogger<LibraryHost> log) : IAsyncDisposable
 {
     private readonly Lock _lock = new();
     private ImageLibrary? _library;
@@ -149,7 +149,9 @@ public sealed class LibraryHost(ModelHost models, ServerPaths paths, IOptions<Cl
         var progress = new Progress(this);
         try
         {
-            var result = await library.IndexAsync(lease.Model, [folder], progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // The indexer decodes through the server's decode budget, as every route does.
+            var indexing = new IndexerOptions { LoadOptions = decoding.LoadOptions };
+            var result = await library.IndexAsync(lease.Model, [folder], indexing, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
             await library.Searcher.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
             await CountAsync(library, CancellationToken.None).ConfigureAwait(false);
             _state = _state with { Running = false, Result = result };

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using ClipSearch.Core;
-using ClipSearch.Core.Imaging;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
@@ -17,14 +16,16 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
 {
     private const int IdHexDigits = 32;
     private readonly LibraryHost _host;
+    private readonly ImageDecoding _decoding;
     private readonly ConcurrentDictionary<string, string> _paths = new(StringComparer.Ordinal);
     private readonly MemoryCache _thumbnails;
 
     /// <summary>Creates the adapter.</summary>
-    public LibraryImageSearch(LibraryHost host, IOptions<ClipSearchOptions> options)
+    public LibraryImageSearch(LibraryHost host, ImageDecoding decoding, IOptions<ClipSearchOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _host = host;
+        _decoding = decoding;
         _thumbnails = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.Value.MaxThumbnailCacheBytes });
     }
 
@@ -81,7 +82,8 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
             return null;
         }
 
-        return await Task.Run(() => model.Model.EmbedImages([ImageLoader.LoadCrop(path, model.Model.Preprocess, new ImageLoadOptions())])[0], cancellationToken).ConfigureAwait(false);
+        var crop = await _decoding.CropAsync(path, model.Model, cancellationToken).ConfigureAwait(false);
+        return await Task.Run(() => model.Model.EmbedImages([crop])[0], cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -98,7 +100,7 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
     }
 
     /// <inheritdoc/>
-    public byte[]? ThumbnailBytes(string id)
+    public async Task<byte[]?> ThumbnailBytesAsync(string id, CancellationToken cancellationToken)
     {
         if (_thumbnails.TryGetValue(id, out byte[]? cached))
         {
@@ -113,7 +115,7 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
         byte[] thumbnail;
         try
         {
-            thumbnail = ImageFiles.Thumbnail(bytes, DisplayName.Of(_paths[id]));
+            thumbnail = await _decoding.ThumbnailAsync(bytes, DisplayName.Of(_paths[id]), cancellationToken).ConfigureAwait(false);
         }
         catch (ClipSearchException)
         {

@@ -12,12 +12,12 @@ public sealed class LoadedModel
 {
     private int _references = 1;
 
-    internal LoadedModel(ClipModel model, long generation)
+    internal LoadedModel(ClipModel model, long generation, long zeroShotCacheBytes = ZeroShotClassifier.DefaultCacheBytes)
     {
         Model = model;
         Generation = generation;
         Info = ModelInfo.Of(model);
-        Classifier = new ZeroShotClassifier(model);
+        Classifier = new ZeroShotClassifier(model, zeroShotCacheBytes);
         Identity = ModelIdentity.CacheKey(model);
     }
 

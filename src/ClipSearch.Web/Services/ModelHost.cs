@@ -45,6 +45,7 @@ public sealed class ModelHost : IDisposable
     private readonly SemaphoreSlim _loadLock = new(1, 1);
     private readonly int _defaultThreads;
     private readonly ServerPaths? _paths;
+    private readonly long _zeroShotCacheBytes;
     private LoadedModel? _current;
     private long _generation;
     private string? _loading;
@@ -56,6 +57,7 @@ public sealed class ModelHost : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _defaultThreads = options.Value.EffectiveThreads;
+        _zeroShotCacheBytes = options.Value.CheckedZeroShotCacheBytes();
     }
 
     /// <summary>Creates an empty host that loads only folders <paramref name="paths"/> allows.</summary>
@@ -129,7 +131,7 @@ public sealed class ModelHost : IDisposable
             _lastError = null;
             Changed?.Invoke();
             var model = await Task.Run(() => ClipModel.Load(directory, options), CancellationToken.None).ConfigureAwait(false);
-            var previous = Interlocked.Exchange(ref _current, new LoadedModel(model, Interlocked.Increment(ref _generation)));
+            var previous = Interlocked.Exchange(ref _current, new LoadedModel(model, Interlocked.Increment(ref _generation), _zeroShotCacheBytes));
             previous?.Release();
             return Status;
         }

@@ -8,11 +8,17 @@ namespace ClipSearch.Web.Services;
 
 /// <summary>
 /// The images added through the UI or API while the server runs, kept in memory with their thumbnails and
-/// embeddings. Embeddings belong to one model load; after a model change they are recomputed on the next search.
+/// embeddings. Embeddings belong to one model load; after a model change they are recomputed on the next search,
+/// once: concurrent searches share one refresh per model generation.
 /// </summary>
-public sealed class SessionImageLibrary(EmbeddingBatcher batcher, IOptions<ClipSearchOptions> options) : IImageSearch
+public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding decoding, IOptions<ClipSearchOptions> options) : IImageSearch
 {
+    /// <summary>Images decoded and embedded together by a refresh (its crops are held until they are embedded).</summary>
+    private const int RefreshChunk = 32;
+
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly object _refreshLock = new();
+    private Refresh? _refresh;
     private readonly int _maxImages = options.Value.MaxLibraryImages;
     private readonly long _maxBytes = options.Value.MaxLibraryBytes;
 
@@ -35,7 +41,12 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, IOptions<ClipS
             throw new ClipSearchException($"The session library holds at most {_maxBytes / (1024 * 1024)} MB of images; these would take it to {bytes / (1024 * 1024)} MB.");
         }
 
-        var prepared = await Task.Run(() => uploads.Select(u => Prepare(u, model)).ToArray(), cancellationToken).ConfigureAwait(false);
+        var prepared = new (RgbImage Crop, string ContentType, byte[] Thumbnail)[uploads.Count];
+        for (var i = 0; i < uploads.Count; i++)
+        {
+            prepared[i] = await PrepareAsync(uploads[i], model, cancellationToken).ConfigureAwait(false);
+        }
+
         var embeddings = await batcher.EmbedImagesAsync(model, [.. prepared.Select(p => p.Crop)], cancellationToken).ConfigureAwait(false);
         var added = new List<LibraryImage>();
         for (var i = 0; i < prepared.Length; i++)
@@ -84,37 +95,99 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, IOptions<ClipS
     public byte[]? ImageBytes(string id) => _entries.TryGetValue(id, out var e) ? e.Bytes : null;
 
     /// <inheritdoc/>
-    public byte[]? ThumbnailBytes(string id) => _entries.TryGetValue(id, out var e) ? e.Thumbnail : null;
+    public Task<byte[]?> ThumbnailBytesAsync(string id, CancellationToken cancellationToken) =>
+        Task.FromResult(_entries.TryGetValue(id, out var e) ? e.Thumbnail : null);
 
     /// <inheritdoc/>
     public IReadOnlyList<LibraryImage> Recent(int count) =>
         [.. _entries.Values.Select(e => e.Image).OrderByDescending(i => i.AddedAt).Take(count)];
 
-    private static (RgbImage Crop, string ContentType, byte[] Thumbnail) Prepare(Upload upload, LoadedModel model) =>
-        (ImageLoader.LoadCrop(upload.Bytes, upload.FileName, model.Model.Preprocess, new ImageLoadOptions()),
-         ImageFiles.ContentType(upload.Bytes, upload.FileName),
-         ImageFiles.Thumbnail(upload.Bytes, upload.FileName));
-
-    // Images embedded by an earlier model are embedded again with this one.
-    private async Task RefreshAsync(LoadedModel model, CancellationToken cancellationToken)
+    private async Task<(RgbImage Crop, string ContentType, byte[] Thumbnail)> PrepareAsync(Upload upload, LoadedModel model, CancellationToken cancellationToken)
     {
-        var stale = _entries.Values.Where(e => e.Generation != model.Generation).ToArray();
-        if (stale.Length == 0)
+        var contentType = ImageFiles.ContentType(upload.Bytes, upload.FileName);
+        var crop = await decoding.CropAsync(upload, model.Model, cancellationToken).ConfigureAwait(false);
+        var thumbnail = await decoding.ThumbnailAsync(upload.Bytes, upload.FileName, cancellationToken).ConfigureAwait(false);
+        return (crop, contentType, thumbnail);
+    }
+
+    /// <summary>
+    /// Makes every image's embedding <paramref name="model"/>'s. One refresh per model generation runs at a time
+    /// and every caller waits for that one; it is no caller's own (a caller that gives up stops waiting, the
+    /// refresh goes on for the others), and it holds its own reference on the model. A refresh that ended (done,
+    /// failed) while images are still stale, such as ones added meanwhile by a request on the previous model, is
+    /// started again by the next caller.
+    /// </summary>
+    private Task RefreshAsync(LoadedModel model, CancellationToken cancellationToken)
+    {
+        if (!_entries.Values.Any(e => e.Generation < model.Generation))
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        var crops = await Task.Run(() => stale.Select(e => ImageLoader.LoadCrop(e.Bytes, e.Image.FileName, model.Model.Preprocess, new ImageLoadOptions())).ToArray(), cancellationToken).ConfigureAwait(false);
-        var embeddings = await batcher.EmbedImagesAsync(model, crops, cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < stale.Length; i++)
+        Task shared;
+        lock (_refreshLock)
         {
-            lock (stale[i])
+            if (_refresh is { } newer && newer.Generation > model.Generation)
             {
-                stale[i].Embedding = embeddings[i];
-                stale[i].Generation = model.Generation;
+                return Task.CompletedTask;   // a request on a model since replaced: it searches what is of its generation
+            }
+
+            if (_refresh is not { } running || running.Generation < model.Generation || running.Task.IsCompleted)
+            {
+                if (!model.TryAddReference())
+                {
+                    return Task.CompletedTask;   // unloaded: nothing will be searched with it
+                }
+
+                _refresh = new Refresh(model.Generation, Task.Run(() => ReembedAsync(model)));
+            }
+
+            shared = _refresh.Task;
+        }
+
+        return shared.WaitAsync(cancellationToken);
+    }
+
+    // Images embedded by an earlier model are embedded again with this one, a chunk at a time (each image once).
+    private async Task ReembedAsync(LoadedModel model)
+    {
+        try
+        {
+            while (true)
+            {
+                var stale = _entries.Values.Where(e => e.Generation < model.Generation).Take(RefreshChunk).ToArray();
+                if (stale.Length == 0 || Volatile.Read(ref _refresh)?.Generation != model.Generation)
+                {
+                    return;   // done, or a newer model took over
+                }
+
+                var crops = new RgbImage[stale.Length];
+                for (var i = 0; i < stale.Length; i++)
+                {
+                    crops[i] = await decoding.CropAsync(new Upload(stale[i].Image.FileName, stale[i].Bytes), model.Model, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                var embeddings = await batcher.EmbedImagesAsync(model, crops, CancellationToken.None).ConfigureAwait(false);
+                for (var i = 0; i < stale.Length; i++)
+                {
+                    lock (stale[i])
+                    {
+                        if (stale[i].Generation < model.Generation)
+                        {
+                            stale[i].Embedding = embeddings[i];
+                            stale[i].Generation = model.Generation;
+                        }
+                    }
+                }
             }
         }
+        finally
+        {
+            model.Release();
+        }
     }
+
+    private sealed record Refresh(long Generation, Task Task);
 
     private sealed class Entry(LibraryImage image, byte[] bytes, byte[] thumbnail)
     {

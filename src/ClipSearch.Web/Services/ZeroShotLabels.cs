@@ -37,13 +37,29 @@ public sealed class ZeroShotLabels(AppFolders folders, ILogger<ZeroShotLabels> l
     /// <param name="progress">Prompts embedded so far, when they have to be embedded.</param>
     /// <param name="cancellationToken">Stops the embedding between chunks.</param>
     public async Task<LabelEmbeddingSource> EnsureAsync(LoadedModel loaded, string? preset, IReadOnlyList<string> labels, IReadOnlyList<string> templates,
-        IProgress<ZeroShotProgress>? progress, CancellationToken cancellationToken)
+        IProgress<ZeroShotProgress>? progress, CancellationToken cancellationToken) =>
+        (await EmbeddingsAsync(loaded, preset, labels, templates, progress, cancellationToken).ConfigureAwait(false)).Source;
+
+    /// <summary>
+    /// The embeddings of <paramref name="labels"/> × <paramref name="templates"/> and where they came from, put
+    /// into <paramref name="loaded"/>'s classifier on the way (which may evict them again: its cache is bounded;
+    /// the embeddings returned are the caller's to keep).
+    /// </summary>
+    /// <param name="loaded">The model.</param>
+    /// <param name="preset">The preset the labels are (cached on disk), or null for labels of the user's own (memory only).</param>
+    /// <param name="labels">The labels.</param>
+    /// <param name="templates">The templates.</param>
+    /// <param name="progress">Prompts embedded so far, when they have to be embedded.</param>
+    /// <param name="cancellationToken">Stops the embedding between chunks.</param>
+    public async Task<(LabelEmbeddingSource Source, float[][] Embeddings)> EmbeddingsAsync(LoadedModel loaded, string? preset, IReadOnlyList<string> labels,
+        IReadOnlyList<string> templates, IProgress<ZeroShotProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(loaded);
         var classifier = loaded.Classifier;
         if (classifier.IsCached(labels, templates))
         {
-            return LabelEmbeddingSource.Memory;
+            // Embeds nothing when none was evicted meanwhile (and what was is embedded again, as needed).
+            return (LabelEmbeddingSource.Memory, classifier.LabelEmbeddings(labels, templates));
         }
 
         await _embedding.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -51,14 +67,14 @@ public sealed class ZeroShotLabels(AppFolders folders, ILogger<ZeroShotLabels> l
         {
             if (classifier.IsCached(labels, templates))
             {
-                return LabelEmbeddingSource.Memory;
+                return (LabelEmbeddingSource.Memory, classifier.LabelEmbeddings(labels, templates));
             }
 
             var path = preset is null ? null : Cache.PathFor(loaded.Identity, preset, labels, templates);
             if (path is not null && LabelEmbeddingCache.TryRead(path, labels.Count, loaded.Model.EmbeddingDim) is { } stored)
             {
                 classifier.Remember(labels, templates, stored);
-                return LabelEmbeddingSource.Disk;
+                return (LabelEmbeddingSource.Disk, stored);
             }
 
             if (path is not null && File.Exists(path))
@@ -80,7 +96,7 @@ public sealed class ZeroShotLabels(AppFolders folders, ILogger<ZeroShotLabels> l
                 }
             }
 
-            return LabelEmbeddingSource.Computed;
+            return (LabelEmbeddingSource.Computed, embeddings);
         }
         finally
         {

@@ -25,13 +25,13 @@ public sealed class ExifOrientationTests
         var grey = new PixelBuffer(3, 2, 1, [1, 2, 3, 4, 5, 6]);
         var upright = ExifOrientation.Apply(grey, (SKEncodedOrigin)orientation);
         Assert.Equal((width, height), (upright.Width, upright.Height));
-        Assert.Equal(expected, upright.Data);
+        Assert.Equal(expected, upright.ToArray());
 
         // Four channels move as whole pixels.
         var rgba = new PixelBuffer(3, 2, 4, [.. Enumerable.Range(1, 6).SelectMany(v => new[] { (byte)v, (byte)(v * 10), (byte)(v * 20), (byte)255 })]);
         var uprightRgba = ExifOrientation.Apply(rgba, (SKEncodedOrigin)orientation);
-        Assert.Equal(expected, uprightRgba.Data.Where((_, i) => i % 4 == 0).ToArray());
-        Assert.Equal(expected.Select(v => (byte)(v * 20)).ToArray(), uprightRgba.Data.Where((_, i) => i % 4 == 2).ToArray());
+        Assert.Equal(expected, uprightRgba.ToArray().Where((_, i) => i % 4 == 0).ToArray());
+        Assert.Equal(expected.Select(v => (byte)(v * 20)).ToArray(), uprightRgba.ToArray().Where((_, i) => i % 4 == 2).ToArray());
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public sealed class PillowResamplerTests
         // Kernel at (x - 1 + 0.5)/2 = -0.25, 0.25, 0.75, 1.25: 0.8671875, 0.8671875, 0.2265625, -0.0703125;
         // sum 1.890625. Value = 255 · (0.2265625 - 0.0703125) / 1.890625 = 21.07 → 21 (fixed point, +2^21, >> 22).
         var result = PillowResampler.Resize(Grey(4, 1, 0, 0, 255, 255), 2, 1, ResampleFilter.Bicubic);
-        Assert.Equal([21, 234], result.Data);
+        Assert.Equal([21, 234], result.ToArray());
     }
 
     [Theory]
@@ -27,10 +27,10 @@ public sealed class PillowResamplerTests
     {
         Assert.Equal(
             [87, 125, 158],
-            PillowResampler.Resize(Grey(5, 1, 10, 200, 30, 250, 90), 3, 1, ResampleFilter.Bicubic, allowSimd: simd).Data);
+            PillowResampler.Resize(Grey(5, 1, 10, 200, 30, 250, 90), 3, 1, ResampleFilter.Bicubic, allowSimd: simd).ToArray());
         Assert.Equal(
             [0, 8, 46, 100, 175, 241, 255],
-            PillowResampler.Resize(Grey(3, 1, 0, 100, 255), 7, 1, ResampleFilter.Bicubic, allowSimd: simd).Data);
+            PillowResampler.Resize(Grey(3, 1, 0, 100, 255), 7, 1, ResampleFilter.Bicubic, allowSimd: simd).ToArray());
     }
 
     private static PixelBuffer FourByFourRgba() => new(4, 4, 4,
@@ -52,7 +52,7 @@ public sealed class PillowResamplerTests
                 158, 0, 90, 119, 174, 185, 27, 92, 164, 169, 88, 110,
                 226, 112, 165, 100, 230, 224, 159, 157, 35, 109, 165, 179,
             ],
-            result.Data);
+            result.ToArray());
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class PillowResamplerTests
     {
         // Pillow: the same image .convert("RGB").resize((3, 3), BICUBIC).
         var result = PillowResize.Resize(FourByFourRgba(), PillowMode.Rgb, 3, 3, ResampleFilter.Bicubic);
-        byte[] rgb = [.. result.Data.Where((_, i) => i % 4 != 3)];
+        byte[] rgb = [.. result.ToArray().Where((_, i) => i % 4 != 3)];
         Assert.Equal(
             [142, 67, 7, 14, 113, 124, 176, 166, 231, 73, 10, 58, 99, 103, 37, 111, 127, 97, 93, 49, 70, 187, 182, 133, 47, 105, 145],
             rgb);
@@ -79,8 +79,8 @@ public sealed class PillowResamplerTests
 
         byte[] verticalFirst = [131, 118, 123, 136, 136, 124, 119];
         byte[] horizontalFirst = [131, 118, 123, 135, 136, 124, 119];
-        Assert.Equal(verticalFirst, PillowResize.Resize(Grey(2, 205, values), PillowMode.Grey, 1, 7, ResampleFilter.Bicubic).Data);
-        Assert.Equal(horizontalFirst, PillowResampler.Resize(Grey(2, 205, values), 1, 7, ResampleFilter.Bicubic).Data);
+        Assert.Equal(verticalFirst, PillowResize.Resize(Grey(2, 205, values), PillowMode.Grey, 1, 7, ResampleFilter.Bicubic).ToArray());
+        Assert.Equal(horizontalFirst, PillowResampler.Resize(Grey(2, 205, values), 1, 7, ResampleFilter.Bicubic).ToArray());
     }
 
     [Fact]
@@ -88,9 +88,9 @@ public sealed class PillowResamplerTests
     {
         // Pillow: "P" images are always resized with NEAREST: 5 → 3 picks 0, 2, 4; 3 → 7 picks 0,0,1,1,1,2,2;
         // 10 → 4 picks 1, 3, 6, 8.
-        Assert.Equal([0, 2, 4], PillowResize.Resize(Grey(5, 1, 0, 1, 2, 3, 4), PillowMode.Palette, 3, 1, ResampleFilter.Bicubic).Data);
-        Assert.Equal([0, 0, 1, 1, 1, 2, 2], NearestResampler.Resize(Grey(3, 1, 0, 1, 2), 7, 1).Data);
-        Assert.Equal([1, 3, 6, 8], NearestResampler.Resize(Grey(10, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9), 4, 1).Data);
+        Assert.Equal([0, 2, 4], PillowResize.Resize(Grey(5, 1, 0, 1, 2, 3, 4), PillowMode.Palette, 3, 1, ResampleFilter.Bicubic).ToArray());
+        Assert.Equal([0, 0, 1, 1, 1, 2, 2], NearestResampler.Resize(Grey(3, 1, 0, 1, 2), 7, 1).ToArray());
+        Assert.Equal([1, 3, 6, 8], NearestResampler.Resize(Grey(10, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9), 4, 1).ToArray());
     }
 
     [Fact]
@@ -99,10 +99,10 @@ public sealed class PillowResamplerTests
         // MULDIV255: (c·a + 128 + ((c·a + 128) >> 8)) >> 8; and back: min(255, c·255 / a), alpha 0 and 255 untouched.
         var image = new PixelBuffer(3, 1, 4, [200, 100, 1, 128, 255, 255, 255, 1, 7, 8, 9, 0]);
         var premultiplied = PillowResize.Premultiply(image);
-        Assert.Equal([100, 50, 1, 128, 1, 1, 1, 1, 0, 0, 0, 0], premultiplied.Data);
+        Assert.Equal([100, 50, 1, 128, 1, 1, 1, 1, 0, 0, 0, 0], premultiplied.ToArray());
 
         PillowResize.Unpremultiply(premultiplied);
-        Assert.Equal([199, 99, 1, 128, 255, 255, 255, 1, 0, 0, 0, 0], premultiplied.Data);
+        Assert.Equal([199, 99, 1, 128, 255, 255, 255, 1, 0, 0, 0, 0], premultiplied.ToArray());
     }
 
     public static TheoryData<int, int, int, int, int> Sizes => new()
@@ -130,8 +130,8 @@ public sealed class PillowResamplerTests
         var tallScalar = PillowResampler.Resize(source, outWidth, outHeight, ResampleFilter.Bicubic, verticalFirst: true, allowSimd: false);
         var tallSimd = PillowResampler.Resize(source, outWidth, outHeight, ResampleFilter.Bicubic, verticalFirst: true, allowSimd: true);
 
-        Assert.Equal(scalar.Data, simd.Data);
-        Assert.Equal(tallScalar.Data, tallSimd.Data);
+        Assert.Equal(scalar.ToArray(), simd.ToArray());
+        Assert.Equal(tallScalar.ToArray(), tallSimd.ToArray());
     }
 
     [Fact]

@@ -47,6 +47,32 @@ public sealed class ImageEmbeddingPipelineTests
     }
 
     [Fact]
+    public async Task RunAsync_ManyDecoders_HoldNoMoreThanTheDecodeBudget()
+    {
+        using var temp = new TempFolder();
+        var png = TestImages.SolidPng(2000, 2000);   // 16 MB decoded
+        var paths = Enumerable.Range(0, 8).Select(i => temp.File($"big{i}.png")).ToArray();
+        foreach (var path in paths)
+        {
+            File.WriteAllBytes(path, png);
+        }
+
+        // Room for two decodes at once; four decoders ask.
+        var budget = new DecodeBudget(ImageLoader.PeakBytes(png, "big.png", PreprocessConfig.Default, new ImageLoadOptions()) * 2);
+        using var model = ClipModel.Load(TinyClipReference.TinyClip, new ModelOptions { BatchSize = 4, Threads = 1 });
+        var results = new List<ImageEmbeddingResult>();
+        await foreach (var r in new ImageEmbeddingPipeline(model, new ImageLoadOptions { Budget = budget }, 4).RunAsync(paths))
+        {
+            results.Add(r);
+        }
+
+        Assert.All(results, r => Assert.NotNull(r.Embedding));
+        Assert.Equal(8, results.Count);
+        Assert.InRange(budget.Peak, 16_000_000, budget.Capacity);
+        Assert.Equal(0, budget.InUse);
+    }
+
+    [Fact]
     public async Task RunAsync_Cancelled_Stops()
     {
         using var model = ClipModel.Load(TinyClipReference.TinyClip);

@@ -1,0 +1,52 @@
+using ClipSearch.Core;
+using ClipSearch.Core.Imaging;
+using ClipSearch.Core.Model;
+using Microsoft.Extensions.Options;
+
+namespace ClipSearch.Web.Services;
+
+/// <summary>
+/// Every decode the server makes goes through here, and so through one <see cref="DecodeBudget"/>
+/// (<see cref="ClipSearchOptions.DecodeBudgetMegabytes"/>): model crops for every route, thumbnails, "more like
+/// this" on library files, and the library's indexer (<see cref="LoadOptions"/>). Waiting for the budget never
+/// blocks a thread.
+/// </summary>
+public sealed class ImageDecoding
+{
+    /// <summary>The budget of <paramref name="options"/>.</summary>
+    /// <exception cref="ClipSearchException">The budget is too small for one image at the size limit.</exception>
+    public ImageDecoding(IOptions<ClipSearchOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Budget = new DecodeBudget(options.Value.CheckedDecodeBudgetBytes());
+        LoadOptions = new ImageLoadOptions { Budget = Budget };
+    }
+
+    /// <summary>The server's decode budget.</summary>
+    public DecodeBudget Budget { get; }
+
+    /// <summary>How the server loads images (the defaults, with <see cref="Budget"/>).</summary>
+    public ImageLoadOptions LoadOptions { get; }
+
+    /// <summary>The crop <paramref name="model"/> sees of an upload.</summary>
+    /// <exception cref="ImageLoadException">Not an image, too large, truncated or corrupt.</exception>
+    public Task<RgbImage> CropAsync(Upload upload, ClipModel model, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        ArgumentNullException.ThrowIfNull(model);
+        return ImageLoader.LoadCropAsync(upload.Bytes, upload.FileName, model.Preprocess, LoadOptions, cancellationToken);
+    }
+
+    /// <summary>The crop <paramref name="model"/> sees of an image file.</summary>
+    /// <exception cref="ImageLoadException">Missing, unreadable, not an image, too large, truncated or corrupt.</exception>
+    public Task<RgbImage> CropAsync(string path, ClipModel model, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return ImageLoader.LoadCropAsync(path, model.Preprocess, LoadOptions, cancellationToken);
+    }
+
+    /// <summary>A JPEG thumbnail (see <see cref="ImageFiles.ThumbnailAsync"/>).</summary>
+    /// <exception cref="ImageLoadException">Not an image, too large, truncated or corrupt.</exception>
+    public Task<byte[]> ThumbnailAsync(byte[] encoded, string name, CancellationToken cancellationToken) =>
+        ImageFiles.ThumbnailAsync(encoded, name, Budget, cancellationToken);
+}
