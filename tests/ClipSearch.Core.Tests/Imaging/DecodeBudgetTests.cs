@@ -137,28 +137,6 @@ public sealed class DecodeBudgetTests
     }
 
     [Fact]
-    public async Task LoadCropAsync_HundredMegapixelPng_TakesItsDecodedBytesAndGivesThemBack()
-    {
-        var png = HundredMegapixelPng.Value;
-        var budget = new DecodeBudget();
-        var options = new ImageLoadOptions { Budget = budget };
-
-        long managedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        var crop = await ImageLoader.LoadCropAsync(png, "big.png", PreprocessConfig.Default, options).WaitAsync(Patience);
-        long managed = GC.GetTotalAllocatedBytes(precise: true) - managedBefore;
-
-        // Decoded as RGBA: 10000 × 10000 × 4, plus the resize's intermediate rows and output (about 2 %).
-        Assert.InRange(budget.Peak, 400_000_000L, 410_000_000L);
-        Assert.Equal(budget.Peak, ImageLoader.PeakBytes(png, "big.png", PreprocessConfig.Default, options));
-        Assert.Equal(0, budget.InUse);
-        // The decoded pixels were native memory (freed at once), not a 400 MB array left to the GC.
-        Assert.True(managed < 50_000_000, $"{managed:N0} managed bytes allocated");
-        Assert.Equal((224, 224), (crop.Width, crop.Height));
-        Assert.All(Enumerable.Range(0, crop.Pixels.Length / 3), i =>
-            Assert.Equal((200, 120, 40), (crop.Pixels[3 * i], crop.Pixels[(3 * i) + 1], crop.Pixels[(3 * i) + 2])));
-    }
-
-    [Fact]
     public async Task LoadCropAsync_BudgetHeldByOthers_WaitsThenDecodes()
     {
         var budget = new DecodeBudget(DecodeBudget.MinimumFor(1_000_000));
@@ -229,5 +207,40 @@ public sealed class DecodeBudgetTests
         Assert.True(held <= budget.Peak, $"{fileName}: held {held:N0} bytes, took {budget.Peak:N0} from the budget");
         Assert.True(held > 0 && before >= 0);
         Assert.Equal(0, budget.InUse);
+    }
+}
+
+/// <summary>
+/// Counts the managed bytes the process allocates while one image decodes, so it runs with no other test at the same
+/// time (GC.GetTotalAllocatedBytes is process-wide).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+[Collection(Name)]
+public sealed class DecodeBudgetAllocationTests
+{
+    public const string Name = "Measures the process's allocations";
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task LoadCropAsync_HundredMegapixelPng_TakesItsDecodedBytesAndGivesThemBack()
+    {
+        var png = DecodeBudgetTests.HundredMegapixelPng.Value;
+        var budget = new DecodeBudget();
+        var options = new ImageLoadOptions { Budget = budget };
+
+        long managedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var crop = await ImageLoader.LoadCropAsync(png, "big.png", PreprocessConfig.Default, options).WaitAsync(Patience);
+        long managed = GC.GetTotalAllocatedBytes(precise: true) - managedBefore;
+
+        // Decoded as RGBA: 10000 × 10000 × 4, plus the resize's intermediate rows and output (about 2 %).
+        Assert.InRange(budget.Peak, 400_000_000L, 410_000_000L);
+        Assert.Equal(budget.Peak, ImageLoader.PeakBytes(png, "big.png", PreprocessConfig.Default, options));
+        Assert.Equal(0, budget.InUse);
+        // The decoded pixels were native memory (freed at once), not a 400 MB array left to the GC.
+        Assert.True(managed < 50_000_000, $"{managed:N0} managed bytes allocated");
+        Assert.Equal((224, 224), (crop.Width, crop.Height));
+        Assert.All(Enumerable.Range(0, crop.Pixels.Length / 3), i =>
+            Assert.Equal((200, 120, 40), (crop.Pixels[3 * i], crop.Pixels[(3 * i) + 1], crop.Pixels[(3 * i) + 2])));
     }
 }
