@@ -90,9 +90,9 @@ public sealed class ClipSearchOptions
     public long DecodeBudgetMegabytes { get; set; } = Core.Imaging.DecodeBudget.DefaultCapacityBytes / Core.Imaging.DecodeBudget.BytesPerMegabyte;
 
     /// <summary>
-    /// Most megabytes (MiB) of uploaded images that requests hold in memory at once, all requests together (default
-    /// 512): a request takes its uploads' bytes from this budget before copying them out of the form, and waits
-    /// while they are not free. At least <see cref="MaxImageBytes"/>; a request larger than it waits for all of it.
+    /// Most megabytes (MiB) of uploads that requests hold in memory at once, all requests together (default 512): a
+    /// multipart request takes its body's size from this budget before its form is read (texts and files), and waits
+    /// while it is not free. At least <see cref="MaxImageBytes"/>; a request larger than it waits for all of it.
     /// </summary>
     public long UploadBudgetMegabytes { get; set; } = 512;
 

@@ -118,6 +118,26 @@ public sealed class MemoryTests
         Assert.Equal(0, uploads.InUse);
     }
 
+    // Text fields are held as strings while the form is read: they come out of the same budget as the files.
+    [Fact]
+    public async Task Embed_ConcurrentLargeTextFields_HoldNoMoreThanTheUploadBudget()
+    {
+        using var server = TinyClip.Server(true, ("ClipSearch:MaxImageBytes", (2 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("ClipSearch:UploadBudgetMegabytes", "2"));
+        using var client = server.CreateClient();
+        var uploads = server.Services.GetRequiredService<UploadBudget>().Bytes;
+        var texts = Enumerable.Range(0, 300).Select(i => $"{i} " + new string('t', 5000)).ToArray();   // ~1.5 MB of text
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using var response = await client.PostAsync("/api/embed", Form([], texts));
+            return response.StatusCode;
+        })).WaitAsync(Patience);
+
+        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.InRange(uploads.Peak, 1_500_000, 2 * 1024 * 1024);
+    }
+
     [Fact]
     public async Task Classify_ManyUniqueTemplateSets_LabelCacheStaysWithinItsBound()
     {

@@ -17,6 +17,8 @@ internal static class FormInput
             throw new ClipSearchException($"Send multipart/form-data with {fields}.");
         }
 
+        // Memory: the body's bytes (texts in memory, files copied out later) come from the server's upload budget.
+        await request.HttpContext.RequestServices.GetRequiredService<UploadBudget>().HoldAsync(request.HttpContext, cancellationToken).ConfigureAwait(false);
         IFormCollection form;
         try
         {
@@ -32,8 +34,6 @@ internal static class FormInput
             throw new ClipSearchException($"The form is cut off or malformed ({e.Message}): send complete multipart/form-data with {fields}.", e);
         }
 
-        // Memory: the files' bytes are taken from the server's upload budget before UploadsAsync copies them.
-        await request.HttpContext.RequestServices.GetRequiredService<UploadBudget>().HoldAsync(request.HttpContext, form, cancellationToken).ConfigureAwait(false);
         return form;
     }
 

@@ -4,15 +4,12 @@ using Microsoft.Extensions.Options;
 namespace ClipSearch.Web.Services;
 
 /// <summary>
-/// A bound on the uploaded image bytes that requests hold in memory at once (<see cref="ClipSearchOptions.UploadBudgetMegabytes"/>),
-/// all requests together. A request takes the bytes of all its files once its form is read (the form itself is
-/// buffered on disk) and before they are copied into memory, and keeps them until the response is done.
+/// A bound on the bytes of uploads that requests hold in memory at once (<see cref="ClipSearchOptions.UploadBudgetMegabytes"/>),
+/// all requests together. A multipart request takes its body's size (its <c>Content-Length</c>, or
+/// <see cref="ClipSearchOptions.MaxRequestBytes"/> when it sends none) before its form is read — that covers the
+/// form's text fields, held as strings, and the files, which the form buffers on disk and
+/// <see cref="Api.FormInput.UploadsAsync"/> then copies into memory — and keeps it until the response is done.
 /// </summary>
-/// <remarks>
-/// No deadlock with the decode budget: a request takes its upload bytes first, once, and only then decode bytes,
-/// one image at a time; a decode, once it has its bytes, waits for nothing. Nothing ever waits for upload bytes
-/// while holding decode bytes.
-/// </remarks>
 public sealed class UploadBudget
 {
     /// <summary>The budget of <paramref name="options"/>.</summary>
@@ -26,19 +23,18 @@ public sealed class UploadBudget
     /// <summary>The bytes (a <see cref="DecodeBudget"/> used for upload bytes: same rules, another pool).</summary>
     public DecodeBudget Bytes { get; }
 
-    /// <summary>Takes the bytes of <paramref name="form"/>'s files until <paramref name="context"/>'s response is done.</summary>
+    /// <summary>Takes the size of <paramref name="context"/>'s request body until its response is done.</summary>
     /// <exception cref="OperationCanceledException">The request was aborted while it waited.</exception>
-    public async Task HoldAsync(HttpContext context, IFormCollection form, CancellationToken cancellationToken)
+    public async Task HoldAsync(HttpContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(form);
-        var total = form.Files.Sum(f => f.Length);
-        if (total == 0)
+        var size = context.Request.ContentLength ?? context.RequestServices.GetRequiredService<IOptions<ClipSearchOptions>>().Value.MaxRequestBytes;
+        if (size <= 0)
         {
             return;
         }
 
-        var lease = await Bytes.AcquireAsync(total, cancellationToken).ConfigureAwait(false);
+        var lease = await Bytes.AcquireAsync(size, cancellationToken).ConfigureAwait(false);
         context.Response.RegisterForDispose(lease);
     }
 }
