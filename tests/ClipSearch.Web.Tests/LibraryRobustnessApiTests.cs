@@ -96,4 +96,33 @@ public sealed class LibraryRobustnessApiTests : IDisposable
         await Host.WaitAsync().WaitAsync(Bound);
         Assert.Equal(2, Host.State.Result!.Embedded);
     }
+
+    // An indexed photo replaced by a FIFO (or a link to /dev/zero) afterwards: serving it answers 404 at once rather
+    // than a request that never ends or reads without end.
+    [Fact]
+    public async Task GetImage_FileReplacedByAFifoOrADevice_404AtOnce()
+    {
+        using (var added = await _client.PostAsJsonAsync("/api/library/folders", new { path = _photos.Path }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, added.StatusCode);
+        }
+
+        await Host.WaitAsync().WaitAsync(Bound);
+        using var search = await _client.PostAsJsonAsync("/api/search", new { text = "a photo", k = 10 });
+        var results = (await search.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("results").EnumerateArray().ToList();
+        var horse = results.Single(r => r.GetProperty("fileName").GetString() == "horse.png");
+        var coffee = results.Single(r => r.GetProperty("fileName").GetString() == "coffee.png");
+        File.Delete(_photos.File("horse.png"));
+        SpecialFiles.MakeFifo(_photos.File("horse.png"));
+        File.Delete(_photos.File("coffee.png"));
+        File.CreateSymbolicLink(_photos.File("coffee.png"), "/dev/zero");
+
+        var clock = Stopwatch.StartNew();
+        foreach (var url in new[] { horse.GetProperty("imageUrl"), horse.GetProperty("thumbnailUrl"), coffee.GetProperty("imageUrl"), coffee.GetProperty("thumbnailUrl") })
+        {
+            await ApiTests.ProblemAsync(await _client.GetAsync(url.GetString()), HttpStatusCode.NotFound);
+        }
+
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+    }
 }

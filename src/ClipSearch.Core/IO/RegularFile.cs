@@ -63,7 +63,16 @@ public static class RegularFile
     /// <exception cref="FileReadTimeoutException">No data came for <paramref name="timeout"/>.</exception>
     /// <exception cref="IOException">It is not a regular file, is too large, or reading failed; the message says which.</exception>
     public static byte[] ReadAllBytes(string path, long maxBytes, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Run(path, timeout, cancellationToken, file =>
+        Start(path, timeout, cancellationToken, ReadAll(maxBytes)).Wait(timeout);
+
+    /// <summary>As <see cref="ReadAllBytes"/>, waiting without blocking a thread (for servers).</summary>
+    /// <inheritdoc cref="ReadAllBytes" path="/param"/>
+    /// <inheritdoc cref="ReadAllBytes" path="/exception"/>
+    public static Task<byte[]> ReadAllBytesAsync(string path, long maxBytes, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Start(path, timeout, cancellationToken, ReadAll(maxBytes)).WaitAsync(timeout);
+
+    private static Func<OpenFile, byte[]> ReadAll(long maxBytes) =>
+        file =>
         {
             if (file.Length > maxBytes)
             {
@@ -84,12 +93,12 @@ public static class RegularFile
             }
 
             return bytes;
-        });
+        };
 
     /// <summary>The SHA-256 of the regular file at <paramref name="path"/> (of at most the size it had when opened).</summary>
     /// <inheritdoc cref="ReadAllBytes" path="/exception"/>
     public static byte[] Sha256(string path, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Run(path, timeout, cancellationToken, file =>
+        Start(path, timeout, cancellationToken, file =>
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
@@ -113,7 +122,7 @@ public static class RegularFile
             }
 
             return hash.GetHashAndReset();
-        });
+        }).Wait(timeout);
 
     /// <summary>A path the system calls can take: not empty, no NUL (the C string would end there and name another file).</summary>
     internal static void CheckPath(string path)
@@ -143,7 +152,7 @@ public static class RegularFile
 
     private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.#} s";
 
-    private static T Run<T>(string path, TimeSpan timeout, CancellationToken cancellationToken, Func<OpenFile, T> work)
+    private static PendingRead<T> Start<T>(string path, TimeSpan timeout, CancellationToken cancellationToken, Func<OpenFile, T> work)
     {
         CheckPath(path);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
@@ -157,7 +166,7 @@ public static class RegularFile
 
         var read = new PendingRead<T>(path, work, cancellationToken);
         Readers.Run(read.Run);
-        return read.Wait(timeout);
+        return read;
     }
 
     /// <summary>
@@ -278,6 +287,40 @@ public static class RegularFile
                         _error?.Throw();
                         return _result!;
                     }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                Abandon();
+                throw;
+            }
+        }
+
+        public async Task<T> WaitAsync(TimeSpan timeout)
+        {
+            try
+            {
+                while (true)
+                {
+                    var idle = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastProgress));
+                    if (idle >= timeout)
+                    {
+                        Abandon();
+                        throw new FileReadTimeoutException($"timed out after {Seconds(timeout)} without data (a hung network mount or disk?)");
+                    }
+
+                    var wait = timeout - idle;
+                    try
+                    {
+                        await _finished.Task.WaitAsync(wait < _longestWait ? wait : _longestWait, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (TimeoutException)
+                    {
+                        continue;   // no result yet: look at the progress again
+                    }
+
+                    _error?.Throw();
+                    return _result!;
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

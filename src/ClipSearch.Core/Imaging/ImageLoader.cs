@@ -56,7 +56,7 @@ public static class ImageLoader
     /// <exception cref="ImageLoadException">The file is missing, unreadable, not a regular file, timed out, empty, not an image, too large, truncated or corrupt.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the decode started.</exception>
     public static async Task<RgbImage> LoadCropAsync(string path, PreprocessConfig config, ImageLoadOptions options, CancellationToken cancellationToken = default) =>
-        await LoadCropAsync(ReadFile(path, options, cancellationToken), path, config, options, cancellationToken).ConfigureAwait(false);
+        await LoadCropAsync(await ReadFileAsync(path, options, cancellationToken).ConfigureAwait(false), path, config, options, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// As <see cref="LoadCrop(ReadOnlySpan{byte}, string, PreprocessConfig, ImageLoadOptions)"/>: reads the header,
@@ -206,8 +206,27 @@ public static class ImageLoader
 
     private static string NameOf(string displayName) => string.IsNullOrEmpty(displayName) ? UploadName : displayName;
 
-    // Only a regular file, at most RegularFile.DefaultMaxBytes, within the read timeout (RegularFile: a FIFO or a
-    // device cannot hang the reader, a stuck network mount cannot hold it past the timeout or a cancellation).
+    /// <summary>
+    /// The bytes of the image file at <paramref name="path"/>: only a regular file, at most
+    /// <see cref="RegularFile.DefaultMaxBytes"/>, within <see cref="ImageLoadOptions.ReadTimeout"/> (a FIFO or a device
+    /// cannot hang the reader, a stuck network mount cannot hold it past the timeout or a cancellation).
+    /// </summary>
+    /// <exception cref="ImageLoadException">The file is missing, unreadable, not a regular file, too large or timed out.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while the file was read.</exception>
+    public static async Task<byte[]> ReadFileAsync(string path, ImageLoadOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            return await RegularFile.ReadAllBytesAsync(path, RegularFile.DefaultMaxBytes, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (ReadError(path, e) is { } error)
+        {
+            throw error;
+        }
+    }
+
     private static byte[] ReadFile(string path, ImageLoadOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -216,15 +235,18 @@ public static class ImageLoader
         {
             return RegularFile.ReadAllBytes(path, RegularFile.DefaultMaxBytes, options.ReadTimeout, cancellationToken);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (ReadError(path, e) is { } error)
         {
-            throw new ImageLoadException($"{path} does not exist", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ImageLoadException($"{path} cannot be read: {e.Message}", e);
+            throw error;
         }
     }
+
+    private static ImageLoadException? ReadError(string path, Exception e) => e switch
+    {
+        FileNotFoundException or DirectoryNotFoundException => new ImageLoadException($"{path} does not exist", e),
+        IOException or UnauthorizedAccessException => new ImageLoadException($"{path} cannot be read: {e.Message}", e),
+        _ => null,
+    };
 
     // convert("RGB") before the resize: colour modes become RGB (alpha ignored, palettes already expanded by the
     // decoder); grey stays one channel, which resamples to the same values as its three equal RGB channels.

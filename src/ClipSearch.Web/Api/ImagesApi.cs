@@ -23,7 +23,7 @@ public static class ImagesApi
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .DisableAntiforgery();
         api.MapGet("/", List).WithSummary("Library images, newest first.");
-        api.MapGet("/{id}", Image).WithSummary("A library image as it was uploaded.").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id}", ImageAsync).WithSummary("A library image as it was uploaded.").ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/{id}/thumbnail", ThumbnailAsync).WithSummary("A JPEG thumbnail of a library image.").ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
@@ -45,9 +45,9 @@ public static class ImagesApi
     private static Ok<LibraryListResponse> List(IImageSearch library) =>
         TypedResults.Ok(new LibraryListResponse(library.Count, [.. library.Recent(ListLimit).Select(LibraryImageResponse.Of)]));
 
-    private static Results<FileContentHttpResult, ProblemHttpResult> Image(string id, IImageSearch library, HttpContext context)
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ImageAsync(string id, IImageSearch library, HttpContext context)
     {
-        if (library.Find(id) is not { } image || library.ImageBytes(id) is not { } bytes)
+        if (library.Find(id) is not { } image || await library.ImageBytesAsync(id, context.RequestAborted).ConfigureAwait(false) is not { } bytes)
         {
             return NotFound(id);
         }

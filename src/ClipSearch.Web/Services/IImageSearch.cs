@@ -40,7 +40,7 @@ public interface IImageSearch
     Task<float[]?> EmbeddingAsync(string id, LoadedModel model, CancellationToken cancellationToken);
 
     /// <summary>The original bytes of <paramref name="id"/>, or null.</summary>
-    byte[]? ImageBytes(string id);
+    Task<byte[]?> ImageBytesAsync(string id, CancellationToken cancellationToken);
 
     /// <summary>A JPEG thumbnail of <paramref name="id"/>, or null (made through the decode budget when not cached).</summary>
     Task<byte[]?> ThumbnailBytesAsync(string id, CancellationToken cancellationToken);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using ClipSearch.Core;
+using ClipSearch.Core.Imaging;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
@@ -87,15 +88,22 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
     }
 
     /// <inheritdoc/>
-    public byte[]? ImageBytes(string id)
+    /// <remarks>A regular file only, within the read timeout (a path since replaced by a FIFO or a device, or on a mount
+    /// that stopped answering, is not found rather than a request that never ends).</remarks>
+    public async Task<byte[]?> ImageBytesAsync(string id, CancellationToken cancellationToken)
     {
+        if (!_paths.TryGetValue(id, out var path))
+        {
+            return null;
+        }
+
         try
         {
-            return _paths.TryGetValue(id, out var path) && File.Exists(path) ? File.ReadAllBytes(path) : null;
+            return await ImageLoader.ReadFileAsync(path, ImageLoadOptions.Default, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (ImageLoadException)
         {
-            return null;   // gone or unreadable since File.Exists: not found
+            return null;   // gone, unreadable or no longer a regular file since it was indexed: not found
         }
     }
 
@@ -107,7 +115,7 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
             return cached;
         }
 
-        if (ImageBytes(id) is not { } bytes)
+        if (await ImageBytesAsync(id, cancellationToken).ConfigureAwait(false) is not { } bytes)
         {
             return null;
         }

@@ -173,6 +173,36 @@ public sealed class RegularFileTests
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2));
     }
 
+    // The same waits without a thread (a server's requests): the timeout and the cancellation both end it.
+    [Fact]
+    public async Task ReadAllBytesAsync_ReadThatStalls_TimesOutOrIsCancelledWithoutBlockingTheCaller()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllBytes(temp.File("a.png"), [1, 2, 3]);
+        Assert.Equal([1, 2, 3], await RegularFile.ReadAllBytesAsync(temp.File("a.png"), RegularFile.DefaultMaxBytes, Short));
+        using (var stall = new StalledReads(temp.Path))
+        {
+            var clock = Stopwatch.StartNew();
+            var e = await Assert.ThrowsAsync<FileReadTimeoutException>(() => RegularFile.ReadAllBytesAsync(temp.File("a.png"), RegularFile.DefaultMaxBytes, Short));
+            Assert.InRange(clock.Elapsed, Short, Bound);
+            Assert.StartsWith("timed out after 0.5 s", e.Message, StringComparison.Ordinal);
+
+            using var cancel = new CancellationTokenSource();
+            var read = RegularFile.ReadAllBytesAsync(temp.File("a.png"), RegularFile.DefaultMaxBytes, TimeSpan.FromMinutes(5), cancel.Token);
+            WaitUntil(() => stall.Stalled == 2);
+            Assert.False(read.IsCompleted);
+            clock.Restart();
+            await cancel.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read.WaitAsync(Bound));
+            Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2));
+        }
+
+        WaitUntil(() => RegularFile.StuckReads == 0);
+        SpecialFiles.MakeFifo(temp.File("x.jpg"));
+        var fifo = await Assert.ThrowsAsync<IOException>(() => RegularFile.ReadAllBytesAsync(temp.File("x.jpg"), RegularFile.DefaultMaxBytes, Bound));
+        Assert.Contains("named pipe", fifo.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ReadAllBytes_ManyStuckReads_FurtherReadsFailAtOnceUntilTheyEnd()
     {
