@@ -55,6 +55,7 @@ public static class WebApp
         // Budgets too small for one image at the limits stop the start with their one-line message.
         _ = app.Services.GetRequiredService<ImageDecoding>();
         _ = app.Services.GetRequiredService<UploadBudget>();
+        app.Services.GetRequiredService<ServerPaths>().CheckRoots();
         ListenRules.CheckUrls(urls, options.Token);
         Configure(app, options);
         if (!string.IsNullOrWhiteSpace(options.ModelPath))

@@ -153,6 +153,14 @@ public sealed class ServeTests
     }
 
     [Fact]
+    public async Task Serve_AllowRootNotAFolder_RefusedAtStartWithOneLine()
+    {
+        var result = await CliRunner.RunAsync("serve", "--urls", "http://127.0.0.1:0", "--allow-root", "/no/such/folder");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("error: --allow-root: /no/such/folder is not a folder.", result.Stderr.Trim().Split('\n')[^1]);
+    }
+
+    [Fact]
     public async Task Serve_PortInUse_OneLine()
     {
         using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ClipSearch.Web.Tests;
 
@@ -57,14 +58,52 @@ public sealed class AllowedRootsTests : IDisposable
         Assert.Equal("empty", (await _client.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/model")).GetProperty("state").GetString());
     }
 
-    // Outside every root the answer is the same whether the folder exists or not: nothing can be learnt about it.
+    // Outside every root the answer is the same whether the folder exists or not, and so is the answer for a link
+    // inside a root that leads nowhere: nothing can be learnt about the rest of the file system.
     [Fact]
-    public async Task LoadModel_MissingOutsideTheRoot_SameAnswerAsExisting()
+    public async Task LoadModel_MissingOutsideTheRootOrBehindALink_SameAnswerAsExisting()
     {
-        var missing = await ApiTests.ProblemAsync(await _client.PostAsJsonAsync("/api/model/load", new { path = _outside.File("nothing") }), HttpStatusCode.Forbidden);
-        Assert.Contains(_outside.File("nothing"), missing.Detail, StringComparison.Ordinal);
+        File.CreateSymbolicLink(_root.File("dangling"), _outside.File("nothing"));
+        var existing = await ApiTests.ProblemAsync(await _client.PostAsJsonAsync("/api/model/load", new { path = _outside.File("tiny") }), HttpStatusCode.Forbidden);
+        foreach (var path in new[] { _outside.File("nothing"), _root.File("dangling"), _root.File("dangling", "deeper") })
+        {
+            var refused = await ApiTests.ProblemAsync(await _client.PostAsJsonAsync("/api/model/load", new { path }), HttpStatusCode.Forbidden);
+            Assert.Equal(existing.Title, refused.Title);
+            Assert.Equal(existing.Detail!.Replace(_outside.File("tiny"), path, StringComparison.Ordinal), refused.Detail);
+        }
+
         var underRoot = await ApiTests.ProblemAsync(await _client.PostAsJsonAsync("/api/model/load", new { path = _root.File("nothing") }), HttpStatusCode.BadRequest);
-        Assert.Contains("does not exist", underRoot.Detail, StringComparison.Ordinal);
+        Assert.Equal($"{_root.File("nothing")} does not exist on the server.", underRoot.Detail);
+    }
+
+    // A library folder's photo swapped for a link out of the roots after it was indexed is not served.
+    [Fact]
+    public async Task GetImage_PhotoReplacedByALinkOutOfTheRoots_404()
+    {
+        using (var model = await _client.PostAsJsonAsync("/api/model/load", new { path = _root.File("models", "tiny") }))
+        {
+            Assert.Equal(HttpStatusCode.OK, model.StatusCode);
+        }
+
+        using (var added = await _client.PostAsJsonAsync("/api/library/folders", new { path = _root.File("photos") }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, added.StatusCode);
+        }
+
+        await _server.Services.GetRequiredService<Services.LibraryHost>().WaitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        using var search = await _client.PostAsJsonAsync("/api/search", new { text = "a horse" });
+        var hit = (await search.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("results")[0];
+        using (var before = await _client.GetAsync(hit.GetProperty("imageUrl").GetString()))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        File.Delete(_root.File("photos", "horse.png"));
+        File.CreateSymbolicLink(_root.File("photos", "horse.png"), _outside.File("private", "chelsea.png"));
+        foreach (var url in new[] { hit.GetProperty("imageUrl").GetString(), hit.GetProperty("thumbnailUrl").GetString() })
+        {
+            await ApiTests.ProblemAsync(await _client.GetAsync(url), HttpStatusCode.NotFound);
+        }
     }
 
     [Fact]

@@ -53,6 +53,9 @@ public sealed class InputRobustnessTests : IDisposable
     [InlineData("application/json; charset=foo")]
     [InlineData("application/json; charset=\"x-unknown\"")]
     [InlineData("text/plain; charset=utf-99")]
+    [InlineData("application/json; charset=utf-7")]         // known to .NET, and refused by it
+    [InlineData("application/json; charset=\"utf-8\"")]   // quoted: the framework's readers do not take it
+    [InlineData("multipart/form-data; boundary=x; charset=utf-7")]
     public async Task Post_UnknownCharset_415(string contentType)
     {
         foreach (var route in JsonRoutes)

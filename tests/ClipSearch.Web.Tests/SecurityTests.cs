@@ -18,7 +18,8 @@ public sealed class SecurityTests : IAsyncLifetime
     private LoopbackServer _server = null!;
 
     public async Task InitializeAsync() =>
-        _server = await LoopbackServer.StartAsync(settings: [("ClipSearch:AllowedHosts:0", "photos.lan"), ("ClipSearch:MaxJsonBytes", "4096")]);
+        _server = await LoopbackServer.StartAsync(settings:
+            [("ClipSearch:AllowedHosts:0", "photos.lan"), ("ClipSearch:AllowedHosts:1", "nas.lan:8766"), ("ClipSearch:AllowedHosts:2", "[fd00::1]:8766"), ("ClipSearch:MaxJsonBytes", "4096")]);
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -48,6 +49,8 @@ public sealed class SecurityTests : IAsyncLifetime
     [InlineData("127.0.0.2")]
     [InlineData("app.localhost:{port}")]
     [InlineData("photos.lan:{port}")]
+    [InlineData("nas.lan")]                 // configured as nas.lan:8766: the port is not part of the name
+    [InlineData("[fd00::1]:{port}")]        // configured as [fd00::1]:8766
     public async Task Get_OwnHost_Answers(string host)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/model");
@@ -149,6 +152,9 @@ public sealed class SecurityTests : IAsyncLifetime
     [InlineData("javascript:alert(1)", "/")]
     [InlineData("/%00", "/")]
     [InlineData("%2Fmatch%3Fx%3D1", "/match?x=1")]
+    [InlineData("/%C3%A9", "/%C3%A9")]                 // é: a Location header carries ASCII only
+    [InlineData("/%E2%80%AE", "/%E2%80%AE")]
+    [InlineData("/a%20b", "/a%20b")]
     [InlineData("", "/")]
     public async Task CultureSwitch_Redirect_OnlyToThisServer(string redirect, string expected)
     {
@@ -233,9 +239,31 @@ public sealed class BindingTests
     {
         var port = FreePort();
         var p = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var port80WasOpen = Listening(80);   // "127.0.0.1:abc" is port 80 to Kestrel
         var e = await Assert.ThrowsAsync<ClipSearchException>(() => LoopbackServer.StartAsync(false, ("Kestrel:Endpoints:Evil:Url", url.Replace("{port}", p, StringComparison.Ordinal))));
         Assert.StartsWith($"Listening on {reported.Replace("{port}", p, StringComparison.Ordinal)} (not loopback) needs an access token", e.Message, StringComparison.Ordinal);
         Assert.False(Listening(port), $"port {port} is open");
+        Assert.True(port80WasOpen || !Listening(80), "port 80 is open");
+    }
+
+    // A model loaded at start reads the folder rules before Kestrel has bound: they must still be those of the
+    // addresses it then binds (every interface here), not "loopback" read too early.
+    [Fact]
+    public async Task Start_BeyondLoopbackWithAModelLoadedAtStart_RestrictsFoldersAndAnswersIpHosts()
+    {
+        var port = FreePort();
+        await using var server = await LoopbackServer.StartAsync(true,
+            ("Kestrel:Endpoints:Lan:Url", $"http://0.0.0.0:{port}"), ("ClipSearch:Token", "s3cret"));
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "s3cret");
+
+        var problem = await ApiTests.ProblemAsync(await client.PostAsJsonAsync("/api/model/load", new { path = "/etc" }), HttpStatusCode.Forbidden);
+        Assert.Equal("Folder not allowed", problem.Title);
+        using var byIp = new HttpRequestMessage(HttpMethod.Get, "/api/model");
+        byIp.Headers.Host = $"192.0.2.2:{port}";   // the machine's LAN address, as a browser on another machine sends it
+        using var response = await client.SendAsync(byIp);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(server.Get<ModelHost>().IsLoaded);
     }
 
     [Fact]

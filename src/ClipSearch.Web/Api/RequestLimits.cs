@@ -39,16 +39,17 @@ internal sealed class RequestLimits(RequestDelegate next, ClipSearchOptions opti
         return next(context);
     }
 
+    // Exactly as the framework's readers will look it up (a quoted "utf-8" is not a name they know either).
     private static bool KnownCharset(string charset)
     {
         try
         {
-            _ = Encoding.GetEncoding(charset.Trim('"'));
+            _ = Encoding.GetEncoding(charset);
             return true;
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
-            return false;
+            return false;   // unknown, or known and refused (UTF-7)
         }
     }
 

@@ -23,21 +23,19 @@ namespace ClipSearch.Web.Security;
 internal sealed class BrowserGuard(RequestDelegate next, ServerAddresses bound, ClipSearchOptions options)
 {
     private static readonly string[] SafeMethods = [HttpMethods.Get, HttpMethods.Head];
+    // Names as a person writes them: "photos.lan", "photos.lan:8766", "[fd00::1]" all name the host photos.lan / fd00::1.
     private readonly HashSet<string> _configured = new(
-        (options.AllowedHosts ?? []).Select(h => h.Trim().TrimEnd('.')).Where(h => h.Length > 0), StringComparer.OrdinalIgnoreCase);
+        (options.AllowedHosts ?? []).Select(h => h.Trim()).Where(h => h.Length > 0)
+            .Select(h => h == "*" ? h : HostString.FromUriComponent(h).Host.Trim('[', ']').TrimEnd('.')),
+        StringComparer.OrdinalIgnoreCase);
 
     private readonly bool _hasToken = !string.IsNullOrEmpty(options.Token);
     private readonly string _machine = Dns.GetHostName();
 
     public Task InvokeAsync(HttpContext context)
     {
-        var headers = context.Response.Headers;
-        headers.XContentTypeOptions = "nosniff";
-        headers.XFrameOptions = "DENY";
-        headers.ContentSecurityPolicy = "frame-ancestors 'none'";
-        headers["Referrer-Policy"] = "no-referrer";
-        headers["Cross-Origin-Resource-Policy"] = "same-origin";
-        headers["Cross-Origin-Opener-Policy"] = "same-origin";
+        // When the response starts, so that an error page (the exception handler clears the headers) has them too.
+        context.Response.OnStarting(AddHeaders, context.Response);
 
         var request = context.Request;
         if (!_hasToken && context.Connection.RemoteIpAddress is { } remote && !IPAddress.IsLoopback(remote))
@@ -58,6 +56,18 @@ internal sealed class BrowserGuard(RequestDelegate next, ServerAddresses bound, 
         }
 
         return next(context);
+    }
+
+    private static Task AddHeaders(object state)
+    {
+        var headers = ((HttpResponse)state).Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers.ContentSecurityPolicy = "frame-ancestors 'none'";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers["Cross-Origin-Resource-Policy"] = "same-origin";
+        headers["Cross-Origin-Opener-Policy"] = "same-origin";
+        return Task.CompletedTask;
     }
 
     private static Task RefuseAsync(HttpContext context, string title, string detail)

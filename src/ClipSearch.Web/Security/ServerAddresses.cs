@@ -24,7 +24,25 @@ public sealed class ServerAddresses(IServer server)
     /// <summary>Reachable only from this machine (also true for an in-memory test host, which has no addresses).</summary>
     public bool LoopbackOnly => !AnyAddress && Addresses.All(IPAddress.IsLoopback);
 
-    private Snapshot Current => _snapshot ??= Read(server);
+    // Kept once the server has bound; before that (a model loaded at start) the list is empty and is read anew.
+    private Snapshot Current
+    {
+        get
+        {
+            if (_snapshot is { } kept)
+            {
+                return kept;
+            }
+
+            var read = Read(server);
+            if (read.Bound)
+            {
+                _snapshot = read;
+            }
+
+            return read;
+        }
+    }
 
     private static Snapshot Read(IServer server)
     {
@@ -52,13 +70,14 @@ public sealed class ServerAddresses(IServer server)
             }
         }
 
-        if (addresses.Count == 0 && !any)
+        var bound = addresses.Count > 0 || any;
+        if (!bound)
         {
-            addresses.Add(IPAddress.Loopback);   // no network listener (the in-memory test host): reached as localhost
+            addresses.Add(IPAddress.Loopback);   // not listening (yet, or ever: the in-memory test host): reached as localhost
         }
 
-        return new Snapshot(addresses, any);
+        return new Snapshot(addresses, any, bound);
     }
 
-    private sealed record Snapshot(IReadOnlySet<IPAddress> Addresses, bool AnyAddress);
+    private sealed record Snapshot(IReadOnlySet<IPAddress> Addresses, bool AnyAddress, bool Bound);
 }

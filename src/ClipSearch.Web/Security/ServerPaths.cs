@@ -20,6 +20,10 @@ public sealed class ServerPaths(ServerAddresses bound, AppFolders folders, IOpti
     private const int MaxLinkHops = 40;   // as Linux's own limit on symbolic links in one path
     private readonly Lazy<IReadOnlyList<string>> _roots = new(() => [.. (options.Value.AllowedRoots ?? []).Select(Root)]);
 
+    /// <summary>Resolves the roots now, so that a bad one stops the start with its message (called once at start).</summary>
+    /// <exception cref="ClipSearchException">A root is not a folder.</exception>
+    public void CheckRoots() => _ = Roots;
+
     /// <summary>The allowed roots (absolute, links resolved).</summary>
     public IReadOnlyList<string> Roots => _roots.Value;
 
@@ -69,36 +73,53 @@ public sealed class ServerPaths(ServerAddresses bound, AppFolders folders, IOpti
 
     private string Check(string full, IEnumerable<string> own)
     {
-        if (!Restricted || own.Any(o => IsUnder(full, Path.TrimEndingDirectorySeparator(Path.GetFullPath(o)))))
+        if (!Restricted)
         {
             return full;
         }
 
-        if (Roots.Count == 0)
+        // Compared by real path (every link resolved), and the real path is what the caller reads: a link inside a
+        // root cannot lead out of it, nor can a path be swapped for a link between this check and the read.
+        var real = RealPath(full, out var throughLink);
+        var allowed = Roots.Concat(own.Select(o => Path.TrimEndingDirectorySeparator(Path.GetFullPath(o))).Select(o => RealPath(o, out _) ?? o));
+        if (real is not null && allowed.Any(r => IsUnder(real, r)))
         {
-            throw new PathNotAllowedException(
-                $"This server listens beyond this machine, so requests may name folders only under --allow-root folders, and none is set: restart it with --allow-root FOLDER (see docs/security.md). {full} was not read.");
+            return real;
         }
 
-        // Lexically outside every root: refused without looking (the answer says nothing about what exists there).
-        var real = Roots.Any(r => IsUnder(full, r)) ? RealPath(full) : null;
-        if (real is not null && Roots.Any(r => IsUnder(real, r)))
-        {
-            return full;
-        }
-
-        if (real is null && Roots.Any(r => IsUnder(full, r)))
+        // Under a root and simply missing (no link on the way): say so. A link that leads nowhere gets the same
+        // answer as one that leads outside, so that nothing can be learnt about the rest of the file system.
+        if (real is null && !throughLink && Roots.Any(r => IsUnder(full, r)))
         {
             throw new ClipSearchException($"{full} does not exist on the server.");
         }
 
-        throw new PathNotAllowedException($"{full} is not under a folder this server may read (--allow-root: {string.Join(", ", Roots)}).");
+        throw new PathNotAllowedException(Roots.Count == 0
+            ? $"This server listens beyond this machine, so requests may name folders only under --allow-root folders, and none is set: restart it with --allow-root FOLDER (see docs/security.md). {full} was not read."
+            : $"{full} is not under a folder this server may read (--allow-root: {string.Join(", ", Roots)}).");
+    }
+
+    /// <summary>
+    /// Whether the server may read the file at <paramref name="path"/> (a library image it serves): always when no
+    /// root is set; else when its real path is under a root or one of <paramref name="libraryFolders"/>' real paths
+    /// (a file swapped for a link out of them after it was indexed is not read).
+    /// </summary>
+    public bool MayRead(string path, IEnumerable<string> libraryFolders)
+    {
+        ArgumentNullException.ThrowIfNull(libraryFolders);
+        if (Roots.Count == 0)
+        {
+            return true;
+        }
+
+        return RealPath(Path.GetFullPath(path), out _) is { } real
+            && Roots.Concat(libraryFolders.Select(f => RealPath(Path.GetFullPath(f), out _) ?? f)).Any(r => IsUnder(real, r));
     }
 
     private static string Root(string root)
     {
         var full = Normalize(root, "--allow-root folder");
-        return RealPath(full) is { } real && Directory.Exists(real)
+        return RealPath(full, out _) is { } real && Directory.Exists(real)
             ? real
             : throw new ClipSearchException($"--allow-root: {full} is not a folder.");
     }
@@ -107,9 +128,13 @@ public sealed class ServerPaths(ServerAddresses bound, AppFolders folders, IOpti
         path.Equals(root, StringComparison.Ordinal)
         || path.StartsWith(root.EndsWith('/') ? root : root + "/", StringComparison.Ordinal);
 
-    /// <summary>The path with every symbolic link resolved (as realpath(3)), or null when it does not exist or loops.</summary>
-    internal static string? RealPath(string full)
+    /// <summary>
+    /// The path with every symbolic link resolved (as realpath(3)), or null when it does not exist or loops;
+    /// <paramref name="throughLink"/> says whether a link was followed on the way.
+    /// </summary>
+    internal static string? RealPath(string full, out bool throughLink)
     {
+        throughLink = false;
         var pending = new Stack<string>(full.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse());
         var current = "/";
         var hops = 0;
@@ -132,6 +157,7 @@ public sealed class ServerPaths(ServerAddresses bound, AppFolders folders, IOpti
             {
                 if (entry.LinkTarget is { } target)
                 {
+                    throughLink = true;
                     if (++hops > MaxLinkHops)
                     {
                         return null;

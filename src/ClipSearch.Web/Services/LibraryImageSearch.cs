@@ -18,15 +18,17 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
     private const int IdHexDigits = 32;
     private readonly LibraryHost _host;
     private readonly ImageDecoding _decoding;
+    private readonly Security.ServerPaths _serverPaths;
     private readonly ConcurrentDictionary<string, string> _paths = new(StringComparer.Ordinal);
     private readonly MemoryCache _thumbnails;
 
     /// <summary>Creates the adapter.</summary>
-    public LibraryImageSearch(LibraryHost host, ImageDecoding decoding, IOptions<ClipSearchOptions> options)
+    public LibraryImageSearch(LibraryHost host, ImageDecoding decoding, Security.ServerPaths serverPaths, IOptions<ClipSearchOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _host = host;
         _decoding = decoding;
+        _serverPaths = serverPaths;
         _thumbnails = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.Value.MaxThumbnailCacheBytes });
     }
 
@@ -78,7 +80,7 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
     public async Task<float[]?> EmbeddingAsync(string id, LoadedModel model, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (!_paths.TryGetValue(id, out var path))
+        if (await ReadablePathAsync(id, cancellationToken).ConfigureAwait(false) is not { } path)
         {
             return null;
         }
@@ -92,7 +94,7 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
     /// that stopped answering, is not found rather than a request that never ends).</remarks>
     public async Task<byte[]?> ImageBytesAsync(string id, CancellationToken cancellationToken)
     {
-        if (!_paths.TryGetValue(id, out var path))
+        if (await ReadablePathAsync(id, cancellationToken).ConfigureAwait(false) is not { } path)
         {
             return null;
         }
@@ -138,6 +140,24 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
 
     /// <inheritdoc/>
     public void Dispose() => _thumbnails.Dispose();
+
+    // The file of an id handed out in results, when the server may read it: with --allow-root, its real path must
+    // still be under a root or a library folder (a file swapped for a link out of them after indexing is not read).
+    private async Task<string?> ReadablePathAsync(string id, CancellationToken cancellationToken)
+    {
+        if (!_paths.TryGetValue(id, out var path))
+        {
+            return null;
+        }
+
+        if (_serverPaths.Roots.Count == 0)
+        {
+            return path;
+        }
+
+        var folders = await _host.Required.Store.GetFoldersAsync(cancellationToken).ConfigureAwait(false);
+        return _serverPaths.MayRead(path, folders) ? path : null;
+    }
 
     private LibraryImage Describe(string path)
     {
