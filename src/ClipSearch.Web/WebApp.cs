@@ -134,7 +134,7 @@ public static class WebApp
         services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "ClipSearch API";
-            document.Info.Description = "OpenAI CLIP ViT-B/32 on your machine: embeddings, image–text matching, zero-shot classification, search. Errors are RFC 7807 problem details (400 bad input, 503 no model loaded, 401 token missing).";
+            document.Info.Description = "OpenAI CLIP ViT-B/32 on your machine: embeddings, image–text matching, zero-shot classification, search. Errors are RFC 7807 problem details (400 bad input, 401 token missing, 403 unknown host, cross-site request or folder outside --allow-root, 409 busy, 413 too large, 415 wrong content type or charset, 503 no model loaded). Scripts send no Origin and pass; pages of other sites are refused.";
             return Task.CompletedTask;
         }));
         services.AddRazorComponents().AddInteractiveServerComponents();

@@ -15,6 +15,33 @@ public sealed class BrowserTests(BrowserServer server) : IClassFixture<BrowserSe
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    // In a real browser: the OpenAPI page works and its requests (same origin) pass; another site's page
+    // (localhost is another site than 127.0.0.1) sending the "simple" POST that needs no preflight changes nothing.
+    [Fact]
+    public async Task ApiPageAndCrossSiteFetch_OnlyTheSameOriginChangesAnything()
+    {
+        if (!server.Host.IsLoaded)
+        {
+            await server.Host.LoadAsync(TinyClip.ModelPath, null, 1);
+        }
+
+        var page = await server.NewPageAsync();
+        await page.GotoAsync("/scalar");
+        await Expect(page.GetByText("ClipSearch API").First).ToBeVisibleAsync();
+        await BrowserServer.ScreenshotAsync(page, "00-api-reference");
+
+        var other = await server.NewPageAsync();
+        await other.GotoAsync($"http://localhost:{new Uri(server.BaseUrl).Port}/health");
+        await other.EvaluateAsync(
+            $"() => fetch('{server.BaseUrl}/api/model/unload', {{ method: 'POST', mode: 'no-cors', headers: {{ 'Content-Type': 'text/plain' }}, body: 'x' }}).catch(() => null)");
+        Assert.True(server.Host.IsLoaded);
+
+        var status = await page.EvaluateAsync<int>("async () => (await fetch('/api/model/unload', { method: 'POST' })).status");
+        Assert.Equal(200, status);
+        Assert.False(server.Host.IsLoaded);
+        await server.Host.LoadAsync(TinyClip.ModelPath, null, 1);
+    }
+
     [Fact]
     public async Task ModelTab_NoModelThenLoad_ShowsHowToGetOneThenTheModel()
     {
