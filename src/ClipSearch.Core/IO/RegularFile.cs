@@ -50,6 +50,9 @@ public static class RegularFile
     /// <summary>Tests only: runs on the reading thread once the file is open and checked, before the first read (simulates a stalled read).</summary>
     internal static Action<string>? BeforeReadForTests { get; set; }
 
+    /// <summary>Tests only: runs on the reading thread once the read is over and its caller told, before the thread takes the next read.</summary>
+    internal static Action<string>? AfterReadForTests { get; set; }
+
     /// <summary>Reads given up (timed out or cancelled) whose thread still waits on the system.</summary>
     public static int StuckReads => Volatile.Read(ref _stuck);
 
@@ -233,7 +236,9 @@ public static class RegularFile
     {
         private const int Running = 0, Finished = 1, Abandoned = 2;
         private static readonly TimeSpan _longestWait = TimeSpan.FromHours(1);
-        private readonly TaskCompletionSource _finished = new();
+        // Asynchronous continuations: the caller's code after its await (an image decode, the rest of a web request)
+        // must run on its own threads, not on the reader's 256 KB stack, and the reader must not wait for it.
+        private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _result;
         private ExceptionDispatchInfo? _error;
         private long _lastProgress = Stopwatch.GetTimestamp();
@@ -266,6 +271,8 @@ public static class RegularFile
             {
                 Interlocked.Decrement(ref _stuck);
             }
+
+            AfterReadForTests?.Invoke(path);
         }
 
         public T Wait(TimeSpan timeout)

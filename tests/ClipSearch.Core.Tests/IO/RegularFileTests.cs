@@ -225,6 +225,52 @@ public sealed class RegularFileTests
         WaitUntil(() => RegularFile.StuckReads == 0);
     }
 
+    [Fact]
+    public async Task ReadAllBytesAsync_CallerContinuesOffTheReaderThread_AndTheReaderIsFreedAtOnce()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("a.png");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        using var readerDone = new ManualResetEventSlim();
+        void Done(string p)
+        {
+            if (p == path)
+            {
+                readerDone.Set();
+            }
+        }
+
+        // What the caller does after the await: it must not run on the reader's 256 KB stack, and the reader must
+        // not wait for it to finish (image decodes, a web request's rest).
+        async Task<(string? Thread, bool ReaderDoneMeanwhile)> Caller(Task<byte[]> read)
+        {
+            var bytes = await read.ConfigureAwait(false);
+            Assert.Equal([1, 2, 3], bytes);
+            return (System.Threading.Thread.CurrentThread.Name, readerDone.Wait(TimeSpan.FromSeconds(5)));
+        }
+
+        RegularFile.AfterReadForTests += Done;
+        try
+        {
+            Task<(string?, bool)> caller;
+            using (var stall = new StalledReads(temp.Path))
+            {
+                // Held on the reader thread, so that the caller's await is in place when the read completes.
+                caller = Caller(RegularFile.ReadAllBytesAsync(path, RegularFile.DefaultMaxBytes, Bound));
+                WaitUntil(() => stall.Stalled == 1);
+            }
+
+            var (thread, readerDoneMeanwhile) = await caller.WaitAsync(Bound);
+
+            Assert.NotEqual("ClipSearch file read", thread);
+            Assert.True(readerDoneMeanwhile, "the reader thread was held until the caller's continuation returned");
+        }
+        finally
+        {
+            RegularFile.AfterReadForTests -= Done;
+        }
+    }
+
     private static void WaitUntil(Func<bool> condition)
     {
         var clock = Stopwatch.StartNew();
