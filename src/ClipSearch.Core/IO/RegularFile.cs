@@ -15,11 +15,12 @@ namespace ClipSearch.Core.IO;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The file is opened with <c>O_NONBLOCK</c> (so <c>open</c> returns at once whatever the path names), then
-/// <c>fstat</c> on the descriptor — not on the path, which could be swapped in between — says whether it is a
-/// regular file; anything else is refused with an <see cref="IOException"/> that names its kind. At most the size
-/// <c>fstat</c> reported is read (a file that grows meanwhile does not make the read longer), and at most a stated
-/// byte limit.
+/// Nothing but a regular file is ever opened: the path is resolved to an <c>O_PATH</c> descriptor (which names the
+/// file without opening it: no device driver runs, no FIFO writer is let go), <c>fstat</c> on that descriptor — not on
+/// the path, which could be swapped in between — says what it is, and anything but a regular file is refused with an
+/// <see cref="IOException"/> that names its kind. A regular file is then opened for reading through
+/// <c>/proc/self/fd/N</c> and checked to be the same device and inode. At most the size <c>fstat</c> reported is read
+/// (a file that grows meanwhile does not make the read longer), and at most a stated byte limit.
 /// </para>
 /// <para>
 /// The open and the reads run on a thread of their own while the caller waits for them, for cancellation, or for
@@ -350,6 +351,7 @@ public static class RegularFile
     /// <summary>An open regular file, read from the start, at most <see cref="Length"/> bytes.</summary>
     private sealed class OpenFile : IDisposable
     {
+        private static bool? _procFdMounted;
         private readonly SafeFileHandle _handle;
         private readonly Action _touch;
         private readonly Func<bool> _stopped;
@@ -366,39 +368,66 @@ public static class RegularFile
         /// <summary>The size fstat reported when the file was opened.</summary>
         public long Length { get; }
 
+        /// <summary>
+        /// Opens <paramref name="path"/> for reading if, and only if, it is a regular file (a link to one included).
+        /// </summary>
+        /// <remarks>
+        /// Nothing else is ever opened: opening a device runs its driver (<c>/dev/watchdog</c> arms a reboot, a tape
+        /// rewinds, a serial line raises DTR), opening a FIFO lets a writer that waits in <c>open</c> go on. So the
+        /// path is first resolved to an <c>O_PATH</c> descriptor, which names the file without opening it, and that
+        /// descriptor's <c>fstat</c> says what it is. Only a regular file is then opened for reading, through
+        /// <c>/proc/self/fd/N</c> (the same inode, whatever the path names by now), and the new descriptor is checked
+        /// again to be that file.
+        /// </remarks>
         public static OpenFile Open<T>(string path, PendingRead<T> read)
         {
-            var fd = Native.OpenForReading(path, out var errno);
-            if (fd < 0)
+            using var located = Descriptor(Native.OpenPath(path, out var errno), errno);
+            var found = StatOf(located);
+            if (found.Kind != FileKind.Regular)
             {
-                // A socket cannot be opened at all (ENXIO): say what it is rather than "No such device or address".
-                if (errno == Native.ENXIO && Native.Stat(path, followLinks: true, out var s) == 0 && FileStat.From(s).Kind != FileKind.Regular)
-                {
-                    throw NotRegular(FileStat.From(s).Kind);
-                }
-
-                throw ErrorFor(errno);
+                throw NotRegular(found.Kind);
             }
 
-            var handle = new SafeFileHandle(fd, ownsHandle: true);
+            var handle = OpenForReading(located, path);
             try
             {
-                errno = Native.Stat(fd, out var buffer);
-                if (errno != 0)
-                {
-                    throw ErrorFor(errno);
-                }
-
-                var stat = FileStat.From(buffer);
-                return stat.Kind == FileKind.Regular
-                    ? new OpenFile(handle, stat.Size, read.Touch, () => read.Stopped)
-                    : throw NotRegular(stat.Kind);
+                var opened = StatOf(handle);
+                return opened.Kind == FileKind.Regular && opened.Device == found.Device && opened.Inode == found.Inode
+                    ? new OpenFile(handle, opened.Size, read.Touch, () => read.Stopped)
+                    : throw new IOException(opened.Kind == FileKind.Regular
+                        ? "it was replaced by another file while it was being opened"
+                        : $"it was replaced by {FileStat.Describe(opened.Kind)} while it was being opened, not a regular file");
             }
             catch
             {
                 handle.Dispose();
                 throw;
             }
+        }
+
+        /// <summary>The regular file <paramref name="located"/> names, open for reading.</summary>
+        private static SafeFileHandle OpenForReading(SafeFileHandle located, string path)
+        {
+            var fd = Native.Reopen((int)located.DangerousGetHandle(), out var errno);
+            if (fd < 0 && errno == Native.ENOENT && !ProcFdMounted)
+            {
+                // No /proc (a bare chroot): open the path again, non-blocking, as it may name something else by now
+                // (the device and inode check above then refuses it).
+                fd = Native.OpenForReading(path, nonBlocking: true, out errno);
+            }
+
+            return Descriptor(fd, errno);
+        }
+
+        private static bool ProcFdMounted => _procFdMounted ??= System.IO.Directory.Exists("/proc/self/fd");
+
+        private static SafeFileHandle Descriptor(int fd, int errno) =>
+            fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw ErrorFor(errno);
+
+        private static FileStat StatOf(SafeFileHandle handle)
+        {
+            var errno = Native.Stat((int)handle.DangerousGetHandle(), out var buffer);
+            return errno == 0 ? FileStat.From(buffer) : throw ErrorFor(errno);
         }
 
         public int Read(Span<byte> buffer)

@@ -271,6 +271,68 @@ public sealed class RegularFileTests
         }
     }
 
+    [Fact]
+    public void ReadAllBytes_FifoWithAWriterWaitingForAReader_IsRefusedWithoutReleasingTheWriter()
+    {
+        using var temp = new TempFolder();
+        var fifo = temp.File("w.jpg");
+        SpecialFiles.MakeFifo(fifo);
+        // A shell waiting in open() for a reader: opening the FIFO for reading, even non-blocking, lets it go on.
+        using var writer = Process.Start(new ProcessStartInfo("bash", ["-c", $"echo hi > '{fifo}'"]) { UseShellExecute = false })!;
+        try
+        {
+            WaitUntil(() => WaitsForAReader(writer));
+
+            var e = Assert.Throws<IOException>(() => RegularFile.ReadAllBytes(fifo, RegularFile.DefaultMaxBytes, Bound));
+
+            Assert.Equal("it is a named pipe (FIFO), not a regular file", e.Message);
+            Thread.Sleep(300);   // a released writer writes "hi", finds no reader and ends (SIGPIPE) within moments
+            Assert.False(writer.HasExited, "the FIFO was opened: its writer went on");
+            Assert.True(WaitsForAReader(writer), "the FIFO was opened: its writer went on");
+        }
+        finally
+        {
+            writer.Kill();
+            writer.WaitForExit(Bound);
+        }
+    }
+
+    [Fact]
+    public void ReadAllBytes_LinkToADeviceNode_IsRefusedWithoutOpeningIt()
+    {
+        using var temp = new TempFolder();
+        // A device node of our own (the same device as /dev/null), so that no other process opens it meanwhile.
+        var device = temp.File("null");
+        SpecialFiles.Run("mknod", device, "c", "1", "3");
+        File.CreateSymbolicLink(temp.File("photo.jpg"), device);
+        using var opens = new OpenWatch(device);
+
+        var e = Assert.Throws<IOException>(() => RegularFile.ReadAllBytes(temp.File("photo.jpg"), RegularFile.DefaultMaxBytes, Bound));
+        var hash = Assert.Throws<IOException>(() => RegularFile.Sha256(device, Bound));
+
+        Assert.Equal("it is a character device, not a regular file", e.Message);
+        Assert.Equal(e.Message, hash.Message);
+        Assert.Equal(0, opens.Opens());   // opening a device runs its driver (a watchdog arms, a tape rewinds)
+        using (File.OpenRead(device))
+        {
+        }
+
+        Assert.Equal(1, opens.Opens());   // the watch does see an open
+    }
+
+    /// <summary>True while <paramref name="process"/> waits in a FIFO's open() for the other end.</summary>
+    private static bool WaitsForAReader(Process process)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{process.Id}/wchan") == "wait_for_partner";
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     private static void WaitUntil(Func<bool> condition)
     {
         var clock = Stopwatch.StartNew();
