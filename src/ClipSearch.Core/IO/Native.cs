@@ -12,6 +12,7 @@ internal static partial class Native
     public const int EPERM = 1;
     public const int ENOENT = 2;
     public const int EINTR = 4;
+    public const int EAGAIN = 11;   // EWOULDBLOCK too
     public const int EACCES = 13;
     public const int ENOTDIR = 20;
     public const int ELOOP = 40;
@@ -36,15 +37,16 @@ internal static partial class Native
 
     /// <summary>
     /// Opens for reading the file that the <c>O_PATH</c> descriptor <paramref name="pathFd"/> names, through
-    /// <c>/proc/self/fd/N</c>: that very inode, whatever its path names now; <c>O_NONBLOCK</c>, so that <c>open</c>
-    /// returns at once. -1 and errno on failure (<see cref="ENOENT"/> where <c>/proc</c> is not mounted).
+    /// <c>/proc/self/fd/N</c>: that very inode, whatever its path names now. Blocking (no <c>O_NONBLOCK</c>): the
+    /// caller opens only what it knows to be a regular file, whose open then waits only for a lease's holder to let
+    /// go. -1 and errno on failure (<see cref="ENOENT"/> where <c>/proc</c> is not mounted).
     /// </summary>
     public static int Reopen(int pathFd, out int errno) =>
-        OpenRetrying($"/proc/self/fd/{pathFd}", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, out errno);
+        OpenRetrying($"/proc/self/fd/{pathFd}", O_RDONLY | O_NOCTTY | O_CLOEXEC, out errno);
 
     /// <summary>
     /// Opens <paramref name="path"/> for reading; with <paramref name="nonBlocking"/>, <c>open</c> returns at once
-    /// whatever the path names (a FIFO would wait for a writer; a file under a lease fails with EAGAIN).
+    /// whatever the path names (a FIFO would wait for a writer; a file under a lease fails with <see cref="EAGAIN"/>).
     /// -1 and errno on failure.
     /// </summary>
     public static int OpenForReading(string path, bool nonBlocking, out int errno) =>

@@ -377,7 +377,10 @@ public static class RegularFile
         /// path is first resolved to an <c>O_PATH</c> descriptor, which names the file without opening it, and that
         /// descriptor's <c>fstat</c> says what it is. Only a regular file is then opened for reading, through
         /// <c>/proc/self/fd/N</c> (the same inode, whatever the path names by now), and the new descriptor is checked
-        /// again to be that file.
+        /// again to be that file. That open blocks: for a regular file it waits only while another holds a lease on
+        /// it (a Samba oplock, an NFS delegation) until the holder lets go — moments, or the kernel's
+        /// <c>lease-break-time</c> (45 s) at worst — on this thread, within the read's timeout; a non-blocking open
+        /// would fail with <c>EAGAIN</c> instead and the file be recorded as unreadable.
         /// </remarks>
         public static OpenFile Open<T>(string path, PendingRead<T> read)
         {
@@ -411,9 +414,13 @@ public static class RegularFile
             var fd = Native.Reopen((int)located.DangerousGetHandle(), out var errno);
             if (fd < 0 && errno == Native.ENOENT && !ProcFdMounted)
             {
-                // No /proc (a bare chroot): open the path again, non-blocking, as it may name something else by now
-                // (the device and inode check above then refuses it).
+                // No /proc (a bare chroot): open the path again. O_NONBLOCK, as it may name something else by now
+                // (the device and inode check above then refuses it); EAGAIN is a lease, waited for as above.
                 fd = Native.OpenForReading(path, nonBlocking: true, out errno);
+                if (fd < 0 && errno == Native.EAGAIN)
+                {
+                    fd = Native.OpenForReading(path, nonBlocking: false, out errno);
+                }
             }
 
             return Descriptor(fd, errno);

@@ -320,6 +320,52 @@ public sealed class RegularFileTests
         Assert.Equal(1, opens.Opens());   // the watch does see an open
     }
 
+    [Fact]
+    public void ReadAllBytes_FileUnderALeaseReleasedSoon_IsReadOnceTheHolderLetsGo()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("a.png");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        // A write lease (as Samba's oplocks and knfsd's delegations take): an open for reading waits until its
+        // holder lets go; with O_NONBLOCK it fails with EAGAIN instead.
+        using var holder = LeaseHolder.Start(path, TimeSpan.FromSeconds(1));
+        try
+        {
+            var clock = Stopwatch.StartNew();
+
+            var bytes = RegularFile.ReadAllBytes(path, RegularFile.DefaultMaxBytes, Bound);
+
+            Assert.Equal([1, 2, 3], bytes);
+            Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(300), Bound);   // it did wait for the lease
+        }
+        finally
+        {
+            holder.Kill();
+        }
+    }
+
+    [Fact]
+    public void ReadAllBytes_LeaseHeldPastTheTimeout_TimesOutAsATransientError()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("a.png");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        using var holder = LeaseHolder.Start(path, TimeSpan.FromMinutes(2));
+        try
+        {
+            // Tried again at the next run (FileReadTimeoutException), not recorded as a lasting error.
+            var e = Assert.Throws<FileReadTimeoutException>(() => RegularFile.ReadAllBytes(path, RegularFile.DefaultMaxBytes, Short));
+            Assert.StartsWith("timed out after 0.5 s", e.Message, StringComparison.Ordinal);
+            Assert.Equal(1, RegularFile.StuckReads);
+        }
+        finally
+        {
+            holder.Kill();   // the lease goes with its holder, and the waiting open returns
+        }
+
+        WaitUntil(() => RegularFile.StuckReads == 0);
+    }
+
     /// <summary>True while <paramref name="process"/> waits in a FIFO's open() for the other end.</summary>
     private static bool WaitsForAReader(Process process)
     {
