@@ -1,4 +1,3 @@
-using ClipSearch.Core.IO;
 using ClipSearch.Core.Model;
 
 namespace ClipSearch.Core.Tests.Model;
@@ -128,7 +127,6 @@ public sealed class ModelFileKindTests
         }
 
         Assert.Equal(Convert.ToHexStringLower(sha.GetHashAndReset()), ModelIdentity.Of(model).Hash);
-        Assert.Equal(0, RegularFile.StuckReads);
     }
 
     /// <summary>The <see cref="ModelLoadException"/> <paramref name="call"/> throws, within <see cref="Bound"/> (hanging is the failure).</summary>
