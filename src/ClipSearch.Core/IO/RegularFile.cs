@@ -27,7 +27,9 @@ namespace ClipSearch.Core.IO;
 /// the timeout: when no read has returned for that long, the caller gets a <see cref="FileReadTimeoutException"/>
 /// and goes on. A read stuck in the kernel (a hung NFS or SMB mount) cannot be interrupted, so its thread is left
 /// behind until the kernel lets it go; it then closes the file and ends. So that a dead mount cannot pile up
-/// threads, once <see cref="MaxStuckReads"/> reads are stuck, further reads fail at once until some finish.
+/// threads, once <see cref="MaxStuckReads"/> reads of files on one mount are stuck, further reads on that mount fail
+/// at once until some finish — reads on other mounts go on — and once <see cref="MaxStuckReadsInAll"/> are stuck in
+/// all, every read fails so.
 /// </para>
 /// </remarks>
 public static class RegularFile
@@ -41,12 +43,18 @@ public static class RegularFile
     /// </summary>
     public const long DefaultMaxBytes = 1_000_000_000;
 
-    /// <summary>Reads that may be left stuck in the kernel at once before new reads are refused without trying.</summary>
+    /// <summary>
+    /// Reads of files on one mount that may be left stuck in the kernel at once before new reads on that mount are
+    /// refused without trying. The mount is told by the path's text (the longest mount point in
+    /// <c>/proc/self/mountinfo</c> it lies under), as a <c>stat</c> of the path would hang on a dead mount.
+    /// </summary>
     public const int MaxStuckReads = 16;
+
+    /// <summary>Reads that may be left stuck at once on all mounts together, before every new read is refused: it bounds the threads left waiting.</summary>
+    public const int MaxStuckReadsInAll = 64;
 
     private const int ChunkBytes = 1 << 20;
     private const int WorkerStackBytes = 256 * 1024;
-    private static int _stuck;
 
     /// <summary>Tests only: runs on the reading thread once the file is open and checked, before the first read (simulates a stalled read).</summary>
     internal static Action<string>? BeforeReadForTests { get; set; }
@@ -55,7 +63,7 @@ public static class RegularFile
     internal static Action<string>? AfterReadForTests { get; set; }
 
     /// <summary>Reads given up (timed out or cancelled) whose thread still waits on the system.</summary>
-    public static int StuckReads => Volatile.Read(ref _stuck);
+    public static int StuckReads => Stuck.Total;
 
     /// <summary>The bytes of the regular file at <paramref name="path"/>.</summary>
     /// <param name="path">The file; a symbolic link is followed.</param>
@@ -197,14 +205,13 @@ public static class RegularFile
         CheckPath(path);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
         cancellationToken.ThrowIfCancellationRequested();
-        var stuck = StuckReads;
-        if (stuck >= MaxStuckReads)
+        var mount = Mounts.MountPointOf(path);
+        if (Stuck.Refusal(mount) is { } refusal)
         {
-            throw new FileReadTimeoutException(
-                $"not read: {stuck} earlier reads are still waiting for the system (a hung network mount or disk?)");
+            throw new FileReadTimeoutException(refusal);
         }
 
-        var read = new PendingRead<T>(path, work, cancellationToken);
+        var read = new PendingRead<T>(path, mount, work, cancellationToken);
         Readers.Run(read.Run);
         return read;
     }
@@ -268,8 +275,55 @@ public static class RegularFile
         }
     }
 
+    /// <summary>Reads given up (timed out or cancelled) whose thread still waits on the system: in all, and per mount.</summary>
+    private static class Stuck
+    {
+        private static readonly Lock _lock = new();
+        private static readonly Dictionary<string, int> _byMount = new(StringComparer.Ordinal);
+        private static int _total;
+
+        public static int Total => Volatile.Read(ref _total);
+
+        public static void Add(string mount)
+        {
+            lock (_lock)
+            {
+                _total++;
+                _byMount[mount] = _byMount.GetValueOrDefault(mount) + 1;
+            }
+        }
+
+        public static void Remove(string mount)
+        {
+            lock (_lock)
+            {
+                _total--;
+                if (--_byMount[mount] == 0)
+                {
+                    _byMount.Remove(mount);
+                }
+            }
+        }
+
+        /// <summary>Why a new read of a file on <paramref name="mount"/> is not even tried, or null.</summary>
+        public static string? Refusal(string mount)
+        {
+            lock (_lock)
+            {
+                if (_total >= MaxStuckReadsInAll)
+                {
+                    return $"not read: {_total} earlier reads are still waiting for the system (hung network mounts or disks?)";
+                }
+
+                return _byMount.TryGetValue(mount, out var onMount) && onMount >= MaxStuckReads
+                    ? $"not read: {onMount} earlier reads of files on {mount} are still waiting for the system (a hung network mount or disk?)"
+                    : null;
+            }
+        }
+    }
+
     /// <summary>One read: run on its own thread, waited for by the caller.</summary>
-    private sealed class PendingRead<T>(string path, Func<OpenFile, T> work, CancellationToken cancellationToken)
+    private sealed class PendingRead<T>(string path, string mount, Func<OpenFile, T> work, CancellationToken cancellationToken)
     {
         private const int Running = 0, Finished = 1, Abandoned = 2;
         private static readonly TimeSpan _longestWait = TimeSpan.FromHours(1);
@@ -306,7 +360,7 @@ public static class RegularFile
 
             if (Interlocked.CompareExchange(ref _state, Finished, Running) == Abandoned)
             {
-                Interlocked.Decrement(ref _stuck);
+                Stuck.Remove(mount);
             }
 
             AfterReadForTests?.Invoke(path);
@@ -376,10 +430,10 @@ public static class RegularFile
 
         private void Abandon()
         {
-            Interlocked.Increment(ref _stuck);
+            Stuck.Add(mount);
             if (Interlocked.CompareExchange(ref _state, Abandoned, Running) != Running)
             {
-                Interlocked.Decrement(ref _stuck);   // it had just finished
+                Stuck.Remove(mount);   // it had just finished (or was given up already)
             }
         }
     }

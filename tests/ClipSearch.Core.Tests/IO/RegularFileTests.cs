@@ -218,11 +218,55 @@ public sealed class RegularFileTests
             var e = Assert.Throws<FileReadTimeoutException>(() => RegularFile.ReadAllBytes(temp.File("a.png"), 100, Bound));
 
             Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(1));   // not tried: no new thread
-            Assert.Equal($"not read: {RegularFile.MaxStuckReads} earlier reads are still waiting for the system (a hung network mount or disk?)", e.Message);
+            Assert.Equal($"not read: {RegularFile.MaxStuckReads} earlier reads of files on {Mounts.MountPointOf(temp.Path)} are still waiting for the system (a hung network mount or disk?)", e.Message);
             Assert.Equal(RegularFile.MaxStuckReads, stall.Stalled);
         }
 
         WaitUntil(() => RegularFile.StuckReads == 0);
+    }
+
+    [SkippableFact]
+    public void ReadAllBytes_ManyStuckReadsOnOneMount_ReadsOnAnotherMountGoOn()
+    {
+        using var temp = new TempFolder();
+        var other = Path.Combine("/dev/shm", "clipsearch-tests-" + Guid.NewGuid().ToString("N"));
+        Skip.IfNot(Directory.Exists("/dev/shm") && Mounts.MountPointOf(other) != Mounts.MountPointOf(temp.Path), "needs /dev/shm on a mount other than the temporary folder's");
+        File.WriteAllBytes(temp.File("a.png"), [1, 2, 3]);
+        Directory.CreateDirectory(other);
+        try
+        {
+            File.WriteAllBytes(Path.Combine(other, "b.png"), [4, 5, 6]);
+            using (var stall = new StalledReads(temp.Path))
+            {
+                // One mount stops answering: its reads pile up to the limit.
+                Parallel.For(0, RegularFile.MaxStuckReads, new ParallelOptions { MaxDegreeOfParallelism = RegularFile.MaxStuckReads }, _ =>
+                    Assert.Throws<FileReadTimeoutException>(() => RegularFile.ReadAllBytes(temp.File("a.png"), 100, Short)));
+
+                var refused = Assert.Throws<FileReadTimeoutException>(() => RegularFile.ReadAllBytes(temp.File("a.png"), 100, Bound));
+
+                // Files elsewhere are still read (before, every read of the process failed at once).
+                Assert.Equal([4, 5, 6], RegularFile.ReadAllBytes(Path.Combine(other, "b.png"), 100, Bound));
+                Assert.Contains($"earlier reads of files on {Mounts.MountPointOf(temp.Path)} are still waiting", refused.Message, StringComparison.Ordinal);
+                Assert.Equal(RegularFile.MaxStuckReads, RegularFile.StuckReads);
+            }
+
+            WaitUntil(() => RegularFile.StuckReads == 0);
+        }
+        finally
+        {
+            Directory.Delete(other, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void MountPointOf_IsTheLongestMountPointThePathLiesUnder()
+    {
+        Assert.Equal("/", Mounts.MountPointOf("/"));
+        Assert.Equal("/proc", Mounts.MountPointOf("/proc/self/status"));
+        Assert.Equal("/proc", Mounts.MountPointOf("/proc/../proc/x"));   // lexically normalised, nothing asked of the file system
+        Assert.NotEqual("/proc", Mounts.MountPointOf("/procx/a"));       // a prefix of the text is not a folder above it
+        Assert.Equal("/mnt/my photos", Mounts.Unescape("/mnt/my\\040photos"));
+        Assert.Equal("/a\\b", Mounts.Unescape("/a\\134b"));
     }
 
     [Fact]
