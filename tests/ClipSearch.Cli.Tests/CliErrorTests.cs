@@ -62,6 +62,34 @@ public sealed class CliErrorTests
     }
 
     [Fact]
+    public async Task Embed_ModelFolderWhoseGraphsAreFifos_IsOneErrorLineAtOnce()
+    {
+        // The model's files as links to the fixture's, but its graphs FIFOs (as a reviewer left them).
+        using var model = new TempFolder();
+        foreach (var file in Directory.EnumerateFiles(TinyClip, "*", SearchOption.AllDirectories))
+        {
+            var target = model.File(Path.GetRelativePath(TinyClip, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.CreateSymbolicLink(target, file);
+        }
+
+        foreach (var graph in new[] { "model.onnx", "vision_model.onnx" })
+        {
+            File.Delete(model.File("onnx", graph));
+            SpecialFiles.MakeFifo(model.File("onnx", graph));
+        }
+
+        // Before: ONNX Runtime opened the FIFO and waited for a writer until SIGINT.
+        var result = await CliRunner.RunAsync("embed", "-m", model.Path, "--text", "a cat").WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(
+            $"error: {model.File("onnx", "vision_model.onnx")} is a named pipe (FIFO), not a regular file: a model folder's files must be regular files (or links to them).",
+            result.Stderr.Trim());
+        Assert.Equal("", result.Stdout);
+    }
+
+    [Fact]
     public async Task ModelDownload_DirIsAFile_IsOneErrorLineBeforeAnythingIsFetched()
     {
         using var temp = new TempFolder();

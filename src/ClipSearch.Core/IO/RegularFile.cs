@@ -15,18 +15,21 @@ namespace ClipSearch.Core.IO;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The file is opened with <c>O_NONBLOCK</c> (so <c>open</c> returns at once whatever the path names), then
-/// <c>fstat</c> on the descriptor — not on the path, which could be swapped in between — says whether it is a
-/// regular file; anything else is refused with an <see cref="IOException"/> that names its kind. At most the size
-/// <c>fstat</c> reported is read (a file that grows meanwhile does not make the read longer), and at most a stated
-/// byte limit.
+/// Nothing but a regular file is ever opened: the path is resolved to an <c>O_PATH</c> descriptor (which names the
+/// file without opening it: no device driver runs, no FIFO writer is let go), <c>fstat</c> on that descriptor — not on
+/// the path, which could be swapped in between — says what it is, and anything but a regular file is refused with an
+/// <see cref="IOException"/> that names its kind. A regular file is then opened for reading through
+/// <c>/proc/self/fd/N</c> and checked to be the same device and inode. At most the size <c>fstat</c> reported is read
+/// (a file that grows meanwhile does not make the read longer), and at most a stated byte limit.
 /// </para>
 /// <para>
 /// The open and the reads run on a thread of their own while the caller waits for them, for cancellation, or for
 /// the timeout: when no read has returned for that long, the caller gets a <see cref="FileReadTimeoutException"/>
 /// and goes on. A read stuck in the kernel (a hung NFS or SMB mount) cannot be interrupted, so its thread is left
 /// behind until the kernel lets it go; it then closes the file and ends. So that a dead mount cannot pile up
-/// threads, once <see cref="MaxStuckReads"/> reads are stuck, further reads fail at once until some finish.
+/// threads, once <see cref="MaxStuckReads"/> reads of files on one mount are stuck, further reads on that mount fail
+/// at once until some finish — reads on other mounts go on — and once <see cref="MaxStuckReadsInAll"/> are stuck in
+/// all, every read fails so.
 /// </para>
 /// </remarks>
 public static class RegularFile
@@ -40,18 +43,27 @@ public static class RegularFile
     /// </summary>
     public const long DefaultMaxBytes = 1_000_000_000;
 
-    /// <summary>Reads that may be left stuck in the kernel at once before new reads are refused without trying.</summary>
+    /// <summary>
+    /// Reads of files on one mount that may be left stuck in the kernel at once before new reads on that mount are
+    /// refused without trying. The mount is told by the path's text (the longest mount point in
+    /// <c>/proc/self/mountinfo</c> it lies under), as a <c>stat</c> of the path would hang on a dead mount.
+    /// </summary>
     public const int MaxStuckReads = 16;
+
+    /// <summary>Reads that may be left stuck at once on all mounts together, before every new read is refused: it bounds the threads left waiting.</summary>
+    public const int MaxStuckReadsInAll = 64;
 
     private const int ChunkBytes = 1 << 20;
     private const int WorkerStackBytes = 256 * 1024;
-    private static int _stuck;
 
     /// <summary>Tests only: runs on the reading thread once the file is open and checked, before the first read (simulates a stalled read).</summary>
     internal static Action<string>? BeforeReadForTests { get; set; }
 
+    /// <summary>Tests only: runs on the reading thread once the read is over and its caller told, before the thread takes the next read.</summary>
+    internal static Action<string>? AfterReadForTests { get; set; }
+
     /// <summary>Reads given up (timed out or cancelled) whose thread still waits on the system.</summary>
-    public static int StuckReads => Volatile.Read(ref _stuck);
+    public static int StuckReads => Stuck.Total;
 
     /// <summary>The bytes of the regular file at <paramref name="path"/>.</summary>
     /// <param name="path">The file; a symbolic link is followed.</param>
@@ -124,6 +136,42 @@ public static class RegularFile
             return hash.GetHashAndReset();
         }).Wait(timeout);
 
+    /// <summary>
+    /// Appends the bytes of the regular file at <paramref name="path"/> (at most the size it had when opened) to
+    /// <paramref name="hash"/>: one hash over several files (a model's identity). After an exception the hash holds
+    /// an unknown part of the file; an abandoned read may still append to it from its thread until it stops, so
+    /// dispose it rather than use it again.
+    /// </summary>
+    /// <inheritdoc cref="ReadAllBytes" path="/exception"/>
+    public static void HashInto(string path, IncrementalHash hash, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(hash);
+        Start(path, timeout, cancellationToken, file =>
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+            try
+            {
+                for (long left = file.Length; left > 0;)
+                {
+                    var n = file.Read(buffer.AsSpan(0, (int)Math.Min(ChunkBytes, left)));
+                    if (n == 0)
+                    {
+                        break;
+                    }
+
+                    hash.AppendData(buffer, 0, n);
+                    left -= n;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            return true;
+        }).Wait(timeout);
+    }
+
     /// <summary>A path the system calls can take: not empty, no NUL (the C string would end there and name another file).</summary>
     internal static void CheckPath(string path)
     {
@@ -157,14 +205,13 @@ public static class RegularFile
         CheckPath(path);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
         cancellationToken.ThrowIfCancellationRequested();
-        var stuck = StuckReads;
-        if (stuck >= MaxStuckReads)
+        var mount = Mounts.MountPointOf(path);
+        if (Stuck.Refusal(mount) is { } refusal)
         {
-            throw new FileReadTimeoutException(
-                $"not read: {stuck} earlier reads are still waiting for the system (a hung network mount or disk?)");
+            throw new FileReadTimeoutException(refusal);
         }
 
-        var read = new PendingRead<T>(path, work, cancellationToken);
+        var read = new PendingRead<T>(path, mount, work, cancellationToken);
         Readers.Run(read.Run);
         return read;
     }
@@ -228,12 +275,61 @@ public static class RegularFile
         }
     }
 
+    /// <summary>Reads given up (timed out or cancelled) whose thread still waits on the system: in all, and per mount.</summary>
+    private static class Stuck
+    {
+        private static readonly Lock _lock = new();
+        private static readonly Dictionary<string, int> _byMount = new(StringComparer.Ordinal);
+        private static int _total;
+
+        public static int Total => Volatile.Read(ref _total);
+
+        public static void Add(string mount)
+        {
+            lock (_lock)
+            {
+                _total++;
+                _byMount[mount] = _byMount.GetValueOrDefault(mount) + 1;
+            }
+        }
+
+        public static void Remove(string mount)
+        {
+            lock (_lock)
+            {
+                _total--;
+                if (--_byMount[mount] == 0)
+                {
+                    _byMount.Remove(mount);
+                }
+            }
+        }
+
+        /// <summary>Why a new read of a file on <paramref name="mount"/> is not even tried, or null.</summary>
+        public static string? Refusal(string mount)
+        {
+            lock (_lock)
+            {
+                if (_total >= MaxStuckReadsInAll)
+                {
+                    return $"not read: {_total} earlier reads are still waiting for the system (hung network mounts or disks?)";
+                }
+
+                return _byMount.TryGetValue(mount, out var onMount) && onMount >= MaxStuckReads
+                    ? $"not read: {onMount} earlier reads of files on {mount} are still waiting for the system (a hung network mount or disk?)"
+                    : null;
+            }
+        }
+    }
+
     /// <summary>One read: run on its own thread, waited for by the caller.</summary>
-    private sealed class PendingRead<T>(string path, Func<OpenFile, T> work, CancellationToken cancellationToken)
+    private sealed class PendingRead<T>(string path, string mount, Func<OpenFile, T> work, CancellationToken cancellationToken)
     {
         private const int Running = 0, Finished = 1, Abandoned = 2;
         private static readonly TimeSpan _longestWait = TimeSpan.FromHours(1);
-        private readonly TaskCompletionSource _finished = new();
+        // Asynchronous continuations: the caller's code after its await (an image decode, the rest of a web request)
+        // must run on its own threads, not on the reader's 256 KB stack, and the reader must not wait for it.
+        private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _result;
         private ExceptionDispatchInfo? _error;
         private long _lastProgress = Stopwatch.GetTimestamp();
@@ -264,8 +360,10 @@ public static class RegularFile
 
             if (Interlocked.CompareExchange(ref _state, Finished, Running) == Abandoned)
             {
-                Interlocked.Decrement(ref _stuck);
+                Stuck.Remove(mount);
             }
+
+            AfterReadForTests?.Invoke(path);
         }
 
         public T Wait(TimeSpan timeout)
@@ -332,10 +430,10 @@ public static class RegularFile
 
         private void Abandon()
         {
-            Interlocked.Increment(ref _stuck);
+            Stuck.Add(mount);
             if (Interlocked.CompareExchange(ref _state, Abandoned, Running) != Running)
             {
-                Interlocked.Decrement(ref _stuck);   // it had just finished
+                Stuck.Remove(mount);   // it had just finished (or was given up already)
             }
         }
     }
@@ -343,6 +441,7 @@ public static class RegularFile
     /// <summary>An open regular file, read from the start, at most <see cref="Length"/> bytes.</summary>
     private sealed class OpenFile : IDisposable
     {
+        private static bool? _procFdMounted;
         private readonly SafeFileHandle _handle;
         private readonly Action _touch;
         private readonly Func<bool> _stopped;
@@ -359,39 +458,73 @@ public static class RegularFile
         /// <summary>The size fstat reported when the file was opened.</summary>
         public long Length { get; }
 
+        /// <summary>
+        /// Opens <paramref name="path"/> for reading if, and only if, it is a regular file (a link to one included).
+        /// </summary>
+        /// <remarks>
+        /// Nothing else is ever opened: opening a device runs its driver (<c>/dev/watchdog</c> arms a reboot, a tape
+        /// rewinds, a serial line raises DTR), opening a FIFO lets a writer that waits in <c>open</c> go on. So the
+        /// path is first resolved to an <c>O_PATH</c> descriptor, which names the file without opening it, and that
+        /// descriptor's <c>fstat</c> says what it is. Only a regular file is then opened for reading, through
+        /// <c>/proc/self/fd/N</c> (the same inode, whatever the path names by now), and the new descriptor is checked
+        /// again to be that file. That open blocks: for a regular file it waits only while another holds a lease on
+        /// it (a Samba oplock, an NFS delegation) until the holder lets go — moments, or the kernel's
+        /// <c>lease-break-time</c> (45 s) at worst — on this thread, within the read's timeout; a non-blocking open
+        /// would fail with <c>EAGAIN</c> instead and the file be recorded as unreadable.
+        /// </remarks>
         public static OpenFile Open<T>(string path, PendingRead<T> read)
         {
-            var fd = Native.OpenForReading(path, out var errno);
-            if (fd < 0)
+            using var located = Descriptor(Native.OpenPath(path, out var errno), errno);
+            var found = StatOf(located);
+            if (found.Kind != FileKind.Regular)
             {
-                // A socket cannot be opened at all (ENXIO): say what it is rather than "No such device or address".
-                if (errno == Native.ENXIO && Native.Stat(path, followLinks: true, out var s) == 0 && FileStat.From(s).Kind != FileKind.Regular)
-                {
-                    throw NotRegular(FileStat.From(s).Kind);
-                }
-
-                throw ErrorFor(errno);
+                throw NotRegular(found.Kind);
             }
 
-            var handle = new SafeFileHandle(fd, ownsHandle: true);
+            var handle = OpenForReading(located, path);
             try
             {
-                errno = Native.Stat(fd, out var buffer);
-                if (errno != 0)
-                {
-                    throw ErrorFor(errno);
-                }
-
-                var stat = FileStat.From(buffer);
-                return stat.Kind == FileKind.Regular
-                    ? new OpenFile(handle, stat.Size, read.Touch, () => read.Stopped)
-                    : throw NotRegular(stat.Kind);
+                var opened = StatOf(handle);
+                return opened.Kind == FileKind.Regular && opened.Device == found.Device && opened.Inode == found.Inode
+                    ? new OpenFile(handle, opened.Size, read.Touch, () => read.Stopped)
+                    : throw new IOException(opened.Kind == FileKind.Regular
+                        ? "it was replaced by another file while it was being opened"
+                        : $"it was replaced by {FileStat.Describe(opened.Kind)} while it was being opened, not a regular file");
             }
             catch
             {
                 handle.Dispose();
                 throw;
             }
+        }
+
+        /// <summary>The regular file <paramref name="located"/> names, open for reading.</summary>
+        private static SafeFileHandle OpenForReading(SafeFileHandle located, string path)
+        {
+            var fd = Native.Reopen((int)located.DangerousGetHandle(), out var errno);
+            if (fd < 0 && errno == Native.ENOENT && !ProcFdMounted)
+            {
+                // No /proc (a bare chroot): open the path again. O_NONBLOCK, as it may name something else by now
+                // (the device and inode check above then refuses it); EAGAIN is a lease, waited for as above.
+                fd = Native.OpenForReading(path, nonBlocking: true, out errno);
+                if (fd < 0 && errno == Native.EAGAIN)
+                {
+                    fd = Native.OpenForReading(path, nonBlocking: false, out errno);
+                }
+            }
+
+            return Descriptor(fd, errno);
+        }
+
+        private static bool ProcFdMounted => _procFdMounted ??= System.IO.Directory.Exists("/proc/self/fd");
+
+        private static SafeFileHandle Descriptor(int fd, int errno) =>
+            fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw ErrorFor(errno);
+
+        private static FileStat StatOf(SafeFileHandle handle)
+        {
+            var errno = Native.Stat((int)handle.DangerousGetHandle(), out var buffer);
+            return errno == 0 ? FileStat.From(buffer) : throw ErrorFor(errno);
         }
 
         public int Read(Span<byte> buffer)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ClipSearch.Core.Model;
 
 namespace ClipSearch.Core.Imaging;
 
@@ -68,7 +69,7 @@ public sealed class PreprocessConfig
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = ModelFiles.ReadText(path);   // a regular file only, bounded, within the read timeout
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

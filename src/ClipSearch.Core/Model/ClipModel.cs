@@ -371,11 +371,7 @@ public sealed class ClipModel : IDisposable
         var summary = OnnxFileInspector.Inspect(path);
         foreach (var data in summary.ExternalDataFiles)
         {
-            var dataPath = Path.Combine(Path.GetDirectoryName(path)!, data);
-            if (!File.Exists(dataPath))
-            {
-                throw new ModelLoadException($"{path} keeps its weights in {data}, which is missing beside it (download or copy it into {Path.GetDirectoryName(path)}).");
-            }
+            _ = ModelFolder.ExternalDataFile(path, data);   // missing, or not a regular file: ONNX Runtime would hang or fail on it
         }
 
         return summary;

@@ -45,18 +45,25 @@ public sealed record ModelConfig
     /// <summary>Side of one patch in pixels (32 for ViT-B/32).</summary>
     public required int PatchSize { get; init; }
 
-    /// <summary>Reads <paramref name="path"/>; a missing or malformed file gives a <see cref="ModelLoadException"/>.</summary>
+    /// <summary>
+    /// Reads <paramref name="path"/> (as a regular file only, at most 64 MB, within the read timeout); a missing,
+    /// unreadable or malformed file gives a <see cref="ModelLoadException"/>.
+    /// </summary>
     public static ModelConfig FromFile(string path)
     {
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+            root = JsonNode.Parse(ModelFiles.ReadText(path)) as JsonObject
                 ?? throw new ModelLoadException($"{path} is not a JSON object.");
         }
         catch (FileNotFoundException e)
         {
             throw new ModelLoadException($"{path} is missing: a model folder needs config.json (the transformers CLIPConfig).", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException($"{path} cannot be read: {e.Message}", e);
         }
         catch (JsonException e)
         {

@@ -1,3 +1,5 @@
+using ClipSearch.Core.Tokenization;
+
 namespace ClipSearch.Core.Model;
 
 /// <summary>How the ONNX graphs of a folder are laid out.</summary>
@@ -15,7 +17,10 @@ public enum ModelLayout
 
 /// <summary>
 /// The files of a model folder in the Hugging Face / Xenova layout, found and checked before any session starts,
-/// so that a missing or mismatched file is reported by name.
+/// so that a missing or mismatched file is reported by name. This is the one place that resolves them: every file a
+/// load will read (config.json, preprocessor_config.json, the tokenizer files, model.safetensors, the ONNX graphs and
+/// their external data) is checked here to be a regular file, or a link to one, of a sane size — a FIFO or a link
+/// to a device in a model folder would otherwise hang the load (reading it waits for a writer, or never ends).
 /// </summary>
 public sealed class ModelFolder
 {
@@ -49,6 +54,12 @@ public sealed class ModelFolder
 
     /// <summary>Both encoders in one graph (combined layout).</summary>
     public string? CombinedModelPath { get; private init; }
+
+    /// <summary>The tokenizer files read: vocab.json and merges.txt, or else tokenizer.json.</summary>
+    public IReadOnlyList<string> TokenizerFiles { get; private init; } = [];
+
+    /// <summary><c>model.safetensors</c> (where logit_scale is read from), or null when absent.</summary>
+    public string? SafetensorsPath { get; private init; }
 
     /// <summary>The ONNX files used, each once.</summary>
     public IReadOnlyList<string> OnnxFiles =>
@@ -92,13 +103,62 @@ public sealed class ModelFolder
         };
 
         var preprocessor = Path.Combine(dir, "preprocessor_config.json");
-        return new ModelFolder(dir, variant, chosen)
+        var safetensors = Path.Combine(dir, "model.safetensors");
+        var folder = new ModelFolder(dir, variant, chosen)
         {
             PreprocessorConfigPath = File.Exists(preprocessor) ? preprocessor : null,
+            TokenizerFiles = ClipVocabulary.FilesIn(dir),
+            SafetensorsPath = File.Exists(safetensors) ? safetensors : null,
             TextModelPath = chosen == ModelLayout.Split ? text : null,
             VisionModelPath = chosen == ModelLayout.Split ? vision : null,
             CombinedModelPath = chosen == ModelLayout.Combined ? combined : null,
         };
+        folder.CheckFiles();
+        return folder;
+    }
+
+    /// <summary>
+    /// The external-data file <paramref name="location"/> that <paramref name="onnxPath"/> names, checked to be a
+    /// regular file (a <see cref="ModelLoadException"/> when it is missing or is something else).
+    /// </summary>
+    internal static string ExternalDataFile(string onnxPath, string location)
+    {
+        var dir = Path.GetDirectoryName(onnxPath)!;
+        var path = Path.Combine(dir, location);
+        if (!File.Exists(path))
+        {
+            throw new ModelLoadException($"{onnxPath} keeps its weights in {location}, which is missing beside it (download or copy it into {dir}).");
+        }
+
+        ModelFiles.RequireRegular(path);
+        return path;
+    }
+
+    /// <summary>Refuses the folder when a file it will read is not a regular file of a sane size (nothing is opened).</summary>
+    private void CheckFiles()
+    {
+        const string TextLimit = "the 64 MB limit for a model's JSON and text files";
+        ModelFiles.RequireRegular(ConfigPath, ModelFiles.MaxTextBytes, TextLimit);
+        if (PreprocessorConfigPath is not null)
+        {
+            ModelFiles.RequireRegular(PreprocessorConfigPath, ModelFiles.MaxTextBytes, TextLimit);
+        }
+
+        foreach (var file in TokenizerFiles)
+        {
+            ModelFiles.RequireRegular(file, ModelFiles.MaxTextBytes, TextLimit);
+        }
+
+        if (SafetensorsPath is not null)
+        {
+            ModelFiles.RequireRegular(SafetensorsPath);
+        }
+
+        foreach (var file in OnnxFiles)
+        {
+            ModelFiles.RequireRegular(file, ModelFiles.MaxOnnxBytes,
+                "the 2 GB one ONNX file can hold (protobuf's limit: larger models keep their weights in external data files)");
+        }
     }
 
     /// <summary>Every file of the folder that the model uses, with its size in bytes (ONNX external data included).</summary>

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ClipSearch.Core.IO;
 
 namespace ClipSearch.Core.Model;
 
@@ -36,20 +37,26 @@ public sealed record ModelIdentity(string Hash, string Variant, int EmbeddingDim
         return Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
     }
 
-    /// <summary>Hashes the ONNX files of <paramref name="model"/> and their external-data files (about 1 s per GB).</summary>
+    /// <summary>
+    /// Hashes the ONNX files of <paramref name="model"/> and their external-data files (about 1 s per GB), each read as
+    /// a regular file only, within <see cref="RegularFile.DefaultTimeout"/> without data (see <see cref="RegularFile"/>).
+    /// </summary>
+    /// <exception cref="ModelLoadException">A file cannot be read (replaced by a FIFO or a device since the model was
+    /// loaded, removed, or on a mount that stopped answering); the message names it.</exception>
     public static ModelIdentity Of(ClipModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[1 << 20];
         foreach (var file in OnnxFilesOf(model))
         {
             sha.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(file) + "\n"));
-            using var stream = File.OpenRead(file);
-            int read;
-            while ((read = stream.Read(buffer)) > 0)
+            try
             {
-                sha.AppendData(buffer, 0, read);
+                RegularFile.HashInto(file, sha, RegularFile.DefaultTimeout);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ModelLoadException($"{file} cannot be read: {e.Message}", e);
             }
         }
 

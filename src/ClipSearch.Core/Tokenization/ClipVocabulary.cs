@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using ClipSearch.Core.Model;
 
 namespace ClipSearch.Core.Tokenization;
 
@@ -68,54 +69,49 @@ internal sealed class ClipVocabulary
             throw new ModelLoadException($"The model folder '{modelDirectory}' does not exist.");
         }
 
-        var vocabPath = Path.Combine(modelDirectory, VocabFileName);
-        var mergesPath = Path.Combine(modelDirectory, MergesFileName);
-        var tokenizerJsonPath = Path.Combine(modelDirectory, TokenizerJsonFileName);
-        var hasVocab = File.Exists(vocabPath);
-        var hasMerges = File.Exists(mergesPath);
-
-        if (hasVocab && hasMerges)
+        var files = FilesIn(modelDirectory);
+        if (files.Length == 2)
         {
+            var (vocabPath, mergesPath) = (files[0], files[1]);
             var tokens = ReadVocabJson(ReadFile(vocabPath), vocabPath);
-            using var mergesStream = OpenFile(mergesPath);
+            using var mergesStream = new MemoryStream(ReadFile(mergesPath));
             return new ClipVocabulary(tokens, ReadMergesText(mergesStream, mergesPath), vocabPath, mergesPath);
         }
 
-        if (File.Exists(tokenizerJsonPath))
+        if (files.Length == 1)
         {
-            return ReadTokenizerJson(ReadFile(tokenizerJsonPath), tokenizerJsonPath);
+            return ReadTokenizerJson(ReadFile(files[0]), files[0]);
         }
 
-        var missing = hasVocab ? mergesPath : vocabPath;
+        var missing = Path.Combine(modelDirectory, File.Exists(Path.Combine(modelDirectory, VocabFileName)) ? MergesFileName : VocabFileName);
         throw new ModelLoadException(
             $"The tokenizer file '{missing}' is missing (the model folder needs {VocabFileName} and {MergesFileName}, "
             + $"or {TokenizerJsonFileName}).");
+    }
+
+    /// <summary>The files <see cref="FromFolder"/> reads: vocab.json and merges.txt when both are there, else tokenizer.json, else none.</summary>
+    internal static string[] FilesIn(string modelDirectory)
+    {
+        var vocabPath = Path.Combine(modelDirectory, VocabFileName);
+        var mergesPath = Path.Combine(modelDirectory, MergesFileName);
+        var tokenizerJsonPath = Path.Combine(modelDirectory, TokenizerJsonFileName);
+        return File.Exists(vocabPath) && File.Exists(mergesPath) ? [vocabPath, mergesPath]
+            : File.Exists(tokenizerJsonPath) ? [tokenizerJsonPath]
+            : [];
     }
 
     private static Stream OpenResource(Assembly assembly, string name) =>
         assembly.GetManifestResourceStream(name)
         ?? throw new ModelLoadException($"The embedded tokenizer resource '{name}' is missing from {assembly.GetName().Name}.");
 
-    private static FileStream OpenFile(string path)
-    {
-        try
-        {
-            return File.OpenRead(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ModelLoadException($"The tokenizer file '{path}' cannot be read: {ex.Message}", ex);
-        }
-    }
-
+    /// <summary>The file's bytes, read as a regular file only, bounded and within the read timeout (a FIFO or a device is refused at once).</summary>
     private static byte[] ReadFile(string path)
     {
-        using var stream = OpenFile(path);
         try
         {
-            return ReadAll(stream);
+            return ModelFiles.ReadSmall(path);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new ModelLoadException($"The tokenizer file '{path}' cannot be read: {ex.Message}", ex);
         }

@@ -218,11 +218,209 @@ public sealed class RegularFileTests
             var e = Assert.Throws<FileReadTimeoutException>(() => RegularFile.ReadAllBytes(temp.File("a.png"), 100, Bound));
 
             Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(1));   // not tried: no new thread
-            Assert.Equal($"not read: {RegularFile.MaxStuckReads} earlier reads are still waiting for the system (a hung network mount or disk?)", e.Message);
+            Assert.Equal($"not read: {RegularFile.MaxStuckReads} earlier reads of files on {Mounts.MountPointOf(temp.Path)} are still waiting for the system (a hung network mount or disk?)", e.Message);
             Assert.Equal(RegularFile.MaxStuckReads, stall.Stalled);
         }
 
         WaitUntil(() => RegularFile.StuckReads == 0);
+    }
+
+    [SkippableFact]
+    public void ReadAllBytes_ManyStuckReadsOnOneMount_ReadsOnAnotherMountGoOn()
+    {
+        using var temp = new TempFolder();
+        var other = Path.Combine("/dev/shm", "clipsearch-tests-" + Guid.NewGuid().ToString("N"));
+        Skip.IfNot(Directory.Exists("/dev/shm") && Mounts.MountPointOf(other) != Mounts.MountPointOf(temp.Path), "needs /dev/shm on a mount other than the temporary folder's");
+        File.WriteAllBytes(temp.File("a.png"), [1, 2, 3]);
+        Directory.CreateDirectory(other);
+        try
+        {
+            File.WriteAllBytes(Path.Combine(other, "b.png"), [4, 5, 6]);
+            using (var stall = new StalledReads(temp.Path))
+            {
+                // One mount stops answering: its reads pile up to the limit.
+                Parallel.For(0, RegularFile.MaxStuckReads, new ParallelOptions { MaxDegreeOfParallelism = RegularFile.MaxStuckReads }, _ =>
+                    Assert.Throws<FileReadTimeoutException>(() => RegularFile.ReadAllBytes(temp.File("a.png"), 100, Short)));
+
+                var refused = Assert.Throws<FileReadTimeoutException>(() => RegularFile.ReadAllBytes(temp.File("a.png"), 100, Bound));
+
+                // Files elsewhere are still read (before, every read of the process failed at once).
+                Assert.Equal([4, 5, 6], RegularFile.ReadAllBytes(Path.Combine(other, "b.png"), 100, Bound));
+                Assert.Contains($"earlier reads of files on {Mounts.MountPointOf(temp.Path)} are still waiting", refused.Message, StringComparison.Ordinal);
+                Assert.Equal(RegularFile.MaxStuckReads, RegularFile.StuckReads);
+            }
+
+            WaitUntil(() => RegularFile.StuckReads == 0);
+        }
+        finally
+        {
+            Directory.Delete(other, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void MountPointOf_IsTheLongestMountPointThePathLiesUnder()
+    {
+        Assert.Equal("/", Mounts.MountPointOf("/"));
+        Assert.Equal("/proc", Mounts.MountPointOf("/proc/self/status"));
+        Assert.Equal("/proc", Mounts.MountPointOf("/proc/../proc/x"));   // lexically normalised, nothing asked of the file system
+        Assert.NotEqual("/proc", Mounts.MountPointOf("/procx/a"));       // a prefix of the text is not a folder above it
+        Assert.Equal("/mnt/my photos", Mounts.Unescape("/mnt/my\\040photos"));
+        Assert.Equal("/a\\b", Mounts.Unescape("/a\\134b"));
+    }
+
+    [Fact]
+    public async Task ReadAllBytesAsync_CallerContinuesOffTheReaderThread_AndTheReaderIsFreedAtOnce()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("a.png");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        using var readerDone = new ManualResetEventSlim();
+        void Done(string p)
+        {
+            if (p == path)
+            {
+                readerDone.Set();
+            }
+        }
+
+        // What the caller does after the await: it must not run on the reader's 256 KB stack, and the reader must
+        // not wait for it to finish (image decodes, a web request's rest).
+        async Task<(string? Thread, bool ReaderDoneMeanwhile)> Caller(Task<byte[]> read)
+        {
+            var bytes = await read.ConfigureAwait(false);
+            Assert.Equal([1, 2, 3], bytes);
+            return (System.Threading.Thread.CurrentThread.Name, readerDone.Wait(TimeSpan.FromSeconds(5)));
+        }
+
+        RegularFile.AfterReadForTests += Done;
+        try
+        {
+            Task<(string?, bool)> caller;
+            using (var stall = new StalledReads(temp.Path))
+            {
+                // Held on the reader thread, so that the caller's await is in place when the read completes.
+                caller = Caller(RegularFile.ReadAllBytesAsync(path, RegularFile.DefaultMaxBytes, Bound));
+                WaitUntil(() => stall.Stalled == 1);
+            }
+
+            var (thread, readerDoneMeanwhile) = await caller.WaitAsync(Bound);
+
+            Assert.NotEqual("ClipSearch file read", thread);
+            Assert.True(readerDoneMeanwhile, "the reader thread was held until the caller's continuation returned");
+        }
+        finally
+        {
+            RegularFile.AfterReadForTests -= Done;
+        }
+    }
+
+    [Fact]
+    public void ReadAllBytes_FifoWithAWriterWaitingForAReader_IsRefusedWithoutReleasingTheWriter()
+    {
+        using var temp = new TempFolder();
+        var fifo = temp.File("w.jpg");
+        SpecialFiles.MakeFifo(fifo);
+        // A shell waiting in open() for a reader: opening the FIFO for reading, even non-blocking, lets it go on.
+        using var writer = Process.Start(new ProcessStartInfo("bash", ["-c", $"echo hi > '{fifo}'"]) { UseShellExecute = false })!;
+        try
+        {
+            WaitUntil(() => WaitsForAReader(writer));
+
+            var e = Assert.Throws<IOException>(() => RegularFile.ReadAllBytes(fifo, RegularFile.DefaultMaxBytes, Bound));
+
+            Assert.Equal("it is a named pipe (FIFO), not a regular file", e.Message);
+            Thread.Sleep(300);   // a released writer writes "hi", finds no reader and ends (SIGPIPE) within moments
+            Assert.False(writer.HasExited, "the FIFO was opened: its writer went on");
+            Assert.True(WaitsForAReader(writer), "the FIFO was opened: its writer went on");
+        }
+        finally
+        {
+            writer.Kill();
+            writer.WaitForExit(Bound);
+        }
+    }
+
+    [Fact]
+    public void ReadAllBytes_LinkToADeviceNode_IsRefusedWithoutOpeningIt()
+    {
+        using var temp = new TempFolder();
+        // A device node of our own (the same device as /dev/null), so that no other process opens it meanwhile.
+        var device = temp.File("null");
+        SpecialFiles.Run("mknod", device, "c", "1", "3");
+        File.CreateSymbolicLink(temp.File("photo.jpg"), device);
+        using var opens = new OpenWatch(device);
+
+        var e = Assert.Throws<IOException>(() => RegularFile.ReadAllBytes(temp.File("photo.jpg"), RegularFile.DefaultMaxBytes, Bound));
+        var hash = Assert.Throws<IOException>(() => RegularFile.Sha256(device, Bound));
+
+        Assert.Equal("it is a character device, not a regular file", e.Message);
+        Assert.Equal(e.Message, hash.Message);
+        Assert.Equal(0, opens.Opens());   // opening a device runs its driver (a watchdog arms, a tape rewinds)
+        using (File.OpenRead(device))
+        {
+        }
+
+        Assert.Equal(1, opens.Opens());   // the watch does see an open
+    }
+
+    [Fact]
+    public void ReadAllBytes_FileUnderALeaseReleasedSoon_IsReadOnceTheHolderLetsGo()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("a.png");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        // A write lease (as Samba's oplocks and knfsd's delegations take): an open for reading waits until its
+        // holder lets go; with O_NONBLOCK it fails with EAGAIN instead.
+        using var holder = LeaseHolder.Start(path, TimeSpan.FromSeconds(1));
+        try
+        {
+            var clock = Stopwatch.StartNew();
+
+            var bytes = RegularFile.ReadAllBytes(path, RegularFile.DefaultMaxBytes, Bound);
+
+            Assert.Equal([1, 2, 3], bytes);
+            Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(300), Bound);   // it did wait for the lease
+        }
+        finally
+        {
+            holder.Kill();
+        }
+    }
+
+    [Fact]
+    public void ReadAllBytes_LeaseHeldPastTheTimeout_TimesOutAsATransientError()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("a.png");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        using var holder = LeaseHolder.Start(path, TimeSpan.FromMinutes(2));
+        try
+        {
+            // Tried again at the next run (FileReadTimeoutException), not recorded as a lasting error.
+            var e = Assert.Throws<FileReadTimeoutException>(() => RegularFile.ReadAllBytes(path, RegularFile.DefaultMaxBytes, Short));
+            Assert.StartsWith("timed out after 0.5 s", e.Message, StringComparison.Ordinal);
+            Assert.Equal(1, RegularFile.StuckReads);
+        }
+        finally
+        {
+            holder.Kill();   // the lease goes with its holder, and the waiting open returns
+        }
+
+        WaitUntil(() => RegularFile.StuckReads == 0);
+    }
+
+    /// <summary>True while <paramref name="process"/> waits in a FIFO's open() for the other end.</summary>
+    private static bool WaitsForAReader(Process process)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{process.Id}/wchan") == "wait_for_partner";
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     private static void WaitUntil(Func<bool> condition)

@@ -47,7 +47,7 @@ public sealed class OnnxFileInspectorTests
     }
 
     /// <summary>A ModelProto whose graph has one 2×3 float initializer stored in an external file.</summary>
-    private static byte[] ModelWithExternalWeights(string location)
+    internal static byte[] ModelWithExternalWeights(string location)
     {
         var entry = Concat(Field(1, "location"u8.ToArray()), Field(2, System.Text.Encoding.UTF8.GetBytes(location)));
         var tensor = Concat([0x08, 2, 0x08, 3, 0x10, 1], Field(8, "w"u8.ToArray()), Field(13, entry), [0x70, 1]);
