@@ -197,6 +197,52 @@ public sealed class LibraryFileTests
         Assert.Equal($"{path} is a named pipe (FIFO), not a regular file: a library is a SQLite file (or the path of a new one).", e.Message);
     }
 
+    [SkippableFact]
+    public async Task Index_SubfolderThisUserMayNotList_KeepsItsPhotosAndSaysSo()
+    {
+        using var temp = ImageFolder("horse.png");
+        var sub = temp.File("photos", "sub");
+        Directory.CreateDirectory(sub);
+        File.Copy(Fixtures.Path("images", "coffee.png"), Path.Combine(sub, "coffee.png"));
+        File.Copy(Fixtures.Path("images", "chelsea.png"), Path.Combine(sub, "chelsea.png"));
+        var libraryDir = temp.File("library");
+        Directory.CreateDirectory(libraryDir);
+        var db = Path.Combine(libraryDir, "lib.db");
+        var model = Fixtures.Path("tiny-clip");
+        string[] wrapper = SpecialFiles.IsRoot ? AsNobody() : [];
+        if (SpecialFiles.IsRoot)
+        {
+            SpecialFiles.Run("chmod", "777", libraryDir);
+        }
+
+        Assert.Equal(0, (await RunAsync(wrapper, temp.Path, "index", "--model", model, "--library", db, temp.File("photos"))).ExitCode);
+        CliRunner.Result index, stats, errors;
+        SpecialFiles.Run("chmod", "000", sub);
+        try
+        {
+            // Before: "3 images found, … 2 removed": sub listed as empty, its photos dropped (and embedded again later).
+            index = await RunAsync(wrapper, temp.Path, "index", "--model", model, "--library", db, temp.File("photos"));
+            stats = await RunAsync(wrapper, temp.Path, "library", "stats", "--library", db, "--json");
+            errors = await RunAsync(wrapper, temp.Path, "library", "errors", "--library", db);
+        }
+        finally
+        {
+            SpecialFiles.Run("chmod", "755", sub);
+        }
+
+        var again = await RunAsync(wrapper, temp.Path, "index", "--model", model, "--library", db, "--json", temp.File("photos"));
+
+        Assert.Equal(3, index.ExitCode);   // a folder not read, as a file not read
+        Assert.Contains(": 1 images found, 1 unchanged, 0 embedded, 0 recognised (moved or copied), 0 removed, 0 failed, 1 folder not read in ", index.Stderr, StringComparison.Ordinal);
+        var counts = JsonDocument.Parse(stats.Stdout).RootElement;
+        Assert.Equal((3, 3, 0, 1), (counts.GetProperty("files").GetInt32(), counts.GetProperty("indexed").GetInt32(), counts.GetProperty("failed").GetInt32(), counts.GetProperty("folder_errors").GetInt32()));
+        Assert.StartsWith($"{sub} is a folder that could not be listed: ", Assert.Single(errors.Stdout.Trim().Split('\n')), StringComparison.Ordinal);
+        Assert.Equal("0 files could not be indexed, 1 folders could not be read", errors.Stderr.Trim());
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        var healed = JsonDocument.Parse(again.Stdout).RootElement;
+        Assert.Equal((3, 0, 0, 0), (healed.GetProperty("scanned").GetInt32(), healed.GetProperty("embedded").GetInt32(), healed.GetProperty("removed").GetInt32(), healed.GetProperty("folder_errors").GetInt32()));
+    }
+
     /// <summary>Each file in <paramref name="folder"/> with the SHA-256 of its bytes.</summary>
     private static SortedDictionary<string, string> Snapshot(string folder) =>
         new(Directory.GetFiles(folder).ToDictionary(f => Path.GetFileName(f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))), StringComparer.Ordinal);

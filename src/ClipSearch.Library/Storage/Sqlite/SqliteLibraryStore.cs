@@ -505,12 +505,14 @@ public sealed class SqliteLibraryStore : ILibraryStore
         var model = await GetModelAsync(cancellationToken).ConfigureAwait(false);
         await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         async Task<long> Count(string sql) => Convert.ToInt64(await ScalarAsync(c, sql, cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-        var files = await Count("SELECT count(*) FROM files").ConfigureAwait(false);
+        // A folder's problem is a row with size -1 (ScannedFile.FolderSize): counted apart from the image files.
+        var files = await Count("SELECT count(*) FROM files WHERE size >= 0").ConfigureAwait(false);
         var indexed = await Count("SELECT count(*) FROM files WHERE content_id IS NOT NULL").ConfigureAwait(false);
-        var failed = await Count("SELECT count(*) FROM files WHERE error IS NOT NULL").ConfigureAwait(false);
+        var failed = await Count("SELECT count(*) FROM files WHERE error IS NOT NULL AND size >= 0").ConfigureAwait(false);
+        var folderErrors = await Count("SELECT count(*) FROM files WHERE size < 0").ConfigureAwait(false);
         var contents = await Count("SELECT count(*) FROM contents").ConfigureAwait(false);
         var bytes = new[] { Path, Path + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
-        return new LibraryStats(Path, folders, files, indexed, failed, contents, model?.Short, bytes);
+        return new LibraryStats(Path, folders, files, indexed, failed, contents, model?.Short, bytes) { FolderErrors = folderErrors };
     }
 
     /// <summary>Runs SQLite's <c>PRAGMA integrity_check</c>; "ok" when the file is sound.</summary>
