@@ -8,8 +8,8 @@ namespace ClipSearch.Library.Tests;
 
 /// <summary>
 /// What the walk may not do to a library: drop the photos of a folder it could not list, give up on a large healthy
-/// folder as if it were a dead mount, follow a link above the root by its real path, hash a file it will refuse
-/// anyway, or look at a root outside its watchdog.
+/// folder as if it were a dead mount, follow a link above the root by its real path, read outside the folders it is
+/// confined to, hash a file it will refuse anyway, or look at a root outside its watchdog.
 /// </summary>
 [Collection(StalledReadsCollection.Name)]
 public sealed class FolderWalkTests
@@ -114,6 +114,45 @@ public sealed class FolderWalkTests
 
         Assert.Equal([Path.Combine(photos, "horse.png")], direct);
         Assert.Equal([temp.File("link", "horse.png")], throughLink);
+    }
+
+    [Fact]
+    public async Task Index_ConfinedToAFolder_LinksLeadingOutOfItAreErrorsAndNotRead()
+    {
+        using var temp = new TempFolder();
+        var root = RealPath.Of(temp.Path)!;   // the real path, as a server passes its roots
+        var allowed = Path.Combine(root, "allowed");
+        var photos = Path.Combine(allowed, "photos");
+        var outside = Path.Combine(root, "outside");
+        Directory.CreateDirectory(photos);
+        Directory.CreateDirectory(Path.Combine(allowed, "more"));
+        Directory.CreateDirectory(Path.Combine(outside, "album"));
+        File.Copy(Fixtures.Path("images", "horse.png"), Path.Combine(photos, "horse.png"));
+        File.Copy(Fixtures.Path("images", "coffee.png"), Path.Combine(allowed, "more", "coffee.png"));
+        File.Copy(Fixtures.Path("images", "chelsea.png"), Path.Combine(outside, "private.png"));
+        File.Copy(Fixtures.Path("images", "astronaut.png"), Path.Combine(outside, "album", "astronaut.png"));
+        File.CreateSymbolicLink(Path.Combine(photos, "private.png"), "../../outside/private.png");
+        Directory.CreateSymbolicLink(Path.Combine(photos, "album"), "../../outside/album");
+        File.CreateSymbolicLink(Path.Combine(photos, "coffee.png"), "../more/coffee.png");   // a link that stays inside
+        Directory.CreateSymbolicLink(Path.Combine(allowed, "away"), outside);
+        await using var lib = await OpenAsync(Sqlite, temp);
+        var confined = new IndexerOptions { ConfineTo = [allowed] };
+
+        // Before: no such option; the walk followed both links and indexed private.png and album/astronaut.png.
+        var result = await lib.Library.IndexAsync(Model, [photos], confined).WaitAsync(Bound);
+        var errors = (await lib.Library.GetErrorsAsync()).ToDictionary(e => Path.GetFileName(e.Path), e => e.Error);
+        var throughLink = await Assert.ThrowsAsync<ClipSearchException>(() => lib.Library.IndexAsync(Model, [Path.Combine(allowed, "away")], confined));
+        var unconfined = FolderWalker.Walk(photos).Count(f => f.Problem is null);
+
+        Assert.Equal((3, 2, 1, 1), (result.Scanned, result.Embedded, result.Failed, result.FolderErrors));
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["album"] = $"{photos}/album is a symbolic link to {outside}/album, outside the folders this server may read: it is not read",
+            ["private.png"] = $"{photos}/private.png is a symbolic link to {outside}/private.png, outside the folders this server may read: it is not read",
+        }, errors);
+        Assert.Equal($"{allowed}/away is {outside} (through a symbolic link), outside the folders this server may read: it is not indexed.", throughLink.Message);
+        Assert.DoesNotContain($"{allowed}/away", (await lib.Library.GetStatsAsync()).Folders);
+        Assert.Equal(4, unconfined);   // without ConfineTo (the command line), links are followed as before
     }
 
     [Fact]

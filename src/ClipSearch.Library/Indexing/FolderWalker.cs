@@ -25,6 +25,13 @@ public sealed record WalkOptions
     /// system: see <see cref="LibraryIndexer"/>), on the walk's thread.
     /// </summary>
     public Action? Progress { get; init; }
+
+    /// <summary>
+    /// The folders the walk may read (null: any). A symbolic link, to a folder or to an image, whose real target is
+    /// outside all of them is not followed and is listed with that problem; a root whose real path is outside them
+    /// is refused.
+    /// </summary>
+    public IReadOnlyList<string>? ConfineTo { get; init; }
 }
 
 /// <summary>
@@ -77,11 +84,15 @@ public static class FolderWalker
     /// The image files under <paramref name="root"/>, and the folders below it whose contents are unknown (they could
     /// not be listed): what was indexed under those is still there, as far as anyone knows.
     /// </summary>
-    /// <exception cref="ClipSearchException"><paramref name="root"/> is not a folder that can be listed.</exception>
+    /// <exception cref="ClipSearchException">
+    /// <paramref name="root"/> is not a folder that can be listed, or (with <see cref="WalkOptions.ConfineTo"/>) it is
+    /// outside the folders the walk may read.
+    /// </exception>
     public static FolderListing List(string root, WalkOptions? options = null, CancellationToken cancellationToken = default)
     {
         var top = FullPath(root);
         var progress = options?.Progress;
+        var confine = options?.ConfineTo is { } allowed ? Confinement(allowed) : null;
         FileStat rootStat;
         try
         {
@@ -97,16 +108,29 @@ public static class FolderWalker
             throw new ClipSearchException($"{top} is {(rootStat.Kind == FileKind.Regular ? "a file" : FileStat.Describe(rootStat.Kind))}; index takes folders.");
         }
 
+        if (confine is not null && RealPath.Of(top) is var real && (real is null || !Inside(real, confine)))
+        {
+            // A link on the way (the root itself, or a folder above it) leads out of the folders that may be read.
+            throw new ClipSearchException(real is null || real == top
+                ? $"{top} is outside the folders this server may read: it is not indexed."
+                : $"{top} is {real} (through a symbolic link), outside the folders this server may read: it is not indexed.");
+        }
+
         var files = new List<ScannedFile>();
         var unlisted = new List<string>();
         var visited = new HashSet<(ulong Device, ulong Inode)>();
         var above = FoldersAbove(top, rootStat);
-        var pending = new Stack<(string Path, int Depth)>();
-        pending.Push((top, 0));
+        var pending = new Stack<(string Path, int Depth, bool IsLink)>();
+        pending.Push((top, 0, false));
         while (pending.TryPop(out var next))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var (dir, depth) = next;
+            var (dir, depth, isLink) = next;
+            if (depth > 0 && confine is not null && Outside(dir, isLink, confine) is { } outside)
+            {
+                files.Add(ScannedFile.Folder(dir, outside));   // not read, on purpose: what was indexed below it goes
+                continue;
+            }
 
             FileStat stat;
             try
@@ -144,14 +168,14 @@ public static class FolderWalker
                 continue;
             }
 
-            List<(string Path, bool IsDirectory)> entries;
+            List<(string Path, bool IsDirectory, bool IsLink)> entries;
             try
             {
                 BeforeListForTests?.Invoke(dir);
-                entries = [.. new FileSystemEnumerable<(string, bool)>(dir, (ref FileSystemEntry entry) =>
+                entries = [.. new FileSystemEnumerable<(string, bool, bool)>(dir, (ref FileSystemEntry entry) =>
                 {
                     progress?.Invoke();
-                    return (entry.ToFullPath(), entry.IsDirectory);
+                    return (entry.ToFullPath(), entry.IsDirectory, (entry.Attributes & FileAttributes.ReparsePoint) != 0);
                 }, _listing)];
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -170,16 +194,16 @@ public static class FolderWalker
                 continue;
             }
 
-            foreach (var (path, isDirectory) in entries)
+            foreach (var (path, isDirectory, entryIsLink) in entries)
             {
                 if (isDirectory)
                 {
-                    pending.Push((path, depth + 1));
+                    pending.Push((path, depth + 1, entryIsLink));
                 }
                 else if (ImageExtensions.Contains(Path.GetExtension(path)))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    if (Scan(path, progress) is { } file)
+                    if (Scan(path, entryIsLink, confine, progress) is { } file)
                     {
                         files.Add(file);
                     }
@@ -256,9 +280,42 @@ public static class FolderWalker
         return above;
     }
 
-    /// <summary>An image name: its size and time, or why it cannot be read; null when it is gone or a folder.</summary>
-    private static ScannedFile? Scan(string path, Action? progress)
+    /// <summary>The folders a confined walk may read, as real paths.</summary>
+    private static List<string> Confinement(IReadOnlyList<string> allowed) =>
+        [.. allowed.Select(a => RealPath.Of(FullPath(a)) ?? FullPath(a)).Distinct(StringComparer.Ordinal)];
+
+    private static bool Inside(string real, List<string> allowed) => allowed.Exists(a => RealPath.IsUnder(real, a));
+
+    /// <summary>Why <paramref name="path"/> (a folder, or an image name that is a link) is not read: its real path is outside every allowed folder; null when inside or unresolvable.</summary>
+    private static string? Outside(string path, bool isLink, List<string> allowed)
     {
+        if (RealPath.Of(path) is not { } real || Inside(real, allowed))
+        {
+            return null;   // inside, or dangling, looping, gone: the usual checks say so
+        }
+
+        return isLink
+            ? $"{path} is a symbolic link to {real}, outside the folders this server may read: it is not read"
+            : $"{path} is {real} (through a symbolic link), outside the folders this server may read: it is not read";
+    }
+
+    /// <summary>An image name: its size and time, or why it cannot be read; null when it is gone or a folder.</summary>
+    private static ScannedFile? Scan(string path, bool isLink, List<string>? confine, Action? progress)
+    {
+        if (isLink && confine is not null && Outside(path, isLink, confine) is { } outside)
+        {
+            try
+            {
+                // Recorded with the link's own size and time: looked at again when the link changes.
+                var own = FileStat.Get(path, followLinks: false);
+                return new ScannedFile(path, own.Size, own.ModifiedTicks, outside);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;   // deleted meanwhile
+            }
+        }
+
         FileStat stat;
         try
         {

@@ -45,8 +45,9 @@ public sealed record IndexProgress(IndexPhase Phase, int Done, int Total, int Em
 public sealed record IndexResult(int Scanned, int Unchanged, int Embedded, int Reused, int Failed, int Removed, int SkippedByOthers, TimeSpan Elapsed)
 {
     /// <summary>
-    /// Folders below the indexed folders that this run could not list (permissions, an I/O error, too deep), each
-    /// among the library's errors with why. What was indexed below them is kept, not removed.
+    /// Folders below the indexed folders that this run could not list (permissions, an I/O error, too deep) or did
+    /// not follow (outside <see cref="IndexerOptions.ConfineTo"/>), each among the library's errors with why. What
+    /// was indexed below a folder that could not be listed is kept, not removed.
     /// </summary>
     public int FolderErrors { get; init; }
 }

@@ -29,6 +29,15 @@ public sealed record IndexerOptions
     /// error and tried again at the next run; a listing that timed out stops the run.
     /// </summary>
     public TimeSpan ReadTimeout { get; init; } = RegularFile.DefaultTimeout;
+
+    /// <summary>
+    /// The folders a run may read, as real paths (null: any, as the command line does). A folder to index must lie
+    /// within one of them, symbolic links resolved; below it, a symbolic link to a folder or an image whose real
+    /// target is outside all of them is not followed and is recorded as an error
+    /// (<c>… is a symbolic link to X, outside the folders this server may read: it is not read</c>). A server
+    /// that lets requests name folders (<c>--allow-root</c>) passes its roots here.
+    /// </summary>
+    public IReadOnlyList<string>? ConfineTo { get; init; }
 }
 
 /// <summary>
@@ -154,7 +163,7 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
     private async Task<FolderListing> WalkAsync(string root, CancellationToken cancellationToken)
     {
         long listed = 0;
-        var options = new WalkOptions { Progress = () => Interlocked.Increment(ref listed) };
+        var options = new WalkOptions { Progress = () => Interlocked.Increment(ref listed), ConfineTo = _options.ConfineTo };
         var walk = Task.Factory.StartNew(() => FolderWalker.List(root, options, cancellationToken),
             cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var tick = TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, _options.ReadTimeout.Ticks / 4 + 1));
