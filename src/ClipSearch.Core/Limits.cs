@@ -35,12 +35,4 @@ public static class Limits
     public static long CheckMegapixels(long megapixels) => megapixels is >= 1 and <= MaxMegapixels
         ? megapixels
         : throw new ClipSearchException($"The image size limit must be between 1 and {MaxMegapixels} megapixels (got {megapixels}).");
-
-    /// <summary>Returns <paramref name="value"/> when it is a finite number (not NaN or ±∞).</summary>
-    /// <param name="value">The number given.</param>
-    /// <param name="what">What it is, for the message ("--threshold").</param>
-    /// <exception cref="ClipSearchException">It is NaN or infinite.</exception>
-    public static double CheckFinite(double value, string what) => double.IsFinite(value)
-        ? value
-        : throw new ClipSearchException($"{what} must be a finite number (got {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}).");
 }

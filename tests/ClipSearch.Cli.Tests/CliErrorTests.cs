@@ -45,6 +45,33 @@ public sealed class CliErrorTests
         Assert.Single(result.Stderr.Trim().Split('\n'));
     }
 
+    [Theory]
+    [InlineData("fifo")]
+    [InlineData("link")]
+    public async Task Preprocess_TargetInOutIsAFifoOrALink_IsOneErrorLineAndNothingIsWrittenThroughIt(string kind)
+    {
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.File("out"));
+        var target = temp.File("out", "horse.png");
+        File.WriteAllText(temp.File("victim.txt"), "keep me");
+        if (kind == "fifo")
+        {
+            SpecialFiles.MakeFifo(target);
+        }
+        else
+        {
+            File.CreateSymbolicLink(target, "../victim.txt");
+        }
+
+        // Before: the PNG was written through it — into a FIFO, waiting for a reader forever; through the link,
+        // over victim.txt.
+        var result = await CliRunner.RunAsync("preprocess", Horse, "--out", temp.File("out")).WaitAsync(TimeSpan.FromSeconds(90));
+
+        var what = kind == "fifo" ? "a named pipe (FIFO)" : "a symbolic link to ../victim.txt";
+        Assert.Equal((1, $"error: Cannot write {target}: it is {what}, not a regular file; it was left as it is."), (result.ExitCode, result.Stderr.Trim()));
+        Assert.Equal("keep me", File.ReadAllText(temp.File("victim.txt")));
+    }
+
     [Fact]
     public async Task Embed_FolderWithAFifoAndALinkToDevZero_EndsWithThemAsWarnings()
     {

@@ -46,6 +46,24 @@ public sealed class CliLibraryTests
     }
 
     [Fact]
+    public async Task LibraryErrors_AsText_NamesEachFileOnce()
+    {
+        using var temp = ImageFolder("horse.png");
+        File.WriteAllText(temp.File("photos", "notes.jpg"), "text");
+        var db = temp.File("lib.db");
+        Assert.Equal(3, (await CliRunner.RunAsync("index", "--model", Fixtures.Path("tiny-clip"), "--library", db, temp.File("photos"))).ExitCode);
+
+        var json = await CliRunner.RunAsync("library", "errors", "--library", db, "--json");
+        var text = await CliRunner.RunAsync("library", "errors", "--library", db);
+
+        var error = JsonDocument.Parse(json.Stdout).RootElement[0].GetProperty("error").GetString()!;
+        Assert.StartsWith(temp.File("photos", "notes.jpg") + " ", error, StringComparison.Ordinal);
+        // Before: "/…/notes.jpg: /…/notes.jpg is …" (the path, then the message, which starts with it).
+        Assert.Equal(error, text.Stdout.Trim());
+        Assert.Equal("1 files could not be indexed", text.Stderr.Trim());
+    }
+
+    [Fact]
     public async Task Search_NoLibraryYet_SaysHowToCreateOne()
     {
         using var temp = new TempFolder();

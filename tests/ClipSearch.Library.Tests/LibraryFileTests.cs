@@ -90,6 +90,163 @@ public sealed class LibraryFileTests
         Assert.Equal(["other.db"], Directory.GetFiles(temp.Path).Select(Path.GetFileName));
     }
 
+    [Theory]
+    [InlineData("copied with its -wal and -shm")]
+    [InlineData("copied with its -wal only")]
+    public void Sqlite_AnotherApplicationsDatabaseInWalMode_IsRefusedAndEveryFileLeftByteIdentical(string state)
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("app", "other.db");
+        Directory.CreateDirectory(temp.File("app"));
+        using var writer = new SqliteConnection($"Data Source={path};Pooling=False");
+        writer.Open();
+        using (var command = writer.CreateCommand())
+        {
+            // Nothing checkpointed: the table and its row are only in other.db-wal (other.db holds the header page).
+            command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE photos(id INTEGER PRIMARY KEY, path TEXT); INSERT INTO photos(path) VALUES ('/a.jpg')";
+            command.ExecuteNonQuery();
+        }
+
+        // Copied while the writer is open, as another application leaves them when it is killed. (Not read beside the
+        // open writer: in one process SQLite shares the writer's -shm with every connection, the check's included.)
+        Directory.CreateDirectory(temp.File("copy"));
+        foreach (var suffix in state.EndsWith("-shm", StringComparison.Ordinal) ? new[] { "", "-wal", "-shm" } : ["", "-wal"])
+        {
+            File.Copy(path + suffix, temp.File("copy", "other.db" + suffix));
+        }
+
+        writer.Close();
+        path = temp.File("copy", "other.db");
+
+        var folder = Path.GetDirectoryName(path)!;
+        var before = Snapshot(folder);
+
+        // Before: opened read-write to be checked, so SQLite recovered the -wal and, closing, checkpointed it into
+        // other.db (4096 → 8192 bytes) and deleted the -wal and -shm; and the message said it was left unchanged.
+        var e = Assert.Throws<ClipSearchException>(() => SqliteLibraryStore.Open(path));
+
+        Assert.Equal(state == "copied with its -wal only"
+            ? $"{path} is a SQLite database whose last changes are still in other.db-wal, and they cannot be read without writing a other.db-shm beside it; it was left unchanged. " +
+              "If it is a ClipSearch library, open it once with the program that wrote it (or sqlite3) to finish those changes; otherwise point --library at a library, or at a new file."
+            : $"{path} is a SQLite database but not a ClipSearch library (its tables: photos); it was left unchanged. Point --library at a library, or at a new file.", e.Message);
+        Assert.Equal(before, Snapshot(folder));   // every file, byte for byte, and no new one
+    }
+
+    [SkippableTheory]
+    [InlineData(ReadOnlyMount)]
+    [InlineData(OtherUser)]
+    public async Task ReadOnlyLibrary_WhoseWalHoldsChangesButHasNoShm_IsRefusedRatherThanShownAsItWas(string how)
+    {
+        using var temp = ImageFolder("horse.png", "coffee.png");
+        var db = temp.File("lib.db");
+        Assert.Equal(0, (await CliRunner.RunAsync("index", "--model", Fixtures.Path("tiny-clip"), "--library", db, temp.File("photos"))).ExitCode);
+        var ro = temp.File("ro");
+        var withoutShm = temp.File("ro", "a", "lib.db");
+        var withShm = temp.File("ro", "b", "lib.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(withoutShm)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(withShm)!);
+        using (var c = new SqliteConnection($"Data Source={db};Pooling=False"))
+        {
+            c.Open();
+            using var command = c.CreateCommand();
+            command.CommandText = $"PRAGMA wal_autocheckpoint=0; DELETE FROM files WHERE path = '{temp.File("photos", "horse.png")}'";
+            command.ExecuteNonQuery();   // committed, in lib.db-wal only
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                File.Copy(db + suffix, withShm + suffix);
+                if (suffix != "-shm")
+                {
+                    File.Copy(db + suffix, withoutShm + suffix);   // the -shm lost (deleted by hand, not copied)
+                }
+            }
+        }
+
+        var before = Snapshot(Path.GetDirectoryName(withoutShm)!);
+        CliRunner.Result refused, read;
+        try
+        {
+            var wrapper = ReadOnlyWrapper(how, ro, withoutShm);
+
+            // Before: opened immutable=1, which reads lib.db alone: 2 files, the committed DELETE silently ignored.
+            refused = await RunAsync(wrapper, temp.Path, "library", "stats", "--library", withoutShm, "--json");
+            read = await RunAsync(wrapper, temp.Path, "library", "stats", "--library", withShm, "--json");
+        }
+        finally
+        {
+            SpecialFiles.Run("chmod", "755", ro);
+            SpecialFiles.Run("chmod", "644", withoutShm);
+        }
+
+        Assert.Equal((1, $"error: The library {withoutShm} was not closed cleanly (its last changes are in lib.db-wal, and without a lib.db-shm, which cannot be created here, they cannot be read): open it once where it can be written, to finish them."),
+            (refused.ExitCode, refused.Stderr.Trim()));
+        Assert.Equal(before, Snapshot(Path.GetDirectoryName(withoutShm)!));
+        Assert.True(read.ExitCode == 0, read.Stderr);
+        Assert.Equal(1, JsonDocument.Parse(read.Stdout).RootElement.GetProperty("files").GetInt32());   // with its -shm, the -wal is read
+    }
+
+    [Fact]
+    public async Task Sqlite_LibraryPathIsAFifo_IsRefusedWithWhatItIs()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("fifo.db");
+        SpecialFiles.MakeFifo(path);
+
+        // Before: "fifo.db is not a ClipSearch library (SQLite: SQLite Error 10: 'disk I/O error'.)".
+        var e = await Assert.ThrowsAsync<ClipSearchException>(() => Task.Run(() => SqliteLibraryStore.Open(path)).WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Equal($"{path} is a named pipe (FIFO), not a regular file: a library is a SQLite file (or the path of a new one).", e.Message);
+    }
+
+    [SkippableFact]
+    public async Task Index_SubfolderThisUserMayNotList_KeepsItsPhotosAndSaysSo()
+    {
+        using var temp = ImageFolder("horse.png");
+        var sub = temp.File("photos", "sub");
+        Directory.CreateDirectory(sub);
+        File.Copy(Fixtures.Path("images", "coffee.png"), Path.Combine(sub, "coffee.png"));
+        File.Copy(Fixtures.Path("images", "chelsea.png"), Path.Combine(sub, "chelsea.png"));
+        var libraryDir = temp.File("library");
+        Directory.CreateDirectory(libraryDir);
+        var db = Path.Combine(libraryDir, "lib.db");
+        var model = Fixtures.Path("tiny-clip");
+        string[] wrapper = SpecialFiles.IsRoot ? AsNobody() : [];
+        if (SpecialFiles.IsRoot)
+        {
+            SpecialFiles.Run("chmod", "777", libraryDir);
+        }
+
+        Assert.Equal(0, (await RunAsync(wrapper, temp.Path, "index", "--model", model, "--library", db, temp.File("photos"))).ExitCode);
+        CliRunner.Result index, stats, errors;
+        SpecialFiles.Run("chmod", "000", sub);
+        try
+        {
+            // Before: "3 images found, … 2 removed": sub listed as empty, its photos dropped (and embedded again later).
+            index = await RunAsync(wrapper, temp.Path, "index", "--model", model, "--library", db, temp.File("photos"));
+            stats = await RunAsync(wrapper, temp.Path, "library", "stats", "--library", db, "--json");
+            errors = await RunAsync(wrapper, temp.Path, "library", "errors", "--library", db);
+        }
+        finally
+        {
+            SpecialFiles.Run("chmod", "755", sub);
+        }
+
+        var again = await RunAsync(wrapper, temp.Path, "index", "--model", model, "--library", db, "--json", temp.File("photos"));
+
+        Assert.Equal(3, index.ExitCode);   // a folder not read, as a file not read
+        Assert.Contains(": 1 images found, 1 unchanged, 0 embedded, 0 recognised (moved or copied), 0 removed, 0 failed, 1 folder not read in ", index.Stderr, StringComparison.Ordinal);
+        var counts = JsonDocument.Parse(stats.Stdout).RootElement;
+        Assert.Equal((3, 3, 0, 1), (counts.GetProperty("files").GetInt32(), counts.GetProperty("indexed").GetInt32(), counts.GetProperty("failed").GetInt32(), counts.GetProperty("folder_errors").GetInt32()));
+        Assert.StartsWith($"{sub} is a folder that could not be listed: ", Assert.Single(errors.Stdout.Trim().Split('\n')), StringComparison.Ordinal);
+        Assert.Equal("0 files could not be indexed, 1 folders could not be read", errors.Stderr.Trim());
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        var healed = JsonDocument.Parse(again.Stdout).RootElement;
+        Assert.Equal((3, 0, 0, 0), (healed.GetProperty("scanned").GetInt32(), healed.GetProperty("embedded").GetInt32(), healed.GetProperty("removed").GetInt32(), healed.GetProperty("folder_errors").GetInt32()));
+    }
+
+    /// <summary>Each file in <paramref name="folder"/> with the SHA-256 of its bytes.</summary>
+    private static SortedDictionary<string, string> Snapshot(string folder) =>
+        new(Directory.GetFiles(folder).ToDictionary(f => Path.GetFileName(f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))), StringComparer.Ordinal);
+
     [Fact]
     public async Task Sqlite_NotADatabaseAtAll_IsRefusedAndLeftByteIdentical()
     {

@@ -7,7 +7,7 @@ namespace ClipSearch.Tests;
 internal static class SpecialFiles
 {
     /// <summary>True when the tests run as root (who may read and write any file: permission tests cannot work).</summary>
-    public static bool IsRoot => Environment.UserName == "root";
+    public static bool IsRoot => Environment.IsPrivilegedProcess;
 
     /// <summary>A FIFO at <paramref name="path"/> (.NET has no mkfifo).</summary>
     public static void MakeFifo(string path) => Run("mkfifo", path);

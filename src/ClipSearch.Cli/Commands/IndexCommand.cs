@@ -48,17 +48,24 @@ internal static class IndexCommand
             }
             else
             {
+                var folders = outcome.FolderErrors switch
+                {
+                    0 => "",
+                    1 => ", 1 folder not read",
+                    var n => $", {n} folders not read",
+                };
                 Console.Error.WriteLine(
                     $"{lib.Location}: {outcome.Scanned} images found, {outcome.Unchanged} unchanged, {outcome.Embedded} embedded, " +
-                    $"{outcome.Reused} recognised (moved or copied), {outcome.Removed} removed, {outcome.Failed} failed " +
-                    $"in {outcome.Elapsed.TotalSeconds:F1} s" + (outcome.Failed > 0 ? " (see: clipsearch library errors)" : ""));
+                    $"{outcome.Reused} recognised (moved or copied), {outcome.Removed} removed, {outcome.Failed} failed{folders} " +
+                    $"in {outcome.Elapsed.TotalSeconds:F1} s" + (outcome.Failed + outcome.FolderErrors > 0 ? " (see: clipsearch library errors)" : ""));
                 if (await lib.GetSearchRecallAsync(cancellationToken).ConfigureAwait(false) is { } recall)
                 {
                     Console.Error.WriteLine($"Search: {recall.Describe()}");
                 }
             }
 
-            return outcome.Failed > 0 ? CliApp.PartlyFailed : CliApp.Ok;
+            // A folder that could not be listed is an input not read, like a file that could not be.
+            return outcome.Failed + outcome.FolderErrors > 0 ? CliApp.PartlyFailed : CliApp.Ok;
         });
         return command;
     }

@@ -37,6 +37,11 @@ internal static class LibraryCommand
             grid.AddRow("model", Markup.Escape(stats.Model ?? "(none yet)"));
             grid.AddRow("folders", Markup.Escape(stats.Folders.Count == 0 ? "(none)" : string.Join("\n", stats.Folders)));
             grid.AddRow("files", $"{stats.Files} ({stats.Indexed} indexed, {stats.Failed} failed)");
+            if (stats.FolderErrors > 0)
+            {
+                grid.AddRow("folders not read", $"{stats.FolderErrors} (see: clipsearch library errors)");
+            }
+
             grid.AddRow("embeddings", $"{stats.Contents} distinct contents");
             grid.AddRow("size", $"{stats.StorageBytes / 1024.0 / 1024.0:F1} MiB");
             grid.AddRow("search", Markup.Escape(await lib.DescribeSearchAsync(cancellationToken).ConfigureAwait(false)));
@@ -64,10 +69,14 @@ internal static class LibraryCommand
 
             foreach (var error in errors)
             {
-                Console.Out.WriteLine($"{error.Path}: {error.Error}");
+                // Every message names its file first; one that would not is given its path.
+                Console.Out.WriteLine(error.Error.StartsWith(error.Path, StringComparison.Ordinal) ? error.Error : $"{error.Path}: {error.Error}");
             }
 
-            Console.Error.WriteLine($"{errors.Count} files could not be indexed");
+            var stats = await lib.GetStatsAsync(cancellationToken).ConfigureAwait(false);
+            Console.Error.WriteLine(stats.FolderErrors > 0
+                ? $"{stats.Failed} files could not be indexed, {stats.FolderErrors} folders could not be read"
+                : $"{stats.Failed} files could not be indexed");
             return CliApp.Ok;
         });
         return command;

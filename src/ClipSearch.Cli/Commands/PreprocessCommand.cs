@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ClipSearch.Core;
 using ClipSearch.Core.Imaging;
+using ClipSearch.Core.IO;
 
 namespace ClipSearch.Cli.Commands;
 
@@ -18,7 +19,10 @@ internal static class PreprocessCommand
         {
             images, output, exact, noExif, model,
         };
-        command.SetAction(result =>
+        command.SetAction((result, cancellationToken) => Task.FromResult(Run(result, cancellationToken)));
+        return command;
+
+        int Run(ParseResult result, CancellationToken cancellationToken)
         {
             var config = result.GetValue(model) is { } dir && File.Exists(Path.Combine(dir.FullName, "preprocessor_config.json"))
                 ? PreprocessConfig.FromFile(Path.Combine(dir.FullName, "preprocessor_config.json"))
@@ -28,10 +32,11 @@ internal static class PreprocessCommand
             var failed = 0;
             foreach (var file in ImageFiles.Expand(result.GetRequiredValue(images)))
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 RgbImage crop;
                 try
                 {
-                    crop = ImageLoader.LoadCrop(file, config, options);
+                    crop = ImageLoader.LoadCrop(file, config, options, cancellationToken);   // Ctrl-C ends a read that hangs
                 }
                 catch (ClipSearchException e)
                 {
@@ -41,6 +46,7 @@ internal static class PreprocessCommand
                 }
 
                 var target = Path.Combine(outDir, Path.GetFileNameWithoutExtension(file) + ".png");
+                CheckTarget(target);
                 try
                 {
                     crop.SaveAsPng(target);
@@ -55,8 +61,36 @@ internal static class PreprocessCommand
             }
 
             return failed > 0 ? CliApp.PartlyFailed : CliApp.Ok;
-        });
-        return command;
+        }
+    }
+
+    /// <summary>
+    /// Refuses to write through what is already at <paramref name="target"/> unless it is a regular file: writing to
+    /// a FIFO waits for a reader forever, and writing to a symbolic link replaces the file it points to.
+    /// </summary>
+    private static void CheckTarget(string target)
+    {
+        FileStat stat;
+        try
+        {
+            stat = FileStat.Get(target, followLinks: false);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return;   // a new file
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ClipSearchException($"Cannot write {target}: {e.Message}", e);
+        }
+
+        if (stat.Kind != FileKind.Regular)
+        {
+            var what = stat.Kind == FileKind.SymbolicLink && new FileInfo(target).LinkTarget is { } to
+                ? $"a symbolic link to {to}"
+                : FileStat.Describe(stat.Kind);
+            throw new ClipSearchException($"Cannot write {target}: it is {what}, not a regular file; it was left as it is.");
+        }
     }
 
     /// <summary>--out, created when missing; a file there, or a place that cannot be written, is one error line.</summary>

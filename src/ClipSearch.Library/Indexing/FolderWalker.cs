@@ -1,9 +1,38 @@
+using System.Globalization;
 using System.IO.Enumeration;
 using ClipSearch.Core;
 using ClipSearch.Core.IO;
 using ClipSearch.Library.Storage;
 
 namespace ClipSearch.Library.Indexing;
+
+/// <summary>What a walk found.</summary>
+/// <param name="Files">
+/// The image files, in ordinal order of their paths, each with its size and time or its problem, and the folders
+/// below the root that could not be listed or are not followed (<see cref="ScannedFile.IsFolder"/>), with why.
+/// </param>
+/// <param name="UnlistedFolders">
+/// The folders below the root whose contents are unknown: they could not be listed (permissions, an I/O error, more
+/// than <see cref="FolderWalker.MaxDepth"/> levels down). What a library recorded under them is not known to be gone.
+/// </param>
+public sealed record FolderListing(IReadOnlyList<ScannedFile> Files, IReadOnlyList<string> UnlistedFolders);
+
+/// <summary>How <see cref="FolderWalker.List"/> walks.</summary>
+public sealed record WalkOptions
+{
+    /// <summary>
+    /// Called for every entry listed and every status asked (a walk that stops calling it is stuck on the file
+    /// system: see <see cref="LibraryIndexer"/>), on the walk's thread.
+    /// </summary>
+    public Action? Progress { get; init; }
+
+    /// <summary>
+    /// The folders the walk may read (null: any). A symbolic link, to a folder or to an image, whose real target is
+    /// outside all of them is not followed and is listed with that problem; a root whose real path is outside them
+    /// is refused.
+    /// </summary>
+    public IReadOnlyList<string>? ConfineTo { get; init; }
+}
 
 /// <summary>
 /// Lists the image files under a folder, recursively, without opening any of them. Symbolic links to folders are
@@ -12,9 +41,11 @@ namespace ClipSearch.Library.Indexing;
 /// everything around it: a link to / the whole disk). An image name that is not a regular file, or that cannot
 /// be reached, is listed with its <see cref="ScannedFile.Problem"/>, so that it shows among the library's errors
 /// rather than vanishing: a FIFO, a socket or a device (or a link to one), a dangling link, a link loop or a chain of
-/// links longer than the system allows, a name that is not valid UTF-8. So is a folder below the root that cannot
-/// be listed. Only the root itself failing stops the walk (a <see cref="ClipSearchException"/>): an empty listing
-/// would otherwise drop every file of that folder from the library.
+/// links longer than the system allows, a name that is not valid UTF-8, a file over
+/// <see cref="RegularFile.DefaultMaxBytes"/>. So is a folder below the root that cannot be listed, and it is among
+/// <see cref="FolderListing.UnlistedFolders"/>, so that what was indexed below it is kept. Only the root itself
+/// failing stops the walk (a <see cref="ClipSearchException"/>): an empty listing would otherwise drop every file of
+/// that folder from the library.
 /// </summary>
 public static class FolderWalker
 {
@@ -45,22 +76,27 @@ public static class FolderWalker
         return Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
     }
 
-    /// <summary>The image files under <paramref name="root"/>, with size and modification time.</summary>
+    /// <summary>The image files under <paramref name="root"/>, with size and modification time (and the folders' problems).</summary>
     /// <exception cref="ClipSearchException"><paramref name="root"/> is not a folder that can be listed.</exception>
-    public static List<ScannedFile> Walk(string root, CancellationToken cancellationToken = default) => Walk(root, null, cancellationToken);
+    public static List<ScannedFile> Walk(string root, CancellationToken cancellationToken = default) => [.. List(root, null, cancellationToken).Files];
 
     /// <summary>
-    /// The image files under <paramref name="root"/>; <paramref name="progress"/> is called for every entry listed (a
-    /// walk that stops calling it is stuck on the file system: see <see cref="LibraryIndexer"/>).
+    /// The image files under <paramref name="root"/>, and the folders below it whose contents are unknown (they could
+    /// not be listed): what was indexed under those is still there, as far as anyone knows.
     /// </summary>
-    /// <exception cref="ClipSearchException"><paramref name="root"/> is not a folder that can be listed.</exception>
-    public static List<ScannedFile> Walk(string root, Action? progress, CancellationToken cancellationToken = default)
+    /// <exception cref="ClipSearchException">
+    /// <paramref name="root"/> is not a folder that can be listed, or (with <see cref="WalkOptions.ConfineTo"/>) it is
+    /// outside the folders the walk may read.
+    /// </exception>
+    public static FolderListing List(string root, WalkOptions? options = null, CancellationToken cancellationToken = default)
     {
         var top = FullPath(root);
+        var progress = options?.Progress;
+        var confine = options?.ConfineTo is { } allowed ? Confinement(allowed) : null;
         FileStat rootStat;
         try
         {
-            rootStat = FileStat.Get(top);
+            rootStat = Stat(top, progress);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -72,48 +108,74 @@ public static class FolderWalker
             throw new ClipSearchException($"{top} is {(rootStat.Kind == FileKind.Regular ? "a file" : FileStat.Describe(rootStat.Kind))}; index takes folders.");
         }
 
+        if (confine is not null && RealPath.Of(top) is var real && (real is null || !Inside(real, confine)))
+        {
+            // A link on the way (the root itself, or a folder above it) leads out of the folders that may be read.
+            throw new ClipSearchException(real is null || real == top
+                ? $"{top} is outside the folders this server may read: it is not indexed."
+                : $"{top} is {real} (through a symbolic link), outside the folders this server may read: it is not indexed.");
+        }
+
         var files = new List<ScannedFile>();
+        var unlisted = new List<string>();
         var visited = new HashSet<(ulong Device, ulong Inode)>();
-        var above = FoldersAbove(top);
-        var pending = new Stack<(string Path, int Depth)>();
-        pending.Push((top, 0));
+        var above = FoldersAbove(top, rootStat);
+        var pending = new Stack<(string Path, int Depth, bool IsLink)>();
+        pending.Push((top, 0, false));
         while (pending.TryPop(out var next))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var (dir, depth) = next;
+            var (dir, depth, isLink) = next;
+            if (depth > 0 && confine is not null && Outside(dir, isLink, confine) is { } outside)
+            {
+                files.Add(ScannedFile.Folder(dir, outside));   // not read, on purpose: what was indexed below it goes
+                continue;
+            }
+
             FileStat stat;
             try
             {
-                stat = depth == 0 ? rootStat : FileStat.Get(dir);
+                stat = depth == 0 ? rootStat : Stat(dir, progress);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 if (Unreachable(dir, e, "folder") is { } problem)
                 {
-                    files.Add(problem);
+                    files.Add(ScannedFile.Folder(dir, problem.Problem!));
+                    if (e is not (FileNotFoundException or DirectoryNotFoundException))
+                    {
+                        unlisted.Add(dir);   // there, but its contents are unknown (permissions, an I/O error)
+                    }
                 }
 
                 continue;
             }
 
-            if (stat.Kind != FileKind.Directory || above.Contains((stat.Device, stat.Inode)) || !visited.Add((stat.Device, stat.Inode)))
+            if (stat.Kind != FileKind.Directory)
             {
-                continue;   // replaced by a file since it was listed, a link to a folder above the root, or a folder listed already
+                continue;   // replaced by a file since it was listed
+            }
+
+            if (above.Contains((stat.Device, stat.Inode)) || !visited.Add((stat.Device, stat.Inode)))
+            {
+                continue;   // a link to a folder above the root, or a folder listed already
             }
 
             if (depth > MaxDepth)
             {
-                files.Add(new ScannedFile(dir, 0, 0, $"{dir} is a folder more than {MaxDepth} levels below {top}: its images were not listed"));
+                files.Add(ScannedFile.Folder(dir, $"{dir} is a folder more than {MaxDepth} levels below {top}: its images were not listed"));
+                unlisted.Add(dir);
                 continue;
             }
 
-            List<(string Path, bool IsDirectory)> entries;
+            List<(string Path, bool IsDirectory, bool IsLink)> entries;
             try
             {
-                entries = [.. new FileSystemEnumerable<(string, bool)>(dir, (ref FileSystemEntry entry) =>
+                BeforeListForTests?.Invoke(dir);
+                entries = [.. new FileSystemEnumerable<(string, bool, bool)>(dir, (ref FileSystemEntry entry) =>
                 {
                     progress?.Invoke();
-                    return (entry.ToFullPath(), entry.IsDirectory);
+                    return (entry.ToFullPath(), entry.IsDirectory, (entry.Attributes & FileAttributes.ReparsePoint) != 0);
                 }, _listing)];
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -125,38 +187,64 @@ public static class FolderWalker
 
                 if (e is not (DirectoryNotFoundException or FileNotFoundException))   // else: deleted since it was seen
                 {
-                    files.Add(new ScannedFile(dir, 0, 0, $"{dir} is a folder that could not be listed: {e.Message}"));
+                    files.Add(ScannedFile.Folder(dir, $"{dir} is a folder that could not be listed: {e.Message}"));
+                    unlisted.Add(dir);
                 }
 
                 continue;
             }
 
-            foreach (var (path, isDirectory) in entries)
+            foreach (var (path, isDirectory, entryIsLink) in entries)
             {
                 if (isDirectory)
                 {
-                    pending.Push((path, depth + 1));
+                    pending.Push((path, depth + 1, entryIsLink));
                 }
-                else if (ImageExtensions.Contains(Path.GetExtension(path)) && Scan(path) is { } file)
+                else if (ImageExtensions.Contains(Path.GetExtension(path)))
                 {
-                    files.Add(file);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (Scan(path, entryIsLink, confine, progress) is { } file)
+                    {
+                        files.Add(file);
+                    }
                 }
             }
         }
 
         files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
-        return files;
+        unlisted.Sort(StringComparer.Ordinal);
+        return new FolderListing(files, unlisted);
     }
 
-    /// <summary>The folders that contain <paramref name="top"/>, up to /, by device and inode.</summary>
-    private static HashSet<(ulong Device, ulong Inode)> FoldersAbove(string top)
+    /// <summary>Test hook: runs before a folder is listed, on the walk's thread (it may throw an IOException, as a failing disk would).</summary>
+    internal static Action<string>? BeforeListForTests { get; set; }
+
+    /// <summary>Test hook: runs before every status the walk asks for, on the walk's thread (it may block, as a dead mount would).</summary>
+    internal static Action<string>? BeforeStatForTests { get; set; }
+
+    /// <summary>The status of <paramref name="path"/> (links followed); <paramref name="progress"/> is told after each answer.</summary>
+    private static FileStat Stat(string path, Action? progress)
+    {
+        BeforeStatForTests?.Invoke(path);
+        var stat = FileStat.Get(path);
+        progress?.Invoke();
+        return stat;
+    }
+
+    /// <summary>
+    /// The folders that contain <paramref name="top"/>, by device and inode: as the system sees them (<c>top/..</c>,
+    /// <c>top/../..</c>, … up to /) and as the path is typed. When <paramref name="top"/> is or passes through a
+    /// symbolic link, its textual parents are not the folders above it, and a link to one of the real ones would list
+    /// the root again and everything beside it.
+    /// </summary>
+    private static HashSet<(ulong Device, ulong Inode)> FoldersAbove(string top, FileStat topStat)
     {
         var above = new HashSet<(ulong Device, ulong Inode)>();
-        for (var dir = Path.GetDirectoryName(top); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
+        for (var parent = Path.GetDirectoryName(top); !string.IsNullOrEmpty(parent); parent = Path.GetDirectoryName(parent))
         {
             try
             {
-                var stat = FileStat.Get(dir);
+                var stat = FileStat.Get(parent);   // the parents as typed too: a link to one would list what is beside the root's name
                 above.Add((stat.Device, stat.Inode));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -165,16 +253,73 @@ public static class FolderWalker
             }
         }
 
+        var previous = (topStat.Device, topStat.Inode);
+        var dir = top == "/" ? "" : top;
+        while (dir.Length < 3500)   // PATH_MAX is 4096: far more levels than any folder has
+        {
+            dir += "/..";
+            FileStat stat;
+            try
+            {
+                stat = FileStat.Get(dir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                break;   // a parent that cannot be looked at cannot be reached through a link either
+            }
+
+            if ((stat.Device, stat.Inode) == previous)
+            {
+                break;   // / is its own parent
+            }
+
+            previous = (stat.Device, stat.Inode);
+            above.Add(previous);
+        }
+
         return above;
     }
 
-    /// <summary>An image name: its size and time, or why it cannot be read; null when it is gone or a folder.</summary>
-    private static ScannedFile? Scan(string path)
+    /// <summary>The folders a confined walk may read, as real paths.</summary>
+    private static List<string> Confinement(IReadOnlyList<string> allowed) =>
+        [.. allowed.Select(a => RealPath.Of(FullPath(a)) ?? FullPath(a)).Distinct(StringComparer.Ordinal)];
+
+    private static bool Inside(string real, List<string> allowed) => allowed.Exists(a => RealPath.IsUnder(real, a));
+
+    /// <summary>Why <paramref name="path"/> (a folder, or an image name that is a link) is not read: its real path is outside every allowed folder; null when inside or unresolvable.</summary>
+    private static string? Outside(string path, bool isLink, List<string> allowed)
     {
+        if (RealPath.Of(path) is not { } real || Inside(real, allowed))
+        {
+            return null;   // inside, or dangling, looping, gone: the usual checks say so
+        }
+
+        return isLink
+            ? $"{path} is a symbolic link to {real}, outside the folders this server may read: it is not read"
+            : $"{path} is {real} (through a symbolic link), outside the folders this server may read: it is not read";
+    }
+
+    /// <summary>An image name: its size and time, or why it cannot be read; null when it is gone or a folder.</summary>
+    private static ScannedFile? Scan(string path, bool isLink, List<string>? confine, Action? progress)
+    {
+        if (isLink && confine is not null && Outside(path, isLink, confine) is { } outside)
+        {
+            try
+            {
+                // Recorded with the link's own size and time: looked at again when the link changes.
+                var own = FileStat.Get(path, followLinks: false);
+                return new ScannedFile(path, own.Size, own.ModifiedTicks, outside);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;   // deleted meanwhile
+            }
+        }
+
         FileStat stat;
         try
         {
-            stat = FileStat.Get(path);
+            stat = Stat(path, progress);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -183,7 +328,10 @@ public static class FolderWalker
 
         if (stat.Kind is FileKind.Regular)
         {
-            return new ScannedFile(path, stat.Size, stat.ModifiedTicks);
+            // Not hashed only to be refused when decoded (a 5 GB file, a sparse one): too large is known from its size.
+            return stat.Size > RegularFile.DefaultMaxBytes
+                ? new ScannedFile(path, stat.Size, stat.ModifiedTicks, $"{path} cannot be read: it is {Bytes(stat.Size)}, over the {Bytes(RegularFile.DefaultMaxBytes)} limit for one file")
+                : new ScannedFile(path, stat.Size, stat.ModifiedTicks);
         }
 
         if (stat.Kind is FileKind.Directory)
@@ -226,6 +374,11 @@ public static class FolderWalker
             : $"{path} is a symbolic link to {target}, which cannot be followed: {error.Message}";
         return new ScannedFile(path, own.Size, own.ModifiedTicks, reason);
     }
+
+    /// <summary>As <see cref="RegularFile"/>'s messages write sizes.</summary>
+    private static string Bytes(long bytes) => bytes >= 1_000_000_000
+        ? string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e9:0.#} GB")
+        : string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:0.#} MB");
 
     private static string? LinkTarget(string path)
     {

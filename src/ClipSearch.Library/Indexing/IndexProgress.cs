@@ -34,12 +34,20 @@ public sealed record IndexProgress(IndexPhase Phase, int Done, int Total, int Em
 }
 
 /// <summary>What an indexing run did.</summary>
-/// <param name="Scanned">Image files found in the folders.</param>
+/// <param name="Scanned">Image files found in the folders (folders that could not be listed are not counted: see <see cref="FolderErrors"/>).</param>
 /// <param name="Unchanged">Files already indexed with the same size and modification time (not read).</param>
 /// <param name="Embedded">Files embedded by the model.</param>
 /// <param name="Reused">Files linked to content already in the library (moved, renamed, duplicates).</param>
-/// <param name="Failed">Files that could not be indexed (see the library's errors).</param>
+/// <param name="Failed">Image files that could not be indexed in this run (see the library's errors).</param>
 /// <param name="Removed">Files no longer present, dropped from the library.</param>
 /// <param name="SkippedByOthers">Files another indexer had claimed (PostgreSQL, several machines).</param>
 /// <param name="Elapsed">Wall time.</param>
-public sealed record IndexResult(int Scanned, int Unchanged, int Embedded, int Reused, int Failed, int Removed, int SkippedByOthers, TimeSpan Elapsed);
+public sealed record IndexResult(int Scanned, int Unchanged, int Embedded, int Reused, int Failed, int Removed, int SkippedByOthers, TimeSpan Elapsed)
+{
+    /// <summary>
+    /// Folders below the indexed folders that this run could not list (permissions, an I/O error, too deep) or did
+    /// not follow (outside <see cref="IndexerOptions.ConfineTo"/>), each among the library's errors with why. What
+    /// was indexed below a folder that could not be listed is kept, not removed.
+    /// </summary>
+    public int FolderErrors { get; init; }
+}

@@ -29,6 +29,15 @@ public sealed record IndexerOptions
     /// error and tried again at the next run; a listing that timed out stops the run.
     /// </summary>
     public TimeSpan ReadTimeout { get; init; } = RegularFile.DefaultTimeout;
+
+    /// <summary>
+    /// The folders a run may read, as real paths (null: any, as the command line does). A folder to index must lie
+    /// within one of them, symbolic links resolved; below it, a symbolic link to a folder or an image whose real
+    /// target is outside all of them is not followed and is recorded as an error
+    /// (<c>… is a symbolic link to X, outside the folders this server may read: it is not read</c>). A server
+    /// that lets requests name folders (<c>--allow-root</c>) passes its roots here.
+    /// </summary>
+    public IReadOnlyList<string>? ConfineTo { get; init; }
 }
 
 /// <summary>
@@ -61,18 +70,24 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
 
         var clock = Stopwatch.StartNew();
         var roots = folders.Select(FolderWalker.FullPath).Distinct(StringComparer.Ordinal).ToList();
-        foreach (var root in roots.Where(r => !Directory.Exists(r)))
+
+        // Each root is looked at only by its walk, on the watched thread: a root on a dead mount stops the run
+        // after the timeout (and at once on cancellation) instead of blocking the caller. A root that is missing,
+        // or not a folder, stops the run before it is added to the library.
+        progress?.Report(new IndexProgress(IndexPhase.Scanning, 0, 0, 0, 0, 0, clock.Elapsed));
+        var scanned = new List<ScannedFile>();
+        var unlisted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var root in roots)
         {
-            throw new ClipSearchException(File.Exists(root) ? $"{root} is a file; index takes folders." : $"{root}: no such folder.");
+            var listing = await WalkAsync(root, cancellationToken).ConfigureAwait(false);
+            scanned.AddRange(listing.Files);
+            unlisted.UnionWith(listing.UnlistedFolders);
         }
 
-        progress?.Report(new IndexProgress(IndexPhase.Scanning, 0, 0, 0, 0, 0, clock.Elapsed));
         await _store.AddFoldersAsync(roots, cancellationToken).ConfigureAwait(false);
-        var scanned = new List<ScannedFile>();
         var stored = new Dictionary<string, StoredFile>(StringComparer.Ordinal);
         foreach (var root in roots)
         {
-            scanned.AddRange(await WalkAsync(root, cancellationToken).ConfigureAwait(false));
             foreach (var file in await _store.GetFilesUnderAsync(root, cancellationToken).ConfigureAwait(false))
             {
                 stored[file.Path] = file;
@@ -80,16 +95,21 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
         }
 
         scanned = [.. scanned.DistinctBy(f => f.Path, StringComparer.Ordinal)];
-        var pending = scanned.Where(f => !stored.TryGetValue(f.Path, out var s) || s.Size != f.Size || s.ModifiedTicks != f.ModifiedTicks).ToList();
+        var changed = scanned.Where(f => !stored.TryGetValue(f.Path, out var s) || s.Size != f.Size || s.ModifiedTicks != f.ModifiedTicks).ToList();
+        var folderProblems = changed.Where(f => f.IsFolder).ToList();
+        var pending = changed.Where(f => !f.IsFolder).ToList();
         var present = scanned.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
-        var missing = stored.Keys.Where(p => !present.Contains(p)).Order(StringComparer.Ordinal).ToList();
+        // A file below a folder that could not be listed is not known to be gone: it stays as it was.
+        var missing = stored.Keys.Where(p => !present.Contains(p) && !IsBelowAny(p, unlisted)).Order(StringComparer.Ordinal).ToList();
+        var images = scanned.Count(f => !f.IsFolder);
 
         // Changed files may leave their old content without a file: dropped along with the deleted files, and
         // also when the run is stopped (the next run would see those files as unchanged and never drop it).
-        var replacesContent = pending.Any(f => stored.TryGetValue(f.Path, out var s) && s.ContentId is not null);
+        var replacesContent = changed.Any(f => stored.TryGetValue(f.Path, out var s) && s.ContentId is not null);
         var run = new Run(this, pending.Count, clock, progress);
         try
         {
+            await run.RecordFolderProblemsAsync(folderProblems, cancellationToken).ConfigureAwait(false);
             foreach (var chunk in pending.Chunk(Math.Max(1, _options.ChunkSize)))
             {
                 await run.IndexChunkAsync(chunk, cancellationToken).ConfigureAwait(false);
@@ -108,18 +128,43 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
         }
 
         progress?.Report(run.Progress(IndexPhase.Done));
-        return new IndexResult(scanned.Count, scanned.Count - pending.Count, run.Embedded, run.Reused, run.Failed, missing.Count, run.SkippedByOthers, clock.Elapsed);
+        var removed = missing.Count(p => stored[p].Size != ScannedFile.FolderSize);   // a folder's error that went away is no file removed
+        return new IndexResult(images, images - pending.Count, run.Embedded, run.Reused, run.Failed, removed, run.SkippedByOthers, clock.Elapsed)
+        {
+            FolderErrors = scanned.Count - images,
+        };
+    }
+
+    /// <summary>Whether <paramref name="path"/> lies below one of <paramref name="folders"/> (looked up by each of its parents).</summary>
+    private static bool IsBelowAny(string path, HashSet<string> folders)
+    {
+        if (folders.Count == 0)
+        {
+            return false;
+        }
+
+        for (var parent = Path.GetDirectoryName(path); !string.IsNullOrEmpty(parent); parent = Path.GetDirectoryName(parent))
+        {
+            if (folders.Contains(parent))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
     /// Walks <paramref name="root"/> on a thread of its own, watched: cancellation returns at once, and a walk that
-    /// lists nothing for <see cref="IndexerOptions.ReadTimeout"/> (stuck in the kernel on a dead network mount) stops
-    /// the run. The walk's thread is then left to end when the system lets it.
+    /// lists nothing and looks at no file for <see cref="IndexerOptions.ReadTimeout"/> (stuck in the kernel on a dead
+    /// network mount, the root's own status included) stops the run. The walk's thread is then left to end when the
+    /// system lets it.
     /// </summary>
-    private async Task<List<ScannedFile>> WalkAsync(string root, CancellationToken cancellationToken)
+    private async Task<FolderListing> WalkAsync(string root, CancellationToken cancellationToken)
     {
         long listed = 0;
-        var walk = Task.Factory.StartNew(() => FolderWalker.Walk(root, () => Interlocked.Increment(ref listed), cancellationToken),
+        var options = new WalkOptions { Progress = () => Interlocked.Increment(ref listed), ConfineTo = _options.ConfineTo };
+        var walk = Task.Factory.StartNew(() => FolderWalker.List(root, options, cancellationToken),
             cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var tick = TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, _options.ReadTimeout.Ticks / 4 + 1));
         var seen = -1L;
@@ -159,6 +204,21 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
         public int SkippedByOthers { get; private set; }
 
         private int CommitBatchSize => owner._options.CommitBatchSize > 0 ? owner._options.CommitBatchSize : owner._model.Options.BatchSize;
+
+        /// <summary>Records the folders that could not be listed, or are not followed, among the errors (not counted as failed files).</summary>
+        public async Task RecordFolderProblemsAsync(List<ScannedFile> folders, CancellationToken cancellationToken)
+        {
+            if (folders.Count == 0)
+            {
+                return;
+            }
+
+            var claimed = await owner._store.ClaimAsync(folders, cancellationToken).ConfigureAwait(false);
+            if (claimed.Count > 0)
+            {
+                await owner._store.CommitAsync([.. claimed.Select(f => new IndexedFile(f, null, null, f.Problem))], cancellationToken).ConfigureAwait(false);
+            }
+        }
 
         public IndexProgress Progress(IndexPhase phase)
         {

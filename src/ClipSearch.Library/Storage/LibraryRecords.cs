@@ -6,9 +6,23 @@ namespace ClipSearch.Library.Storage;
 /// <param name="ModifiedTicks">Last write time, UTC ticks.</param>
 /// <param name="Problem">
 /// Why it cannot be indexed, when the walk already knows (a FIFO, a device, a dangling or looping symbolic link, a
-/// folder that could not be listed): recorded as the file's error without opening it. Null for a regular file.
+/// file over the size limit, a folder that could not be listed): recorded as the file's error without opening it.
+/// Null for a regular file.
 /// </param>
-public sealed record ScannedFile(string Path, long Size, long ModifiedTicks, string? Problem = null);
+public sealed record ScannedFile(string Path, long Size, long ModifiedTicks, string? Problem = null)
+{
+    /// <summary>
+    /// The size recorded for a folder's problem (<see cref="Folder"/>): no file has it, so a library tells its
+    /// folders from its files (counted apart in <see cref="LibraryStats"/> and <see cref="Indexing.IndexResult"/>).
+    /// </summary>
+    public const long FolderSize = -1;
+
+    /// <summary>True for a folder the walk could not list or would not follow, recorded with its <see cref="Problem"/>.</summary>
+    public bool IsFolder => Size == FolderSize;
+
+    /// <summary>A folder below a root that could not be listed or is not followed, and why.</summary>
+    public static ScannedFile Folder(string path, string problem) => new(path, FolderSize, 0, problem);
+}
 
 /// <summary>A file as the library recorded it.</summary>
 /// <param name="Path">Absolute path.</param>
@@ -48,11 +62,18 @@ public readonly record struct VectorHit(long ContentId, float Score);
 /// <summary>What a library holds.</summary>
 /// <param name="Location">Where it is.</param>
 /// <param name="Folders">Its folders.</param>
-/// <param name="Files">Files recorded.</param>
+/// <param name="Files">Image files recorded (folders that could not be listed are not counted: see <see cref="FolderErrors"/>).</param>
 /// <param name="Indexed">Files with an embedding.</param>
-/// <param name="Failed">Files that could not be indexed.</param>
+/// <param name="Failed">Image files that could not be indexed.</param>
 /// <param name="Contents">Distinct contents (embeddings); fewer than <paramref name="Indexed"/> when files are duplicates.</param>
 /// <param name="Model">The model's identity, or null.</param>
 /// <param name="StorageBytes">Size on disk (database file + WAL, or the tables' size in PostgreSQL).</param>
 public sealed record LibraryStats(string Location, IReadOnlyList<string> Folders, long Files, long Indexed, long Failed,
-    long Contents, string? Model, long StorageBytes);
+    long Contents, string? Model, long StorageBytes)
+{
+    /// <summary>
+    /// Folders below the library's folders that could not be listed (or were not followed), among the errors with
+    /// the reason; what was indexed under one that could not be listed is kept until it can be listed again.
+    /// </summary>
+    public long FolderErrors { get; init; }
+}

@@ -296,10 +296,11 @@ public sealed partial class PostgresLibraryStore : ILibraryStore, INativeVectorS
         var folders = await GetFoldersAsync(cancellationToken).ConfigureAwait(false);
         var model = await GetModelAsync(cancellationToken).ConfigureAwait(false);
         var counts = await ReadListAsync("""
-            SELECT count(*), count(content_id), count(error),
-                   pg_total_relation_size('clipsearch_files') + COALESCE(pg_total_relation_size(to_regclass('clipsearch_contents')), 0)
+            SELECT count(*) FILTER (WHERE size >= 0), count(content_id), count(error) FILTER (WHERE size >= 0),
+                   pg_total_relation_size('clipsearch_files') + COALESCE(pg_total_relation_size(to_regclass('clipsearch_contents')), 0),
+                   count(*) FILTER (WHERE size < 0)
             FROM clipsearch_files
-            """, r => (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)), cancellationToken).ConfigureAwait(false);
+            """, r => (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), cancellationToken).ConfigureAwait(false);
         var contents = 0L;
         if (model is not null)
         {
@@ -307,8 +308,9 @@ public sealed partial class PostgresLibraryStore : ILibraryStore, INativeVectorS
             contents = (long)(await ScalarAsync(c, "SELECT count(*) FROM clipsearch_contents", cancellationToken).ConfigureAwait(false))!;
         }
 
-        var (files, indexed, failed, bytes) = counts[0];
-        return new LibraryStats(Description, folders, files, indexed, failed, contents, model?.Short, bytes);
+        // A folder's problem is a row with size -1 (ScannedFile.FolderSize): counted apart from the image files.
+        var (files, indexed, failed, bytes, folderErrors) = counts[0];
+        return new LibraryStats(Description, folders, files, indexed, failed, contents, model?.Short, bytes) { FolderErrors = folderErrors };
     }
 
     /// <inheritdoc/>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ClipSearch.Core;
+using ClipSearch.Core.IO;
 using ClipSearch.Core.Model;
 using Microsoft.Data.Sqlite;
 
@@ -17,12 +18,18 @@ namespace ClipSearch.Library.Storage.Sqlite;
 /// (<c>sqlite3_db_readonly</c>), which covers every cause, root on a read-only mount included. A WAL database
 /// can be read without write access only if its <c>-shm</c> file exists or can be created beside it; otherwise
 /// it is opened <c>immutable=1</c>, which reads the main file alone — right for a library nobody writes meanwhile
-/// (a read-only mount or a copy), and the only way to read it at all.
+/// (a read-only mount or a copy), and the only way to read it at all. Only then, though: not when SQLite failed
+/// otherwise (busy, an I/O error: immutable takes no locks), and not when the <c>-wal</c> holds changes the main
+/// file lacks (that library was not closed cleanly, and is refused rather than shown as it was before them).
 /// </remarks>
 public sealed class SqliteLibraryStore : ILibraryStore
 {
     private const int SqliteReadOnly = 8;
     private const int SqliteCantOpen = 14;
+    private const int SqliteNotADatabase = 26;
+    private const int SqliteReadOnlyRecovery = SqliteReadOnly | (1 << 8);
+    private const int SqliteReadOnlyCantInit = SqliteReadOnly | (5 << 8);
+    private const int SqliteReadOnlyDirectory = SqliteReadOnly | (6 << 8);
     private const string NotWritable = "the file or its folder cannot be written: a read-only mount, or permissions";
     private readonly string _connectionString;
 
@@ -45,7 +52,7 @@ public sealed class SqliteLibraryStore : ILibraryStore
     /// <summary>
     /// Opens (or creates) the library at <paramref name="path"/> and brings its schema up to date; a library that
     /// cannot be written is opened read-only. A file that is not a ClipSearch library (another SQLite database, or
-    /// no database at all) is refused before anything is written to it.
+    /// no database at all, or not a regular file) is refused before anything is written to it or beside it.
     /// </summary>
     public static SqliteLibraryStore Open(string path)
     {
@@ -54,10 +61,21 @@ public sealed class SqliteLibraryStore : ILibraryStore
         SqliteLibraryStore? store = null;
         try
         {
-            var exists = File.Exists(full);
+            // What is there, before SQLite opens it: a FIFO would block the open, a device would be read as a database.
+            var stat = StatOrNull(full);
+            if (stat is { Kind: not FileKind.Regular } odd)
+            {
+                throw new ClipSearchException($"{full} is {FileStat.Describe(odd.Kind)}, not a regular file: a library is a SQLite file (or the path of a new one).");
+            }
+
+            var exists = stat is not null;
             if (!exists)
             {
                 Directory.CreateDirectory(dir);
+            }
+            else if (stat!.Value.Size > 0)
+            {
+                CheckIsLibraryReadingOnly(full);   // another application's database is refused before any read-write open
             }
 
             store = new SqliteLibraryStore(full, ConnectionString(full, exists ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate), null);
@@ -65,7 +83,7 @@ public sealed class SqliteLibraryStore : ILibraryStore
             {
                 if (SQLitePCL.raw.sqlite3_db_readonly(c.Handle, "main") != 1)
                 {
-                    SqliteSchema.CheckIsLibrary(c, full);   // before anything is written: another database is left as it was
+                    SqliteSchema.CheckIsLibrary(c, full);   // again, now under the lock: it may have changed since
                     using (var wal = c.CreateCommand())
                     {
                         wal.CommandText = "PRAGMA journal_mode=WAL";
@@ -89,7 +107,7 @@ public sealed class SqliteLibraryStore : ILibraryStore
         catch (SqliteException e)
         {
             store?.ClearPool();
-            throw NotALibrary(full, e);
+            throw Failure(full, e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -103,43 +121,147 @@ public sealed class SqliteLibraryStore : ILibraryStore
         }
     }
 
-    private static SqliteLibraryStore OpenReadOnly(string full)
+    /// <summary>
+    /// Refuses a file that is not a ClipSearch library (nor an empty database) reading it without writing a byte to
+    /// it or beside it. A read-write connection would not do: SQLite recovers a WAL database's <c>-wal</c> into its
+    /// <c>-shm</c>, and the last connection to close checkpoints the <c>-wal</c> into the file and deletes both. Even a
+    /// read-only connection writes the <c>-shm</c>, and creates a <c>-wal</c> and a <c>-shm</c> when they are missing.
+    /// So: a database in rollback-journal mode is read <c>mode=ro</c> (it needs neither); one in WAL mode whose
+    /// <c>-wal</c> is missing or empty is read from the main file alone (<c>immutable=1</c>: all of it is there); one
+    /// with a <c>-wal</c> and a <c>-shm</c> is read with <c>readonly_shm=1</c> (SQLite then builds the WAL's index in
+    /// memory). Without a <c>-shm</c>, the <c>-wal</c> cannot be read without writing one: the main file decides when
+    /// it already says (a library, or another application's tables); otherwise the file is refused, unchanged.
+    /// </summary>
+    private static void CheckIsLibraryReadingOnly(string full)
     {
-        SqliteException? failure = null;
-        foreach (var immutable in new[] { false, true })
+        if (!IsWalMode(full))
         {
-            var store = new SqliteLibraryStore(full, ConnectionString(full, SqliteOpenMode.ReadOnly, immutable), NotWritable);
+            Probe(full, null);   // also a file that is not a database: SQLite says so
+            return;
+        }
+
+        var walBytes = new FileInfo(full + "-wal") is { Exists: true } w ? w.Length : 0;
+        if (walBytes > 0 && File.Exists(full + "-shm"))
+        {
             try
             {
-                using var c = store.Connect();
-                SqliteSchema.CheckIsLibrary(c, full);
-                SqliteSchema.CheckCurrent(c, full);
-                return store;
+                Probe(full, "readonly_shm=1");
+                return;
             }
-            catch (SqliteException e)
+            catch (SqliteException)
             {
-                store.ClearPool();
-                failure = e;   // without immutable: no -shm, and none can be created
-            }
-            catch
-            {
-                store.ClearPool();
-                throw;
+                // Busy, or the -shm cannot be used read-only: what the main file says may still be enough.
             }
         }
 
-        throw NotALibrary(full, failure!);
+        var empty = Probe(full, "immutable=1");
+        if (empty && walBytes > 0)
+        {
+            var name = System.IO.Path.GetFileName(full);
+            throw new ClipSearchException(
+                $"{full} is a SQLite database whose last changes are still in {name}-wal, and they cannot be read without writing a {name}-shm beside it; " +
+                "it was left unchanged. If it is a ClipSearch library, open it once with the program that wrote it (or sqlite3) to finish those changes; otherwise point --library at a library, or at a new file.");
+        }
     }
 
-    private static ClipSearchException NotALibrary(string full, SqliteException e) =>
-        new($"{full} is not a ClipSearch library (SQLite: {e.Message}).", e);
-
-    private static string ConnectionString(string path, SqliteOpenMode mode, bool immutable = false) => new SqliteConnectionStringBuilder
+    /// <summary>Reads the schema on a connection that writes nothing (<paramref name="uriQuery"/>: SQLite URI parameters); true for an empty database.</summary>
+    private static bool Probe(string full, string? uriQuery)
     {
-        // immutable=1 needs a URI file name; every path segment escaped (SQLite decodes %XX, and '?' or '#' would end the path).
-        DataSource = immutable ? "file:" + string.Join('/', path.Split('/').Select(Uri.EscapeDataString)) + "?immutable=1" : path,
+        using var c = new SqliteConnection(ConnectionString(full, SqliteOpenMode.ReadOnly, uriQuery, pooling: false));
+        c.Open();
+        return SqliteSchema.CheckIsLibrary(c, full);
+    }
+
+    /// <summary>Whether the file's header says WAL mode (bytes 18 and 19 are 2); false for anything else, a file that is not a database included.</summary>
+    private static bool IsWalMode(string full)
+    {
+        var header = new byte[20];
+        using var file = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+        return file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) == header.Length
+            && header.AsSpan(0, 16).SequenceEqual("SQLite format 3\0"u8)
+            && (header[18] == 2 || header[19] == 2);
+    }
+
+    private static FileStat? StatOrNull(string full)
+    {
+        try
+        {
+            return FileStat.Get(full);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private static SqliteLibraryStore OpenReadOnly(string full)
+    {
+        try
+        {
+            return OpenReadOnly(full, null);
+        }
+        catch (SqliteException e) when (NeedsToWriteBeside(e))
+        {
+            // No -shm, and none can be created here. The main file alone is the whole library only when nothing is
+            // waiting in the -wal; otherwise immutable=1 would silently show the library as it was before those changes.
+            var wal = new FileInfo(full + "-wal");
+            if (wal.Exists && wal.Length > 0)
+            {
+                throw new ClipSearchException(
+                    $"The library {full} was not closed cleanly (its last changes are in {wal.Name}, and without a {System.IO.Path.GetFileName(full)}-shm, " +
+                    "which cannot be created here, they cannot be read): open it once where it can be written, to finish them.", e);
+            }
+
+            try
+            {
+                return OpenReadOnly(full, "immutable=1");
+            }
+            catch (SqliteException again)
+            {
+                throw Failure(full, again);
+            }
+        }
+        catch (SqliteException e)
+        {
+            throw Failure(full, e);
+        }
+    }
+
+    private static SqliteLibraryStore OpenReadOnly(string full, string? uriQuery)
+    {
+        var store = new SqliteLibraryStore(full, ConnectionString(full, SqliteOpenMode.ReadOnly, uriQuery), NotWritable);
+        try
+        {
+            using var c = store.Connect();
+            SqliteSchema.CheckIsLibrary(c, full);
+            SqliteSchema.CheckCurrent(c, full);
+            return store;
+        }
+        catch
+        {
+            store.ClearPool();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// SQLite could not open a WAL database read-only because it would have to create its <c>-wal</c> or <c>-shm</c>
+    /// (a read-only folder or mount): the only failures the main file alone (<c>immutable=1</c>) may answer. A busy
+    /// database or an I/O error is not one: immutable=1 takes no locks, and could read pages half written by a checkpoint.
+    /// </summary>
+    private static bool NeedsToWriteBeside(SqliteException e) =>
+        e.SqliteErrorCode == SqliteCantOpen || e.SqliteExtendedErrorCode is SqliteReadOnlyCantInit or SqliteReadOnlyRecovery or SqliteReadOnlyDirectory;
+
+    private static ClipSearchException Failure(string full, SqliteException e) => e.SqliteErrorCode == SqliteNotADatabase
+        ? new($"{full} is not a ClipSearch library (SQLite: {e.Message}).", e)
+        : new($"Cannot open the library {full} (SQLite: {e.Message}).", e);
+
+    private static string ConnectionString(string path, SqliteOpenMode mode, string? uriQuery = null, bool pooling = true) => new SqliteConnectionStringBuilder
+    {
+        // URI parameters need a URI file name; every path segment escaped (SQLite decodes %XX, and '?' or '#' would end the path).
+        DataSource = uriQuery is null ? path : "file:" + string.Join('/', path.Split('/').Select(Uri.EscapeDataString)) + "?" + uriQuery,
         Mode = mode,
-        Pooling = true,
+        Pooling = pooling,
         DefaultTimeout = 60,
     }.ToString();
 
@@ -383,12 +505,14 @@ public sealed class SqliteLibraryStore : ILibraryStore
         var model = await GetModelAsync(cancellationToken).ConfigureAwait(false);
         await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         async Task<long> Count(string sql) => Convert.ToInt64(await ScalarAsync(c, sql, cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-        var files = await Count("SELECT count(*) FROM files").ConfigureAwait(false);
+        // A folder's problem is a row with size -1 (ScannedFile.FolderSize): counted apart from the image files.
+        var files = await Count("SELECT count(*) FROM files WHERE size >= 0").ConfigureAwait(false);
         var indexed = await Count("SELECT count(*) FROM files WHERE content_id IS NOT NULL").ConfigureAwait(false);
-        var failed = await Count("SELECT count(*) FROM files WHERE error IS NOT NULL").ConfigureAwait(false);
+        var failed = await Count("SELECT count(*) FROM files WHERE error IS NOT NULL AND size >= 0").ConfigureAwait(false);
+        var folderErrors = await Count("SELECT count(*) FROM files WHERE size < 0").ConfigureAwait(false);
         var contents = await Count("SELECT count(*) FROM contents").ConfigureAwait(false);
         var bytes = new[] { Path, Path + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
-        return new LibraryStats(Path, folders, files, indexed, failed, contents, model?.Short, bytes);
+        return new LibraryStats(Path, folders, files, indexed, failed, contents, model?.Short, bytes) { FolderErrors = folderErrors };
     }
 
     /// <summary>Runs SQLite's <c>PRAGMA integrity_check</c>; "ok" when the file is sound.</summary>

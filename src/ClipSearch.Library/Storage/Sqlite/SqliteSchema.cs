@@ -36,9 +36,9 @@ internal static class SqliteSchema
 
     /// <summary>
     /// Refuses, reading only, a database that is not a ClipSearch library: one with tables but not ours (another
-    /// application's database). An empty database (a new file) is a library to create.
+    /// application's database). An empty database (a new file) is a library to create: true.
     /// </summary>
-    public static void CheckIsLibrary(SqliteConnection connection, string path)
+    public static bool CheckIsLibrary(SqliteConnection connection, string path)
     {
         var version = Convert.ToInt32(Scalar(connection, null, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
         var tables = new List<string>();
@@ -52,9 +52,14 @@ internal static class SqliteSchema
             }
         }
 
-        if ((version == 0 && tables.Count == 0) || (version > 0 && _tables.All(t => tables.Contains(t, StringComparer.Ordinal))))
+        if (version == 0 && tables.Count == 0)
         {
-            return;
+            return true;
+        }
+
+        if (version > 0 && _tables.All(t => tables.Contains(t, StringComparer.Ordinal)))
+        {
+            return false;
         }
 
         var shown = string.Join(", ", tables.Take(5)) + (tables.Count > 5 ? ", …" : "");
