@@ -244,3 +244,53 @@ public sealed class DecodeBudgetAllocationTests
             Assert.Equal((200, 120, 40), (crop.Pixels[3 * i], crop.Pixels[(3 * i) + 1], crop.Pixels[(3 * i) + 2])));
     }
 }
+
+/// <summary>
+/// The race of a release granting a waiter between its queueing and its cancellation's registration
+/// (<see cref="DecodeBudget.AfterQueuedForTests"/> makes it happen every time); alone, since the hook is process-wide.
+/// </summary>
+[Collection(DecodeBudgetAllocationTests.Name)]
+public sealed class DecodeBudgetRegistrationTests
+{
+    [Fact]
+    public async Task AcquireAsync_GrantedBeforeItsCancellationIsRegistered_DoesNotLeaveTheRegistration()
+    {
+        using var cancel = new CancellationTokenSource();   // lives on, as a request's token does
+        var budget = new DecodeBudget(100);
+        var weak = await AcquireGrantedDuringQueueing(budget, cancel.Token);
+
+        for (var i = 0; i < 3 && weak.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        // The registration's state is the waiter, whose task holds the lease: alive while the registration is.
+        Assert.False(weak.IsAlive, "the cancellation registration outlived the grant (it holds the waiter and its lease)");
+        Assert.Equal(0, budget.InUse);
+        Assert.Equal(2, budget.Grants);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<WeakReference> AcquireGrantedDuringQueueing(DecodeBudget budget, CancellationToken token)
+    {
+        var held = budget.Acquire(100);
+        DecodeBudget.AfterQueuedForTests = b =>
+        {
+            if (ReferenceEquals(b, budget))
+            {
+                held.Dispose();   // another thread's release, landing before the registration
+            }
+        };
+        try
+        {
+            var lease = await budget.AcquireAsync(60, token);
+            lease.Dispose();
+            return new WeakReference(lease);
+        }
+        finally
+        {
+            DecodeBudget.AfterQueuedForTests = null;
+        }
+    }
+}
