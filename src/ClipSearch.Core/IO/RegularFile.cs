@@ -56,7 +56,7 @@ public static class RegularFile
     private const int ChunkBytes = 1 << 20;
     private const int WorkerStackBytes = 256 * 1024;
 
-    /// <summary>Tests only: runs on the reading thread once the file is open and checked, before the first read (simulates a stalled read).</summary>
+    /// <summary>Tests only: runs on the reading thread once the file is open and checked, before the first read (simulates a stalled read); not for <see cref="ReadHeadAsync"/>'s reads of a header.</summary>
     internal static Action<string>? BeforeReadForTests { get; set; }
 
     /// <summary>Tests only: runs on the reading thread once the read is over and its caller told, before the thread takes the next read.</summary>
@@ -106,6 +106,37 @@ public static class RegularFile
 
             return bytes;
         };
+
+    /// <summary>
+    /// The size of the regular file at <paramref name="path"/> when it was opened and its first
+    /// <paramref name="length"/> bytes (fewer when it is shorter): enough to read a header before deciding to read the rest.
+    /// </summary>
+    /// <param name="path">The file; a symbolic link is followed.</param>
+    /// <param name="length">The most bytes read.</param>
+    /// <param name="timeout">How long the read may go without data.</param>
+    /// <param name="cancellationToken">Ends the wait at once.</param>
+    /// <inheritdoc cref="ReadAllBytes" path="/exception"/>
+    public static Task<(long Size, byte[] Head)> ReadHeadAsync(string path, int length, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        return Start(path, timeout, cancellationToken, headOnly: true, file =>
+        {
+            var head = new byte[(int)Math.Min(length, file.Length)];
+            var done = 0;
+            while (done < head.Length)
+            {
+                var n = file.Read(head.AsSpan(done));
+                if (n == 0)
+                {
+                    return ((long)done, head[..done]);   // it shrank since fstat
+                }
+
+                done += n;
+            }
+
+            return (file.Length, head);
+        }).WaitAsync(timeout);
+    }
 
     /// <summary>The SHA-256 of the regular file at <paramref name="path"/> (of at most the size it had when opened).</summary>
     /// <inheritdoc cref="ReadAllBytes" path="/exception"/>
@@ -200,7 +231,10 @@ public static class RegularFile
 
     private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.#} s";
 
-    private static PendingRead<T> Start<T>(string path, TimeSpan timeout, CancellationToken cancellationToken, Func<OpenFile, T> work)
+    private static PendingRead<T> Start<T>(string path, TimeSpan timeout, CancellationToken cancellationToken, Func<OpenFile, T> work) =>
+        Start(path, timeout, cancellationToken, headOnly: false, work);
+
+    private static PendingRead<T> Start<T>(string path, TimeSpan timeout, CancellationToken cancellationToken, bool headOnly, Func<OpenFile, T> work)
     {
         CheckPath(path);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
@@ -211,7 +245,7 @@ public static class RegularFile
             throw new FileReadTimeoutException(refusal);
         }
 
-        var read = new PendingRead<T>(path, mount, work, cancellationToken);
+        var read = new PendingRead<T>(path, mount, headOnly, work, cancellationToken);
         Readers.Run(read.Run);
         return read;
     }
@@ -323,7 +357,7 @@ public static class RegularFile
     }
 
     /// <summary>One read: run on its own thread, waited for by the caller.</summary>
-    private sealed class PendingRead<T>(string path, string mount, Func<OpenFile, T> work, CancellationToken cancellationToken)
+    private sealed class PendingRead<T>(string path, string mount, bool headOnly, Func<OpenFile, T> work, CancellationToken cancellationToken)
     {
         private const int Running = 0, Finished = 1, Abandoned = 2;
         private static readonly TimeSpan _longestWait = TimeSpan.FromHours(1);
@@ -346,7 +380,11 @@ public static class RegularFile
             {
                 using var file = OpenFile.Open(path, this);
                 Touch();
-                BeforeReadForTests?.Invoke(path);
+                if (!headOnly)
+                {
+                    BeforeReadForTests?.Invoke(path);
+                }
+
                 _result = work(file);
             }
 #pragma warning disable CA1031 // Every failure goes to the caller, who rethrows it.

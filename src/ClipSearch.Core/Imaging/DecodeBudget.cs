@@ -34,6 +34,7 @@ public sealed class DecodeBudget
     private readonly LinkedList<Waiter> _waiters = new();
     private long _inUse;
     private long _peak;
+    private long _grants;
 
     /// <summary>A budget of <paramref name="capacityBytes"/>.</summary>
     public DecodeBudget(long capacityBytes = DefaultCapacityBytes)
@@ -75,6 +76,21 @@ public sealed class DecodeBudget
             }
         }
     }
+
+    /// <summary>Leases granted since the budget was made (tests: how many times a decode took from it).</summary>
+    public long Grants
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _grants;
+            }
+        }
+    }
+
+    /// <summary>Tests only: runs after a request that must wait is queued, before its cancellation is registered.</summary>
+    internal static Action<DecodeBudget>? AfterQueuedForTests { get; set; }
 
     /// <summary>Requests waiting now.</summary>
     public int Waiting
@@ -126,13 +142,27 @@ public sealed class DecodeBudget
             waiter.Node = _waiters.AddLast(waiter);
         }
 
+        AfterQueuedForTests?.Invoke(this);
         if (cancellationToken.CanBeCanceled)
         {
-            waiter.Cancellation = cancellationToken.Register(static state =>
+            var registration = cancellationToken.Register(static state =>
             {
                 var (budget, w, token) = ((DecodeBudget, Waiter, CancellationToken))state!;
                 budget.Cancel(w, token);
             }, (this, waiter, cancellationToken));
+            lock (_lock)
+            {
+                if (waiter.Node is not null)
+                {
+                    // Still waiting: whoever grants or cancels it disposes the registration.
+                    waiter.Cancellation = registration;
+                    registration = default;
+                }
+            }
+
+            // Granted (a release on another thread got to it first) or cancelled meanwhile: nothing left to cancel,
+            // and the registration must not keep the waiter alive until the token's source is disposed.
+            registration.Dispose();
         }
 
         return new ValueTask<Lease>(waiter.Completion.Task);
@@ -148,6 +178,7 @@ public sealed class DecodeBudget
 
     private Lease Take(long amount)
     {
+        _grants++;
         _inUse += amount;
         _peak = Math.Max(_peak, _inUse);
         return new Lease(this, amount);

@@ -11,7 +11,7 @@ internal sealed record DecodedImage(PixelBuffer Pixels, PillowMode Mode, SKEncod
 
 /// <summary>
 /// What decoding an image will make, read from its header before any pixel is decoded: the size it is decoded at,
-/// the buffer's channels, its Pillow mode and EXIF orientation.
+/// the buffer's channels, its Pillow mode and EXIF orientation, and what the codec holds meanwhile.
 /// </summary>
 /// <param name="Width">Decoded width (the file's, or reduced by the JPEG DCT scale).</param>
 /// <param name="Height">Decoded height.</param>
@@ -19,18 +19,19 @@ internal sealed record DecodedImage(PixelBuffer Pixels, PillowMode Mode, SKEncod
 /// <param name="Mode">The file's Pillow mode.</param>
 /// <param name="Origin">The EXIF orientation.</param>
 /// <param name="ScaleDenominator">1, or 2, 4, 8 for a reduced JPEG decode.</param>
-internal sealed record DecodePlan(int Width, int Height, bool OneChannel, PillowMode Mode, SKEncodedOrigin Origin, int ScaleDenominator)
+/// <param name="CodecBytes">What the codec holds while it decodes besides the output (see <see cref="CodecMemory"/>).</param>
+internal sealed record DecodePlan(int Width, int Height, bool OneChannel, PillowMode Mode, SKEncodedOrigin Origin, int ScaleDenominator, long CodecBytes)
 {
     /// <summary>Channels of the decoded image once the decoder returns it (grey decoded as RGBA is reduced to one).</summary>
     public int Channels => OneChannel || IsGrey ? 1 : 4;
 
     /// <summary>
-    /// The most bytes of pixels the decoder holds at once: the buffer it decodes into, plus the one-channel copy of a
-    /// grey image Skia could only hand over as RGBA.
+    /// The most bytes the decoder holds at once: the buffer it decodes into, plus the one-channel copy of a grey
+    /// image Skia could only hand over as RGBA, plus the codec's own buffers (it lives until both are made).
     /// </summary>
-    public long PeakBytes => OneChannel
+    public long PeakBytes => CodecBytes + (OneChannel
         ? PixelBuffer.BytesFor(Width, Height, 1)
-        : PixelBuffer.BytesFor(Width, Height, 4) + (IsGrey ? PixelBuffer.BytesFor(Width, Height, 1) : 0);
+        : PixelBuffer.BytesFor(Width, Height, 4) + (IsGrey ? PixelBuffer.BytesFor(Width, Height, 1) : 0));
 
     private bool IsGrey => Mode is PillowMode.Grey or PillowMode.Bilevel;
 }
@@ -47,15 +48,28 @@ internal static class ImageDecoder
     /// What <see cref="Decode"/> will make of <paramref name="encoded"/> (size, channels, orientation), from its
     /// header alone: the checks on emptiness, format and size are made here, before any pixel is decoded.
     /// </summary>
+    /// <param name="encoded">The file, or only its head (<paramref name="isHead"/>).</param>
+    /// <param name="name">Names the image in messages.</param>
+    /// <param name="maxPixels">Larger images are refused.</param>
+    /// <param name="minShorterSide">See <see cref="Decode"/>.</param>
+    /// <param name="isHead">
+    /// True: <paramref name="encoded"/> is the start of a longer file; null is returned when the header does not
+    /// end within it (more of the file is needed), rather than an error.
+    /// </param>
     /// <exception cref="ImageLoadException">Empty, not an image, over <paramref name="maxPixels"/>, or a header that cannot be read.</exception>
-    public static unsafe DecodePlan Probe(ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide)
+    public static unsafe DecodePlan? Probe(ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide, bool isHead = false)
     {
         CheckNotEmpty(encoded, name);
         fixed (byte* pinned = encoded)
         {
             using var data = Wrap(pinned, encoded.Length);
-            using var codec = CreateCodec(data, encoded, name);
-            return Plan(codec, encoded, name, maxPixels, minShorterSide);
+            using var codec = SKCodec.Create(data);
+            if (codec is null && isHead && PillowModeSniffer.LooksLikeKnownFormat(encoded))
+            {
+                return null;
+            }
+
+            return Plan(codec ?? throw CodecError(encoded, name), encoded, name, maxPixels, minShorterSide);
         }
     }
 
@@ -150,7 +164,10 @@ internal static class ImageDecoder
     private static unsafe SKData Wrap(byte* pinned, int length) => SKData.Create((IntPtr)pinned, length);
 
     private static SKCodec CreateCodec(SKData data, ReadOnlySpan<byte> encoded, string name) =>
-        SKCodec.Create(data) ?? throw new ImageLoadException(PillowModeSniffer.LooksLikeKnownFormat(encoded)
+        SKCodec.Create(data) ?? throw CodecError(encoded, name);
+
+    private static ImageLoadException CodecError(ReadOnlySpan<byte> encoded, string name) =>
+        new(PillowModeSniffer.LooksLikeKnownFormat(encoded)
             ? $"{name} is truncated or corrupt (its header cannot be read)"
             : $"{name} is not an image (or an unsupported format)");
 
@@ -161,7 +178,8 @@ internal static class ImageDecoder
         var mode = PillowModeSniffer.FromHeader(encoded) ?? ModeFromSkia(info);
         var (width, height, denominator) = ChooseScale(codec, minShorterSide);
         bool oneChannel = info.ColorType == SKColorType.Gray8 && mode is PillowMode.Grey or PillowMode.Bilevel;
-        return new DecodePlan(width, height, oneChannel, mode, codec.EncodedOrigin, denominator);
+        var codecBytes = CodecMemory.Bytes(encoded, codec.EncodedFormat, info.Width, info.Height);
+        return new DecodePlan(width, height, oneChannel, mode, codec.EncodedOrigin, denominator, codecBytes);
     }
 
     private static void CheckSize(int width, int height, string name, long maxPixels)

@@ -10,6 +10,9 @@ namespace ClipSearch.Core.Imaging;
 /// </summary>
 public static class ImageLoader
 {
+    /// <summary>What every stage of a decode holds besides its pixels, at most: the resize's tables, the crop, small buffers.</summary>
+    private const long StageAllowanceBytes = 1024 * 1024;
+
     /// <summary>The decoded shorter side kept by the fast JPEG path, as a multiple of the resize target.</summary>
     private const int FastPathMinimumRatio = 2;
 
@@ -27,11 +30,19 @@ public static class ImageLoader
     /// Loads the image file at <paramref name="path"/> and returns its preprocessed crop. Only a regular file is read
     /// (see <see cref="RegularFile"/>), within <see cref="ImageLoadOptions.ReadTimeout"/>.
     /// </summary>
-    /// <remarks>Takes the bytes it decodes from the decode budget (<see cref="ImageLoadOptions.Budget"/>), blocking while they are not free.</remarks>
+    /// <remarks>
+    /// Takes the file's size and the bytes it decodes from the decode budget (<see cref="ImageLoadOptions.Budget"/>)
+    /// at once, before the file is read (see <see cref="BudgetedFile"/>), blocking while they are not free.
+    /// </remarks>
     /// <exception cref="ImageLoadException">The file is missing, unreadable, not a regular file, timed out, empty, not an image, too large, truncated or corrupt.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while the file was read.</exception>
-    public static RgbImage LoadCrop(string path, PreprocessConfig config, ImageLoadOptions options, CancellationToken cancellationToken = default) =>
-        LoadCrop(ReadFile(path, options, cancellationToken), path, config, options);
+    public static RgbImage LoadCrop(string path, PreprocessConfig config, ImageLoadOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(options);
+        using var file = BudgetedFile.Read(path, options, CostOf(path, config, options), cancellationToken);
+        return Preprocess(file.Bytes, path, config, options);
+    }
 
     /// <summary>
     /// Decodes <paramref name="encoded"/> and returns its preprocessed crop; <paramref name="displayName"/> (a path,
@@ -55,8 +66,24 @@ public static class ImageLoader
     /// </summary>
     /// <exception cref="ImageLoadException">The file is missing, unreadable, not a regular file, timed out, empty, not an image, too large, truncated or corrupt.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the decode started.</exception>
-    public static async Task<RgbImage> LoadCropAsync(string path, PreprocessConfig config, ImageLoadOptions options, CancellationToken cancellationToken = default) =>
-        await LoadCropAsync(await ReadFileAsync(path, options, cancellationToken).ConfigureAwait(false), path, config, options, cancellationToken).ConfigureAwait(false);
+    public static async Task<RgbImage> LoadCropAsync(string path, PreprocessConfig config, ImageLoadOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(options);
+        using var file = await BudgetedFile.ReadAsync(path, options, CostOf(path, config, options), cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return await RunAsync(() => Preprocess(file.Bytes, path, config, options), file.PeakBytes, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs a synchronous decode of <paramref name="peakBytes"/> (pixels and codec) off the caller's thread: on a
+    /// thread of its own when it is large (seconds of work: a few must not occupy the thread pool that answers every
+    /// other request), else on the thread pool.
+    /// </summary>
+    public static Task<T> RunAsync<T>(Func<T> decode, long peakBytes, CancellationToken cancellationToken = default) =>
+        peakBytes >= OwnThreadDecodeBytes
+            ? Task.Factory.StartNew(decode, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : Task.Run(decode, cancellationToken);
 
     /// <summary>
     /// As <see cref="LoadCrop(ReadOnlySpan{byte}, string, PreprocessConfig, ImageLoadOptions)"/>: reads the header,
@@ -76,11 +103,11 @@ public static class ImageLoader
         var peak = PeakBytesOf(Plan(encoded.Span, name, config, options), config, options);
         using var lease = await (options.Budget ?? DecodeBudget.Shared).AcquireAsync(peak, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
-        return peak >= OwnThreadDecodeBytes
-            ? await Task.Factory.StartNew(() => Preprocess(encoded.Span, name, config, options), cancellationToken,
-                TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false)
-            : await Task.Run(() => Preprocess(encoded.Span, name, config, options), cancellationToken).ConfigureAwait(false);
+        return await RunAsync(() => Preprocess(encoded.Span, name, config, options), peak, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Whether <paramref name="data"/> starts as a JPEG, PNG, WebP, GIF or BMP does (its signature; the rest may be anything).</summary>
+    public static bool LooksLikeImage(ReadOnlySpan<byte> data) => PillowModeSniffer.LooksLikeKnownFormat(data);
 
     /// <summary>
     /// The most bytes of pixels <see cref="LoadCrop(ReadOnlySpan{byte}, string, PreprocessConfig, ImageLoadOptions)"/>
@@ -95,12 +122,14 @@ public static class ImageLoader
     }
 
     // The stages hold, at most, at once (each frees its input as soon as its output is made):
-    //   decode  the decoded buffer (+ the one-channel copy of a grey image decoded as RGBA);
+    //   decode  the decoded buffer (+ the one-channel copy of a grey image decoded as RGBA) and the codec's own
+    //           buffers (CodecMemory: a progressive JPEG's coefficients, an interlaced PNG's image…);
     //   orient  the decoded buffer and its rotated copy;
     //   resize  its input, a premultiplied copy (RGBA/LA kept in their own mode), the pass between the two
     //           directions (at most the larger of output width × input height and input width × output height),
     //           and the output.
-    // The 224×224 crop itself (150 KB, managed) is left out.
+    // Plus StageAllowanceBytes at every stage: the resize's coefficient tables, the 224×224 crop (150 KB), small
+    // buffers. Fitted to the resident growth of one decode, measured for every layout (docs/memory.md).
     private static long PeakBytesOf(DecodePlan plan, PreprocessConfig config, ImageLoadOptions options)
     {
         int channels = plan.Channels;
@@ -125,15 +154,26 @@ public static class ImageLoader
             }
         }
 
-        return peak;
+        return peak + StageAllowanceBytes;
     }
 
-    private static DecodePlan Plan(ReadOnlySpan<byte> encoded, string name, PreprocessConfig config, ImageLoadOptions options)
+    private static DecodePlan Plan(ReadOnlySpan<byte> encoded, string name, PreprocessConfig config, ImageLoadOptions options) =>
+        Plan(encoded, name, config, options, isHead: false)!;
+
+    private static DecodePlan? Plan(ReadOnlySpan<byte> encoded, string name, PreprocessConfig config, ImageLoadOptions options, bool isHead)
     {
-        var plan = ImageDecoder.Probe(encoded, name, options.MaxPixels, MinShorterSide(config, options));
-        CheckNotTooThin(plan.Width, plan.Height, name, config, options);
+        var plan = ImageDecoder.Probe(encoded, name, options.MaxPixels, MinShorterSide(config, options), isHead);
+        if (plan is not null)
+        {
+            CheckNotTooThin(plan.Width, plan.Height, name, config, options);
+        }
+
         return plan;
     }
+
+    // What a crop of the file costs, from its head or its whole bytes (the file's own bytes are added by BudgetedFile).
+    private static DecodeCost CostOf(string path, PreprocessConfig config, ImageLoadOptions options) =>
+        (encoded, isHead) => Plan(encoded.Span, path, config, options, isHead) is { } plan ? PeakBytesOf(plan, config, options) : null;
 
     private static RgbImage Preprocess(ReadOnlySpan<byte> encoded, string name, PreprocessConfig config, ImageLoadOptions options)
     {
@@ -227,21 +267,7 @@ public static class ImageLoader
         }
     }
 
-    private static byte[] ReadFile(string path, ImageLoadOptions options, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(options);
-        try
-        {
-            return RegularFile.ReadAllBytes(path, RegularFile.DefaultMaxBytes, options.ReadTimeout, cancellationToken);
-        }
-        catch (Exception e) when (ReadError(path, e) is { } error)
-        {
-            throw error;
-        }
-    }
-
-    private static ImageLoadException? ReadError(string path, Exception e) => e switch
+    internal static ImageLoadException? ReadError(string path, Exception e) => e switch
     {
         FileNotFoundException or DirectoryNotFoundException => new ImageLoadException($"{path} does not exist", e),
         IOException or UnauthorizedAccessException => new ImageLoadException($"{path} cannot be read: {e.Message}", e),

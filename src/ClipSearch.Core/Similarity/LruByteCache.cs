@@ -74,6 +74,36 @@ public sealed class LruByteCache<TKey, TValue>
         return false;
     }
 
+    /// <summary>
+    /// The values of every one of <paramref name="keys"/>, read at once (no eviction can come in between), each
+    /// becoming the most recently used; null, with the recency unchanged, when any of them is not held.
+    /// </summary>
+    public TValue[]? TryGetAll(IReadOnlyList<TKey> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var nodes = new LinkedListNode<Entry>[keys.Count];
+        lock (_lock)
+        {
+            for (var i = 0; i < keys.Count; i++)
+            {
+                if (!_map.TryGetValue(keys[i], out var node))
+                {
+                    return null;
+                }
+
+                nodes[i] = node;
+            }
+
+            foreach (var node in nodes)
+            {
+                _order.Remove(node);
+                _order.AddFirst(node);
+            }
+        }
+
+        return [.. nodes.Select(n => n.Value.Value)];
+    }
+
     /// <summary>Whether <paramref name="key"/> is held (its recency unchanged).</summary>
     public bool Contains(TKey key)
     {

@@ -140,7 +140,26 @@ public sealed class ZeroShotClassifier
         return [.. labels.Select(l => found[l])];
     }
 
-    /// <summary>Whether every label's embedding for <paramref name="templates"/> is in the cache.</summary>
+    /// <summary>
+    /// Every label's embedding for <paramref name="templates"/>, read from the cache at once (they become the most
+    /// recently used), or null when any is missing: then nothing is embedded here (the caller embeds them, with
+    /// progress and cancellation, through <see cref="LabelEmbeddings(IReadOnlyList{string}, IReadOnlyList{string}, IProgress{ZeroShotProgress}?, CancellationToken)"/>).
+    /// Unlike <see cref="IsCached"/> followed by a read, no eviction can come in between.
+    /// </summary>
+    public float[][]? TryGetAll(IReadOnlyList<string> labels, IReadOnlyList<string> templates)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(templates);
+        if (labels.Count == 0)
+        {
+            return null;
+        }
+
+        var key = TemplatesKey(templates);
+        return _cache.TryGetAll([.. labels.Select(l => (key, l))]);
+    }
+
+    /// <summary>Whether every label's embedding for <paramref name="templates"/> is in the cache (a read after it may still miss: see <see cref="TryGetAll"/>).</summary>
     public bool IsCached(IReadOnlyList<string> labels, IReadOnlyList<string> templates)
     {
         ArgumentNullException.ThrowIfNull(labels);

@@ -41,9 +41,9 @@ public static class ImageFiles
     }
 
     /// <summary>
-    /// A JPEG at most <see cref="ThumbnailSide"/> pixels on its longer side, upright per EXIF; the decoded pixels are
-    /// taken from <paramref name="budget"/> (default <see cref="DecodeBudget.Shared"/>), blocking while they are not
-    /// free. Servers use <see cref="ThumbnailAsync"/>.
+    /// A JPEG at most <see cref="ThumbnailSide"/> pixels on its longer side, upright per EXIF; what the decode holds
+    /// (<see cref="PeakBytes"/>) is taken from <paramref name="budget"/> (default <see cref="DecodeBudget.Shared"/>),
+    /// blocking while it is not free. Servers use <see cref="ThumbnailAsync(byte[], string, DecodeBudget, CancellationToken)"/>.
     /// </summary>
     /// <exception cref="ImageLoadException">Not an image, over the size limit, truncated or corrupt.</exception>
     public static byte[] Thumbnail(byte[] encoded, string name, DecodeBudget? budget = null)
@@ -56,7 +56,8 @@ public static class ImageFiles
 
     /// <summary>
     /// As <see cref="Thumbnail"/>, waiting for the decode budget without blocking a thread, then decoding off the
-    /// caller's thread (on a thread of its own when the decode is large, as <see cref="ImageLoader"/> does).
+    /// caller's thread (on a thread of its own when the decode is large, as <see cref="ImageLoader"/> does). The
+    /// bytes are already in memory (an upload, counted where it is held): only the decode is taken from the budget.
     /// </summary>
     /// <exception cref="ImageLoadException">Not an image, over the size limit, truncated or corrupt.</exception>
     public static async Task<byte[]> ThumbnailAsync(byte[] encoded, string name, DecodeBudget budget, CancellationToken cancellationToken = default)
@@ -65,23 +66,56 @@ public static class ImageFiles
         ArgumentNullException.ThrowIfNull(budget);
         var bytes = PeakBytes(encoded, name);
         using var lease = await budget.AcquireAsync(bytes, cancellationToken).ConfigureAwait(false);
-        return bytes >= OwnThreadDecodeBytes
-            ? await Task.Factory.StartNew(() => MakeThumbnail(encoded, name), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false)
-            : await Task.Run(() => MakeThumbnail(encoded, name), cancellationToken).ConfigureAwait(false);
+        return await ImageLoader.RunAsync(() => MakeThumbnail(encoded, name), bytes, cancellationToken).ConfigureAwait(false);
     }
 
-    // What a thumbnail holds at once, from the header: the image decoded near twice the thumbnail's size (JPEG and
-    // WebP decode reduced; other formats at full size), the resized thumbnail and its upright copy (RGBA).
-    private static long PeakBytes(byte[] encoded, string name)
+    /// <summary>
+    /// A thumbnail of the image file at <paramref name="path"/> (a regular file only, within the read timeout): its
+    /// size and what the decode holds are taken from <paramref name="budget"/> at once, before the file is read
+    /// (see <see cref="BudgetedFile"/>), and given back once the thumbnail is made.
+    /// </summary>
+    /// <exception cref="ImageLoadException">Missing, unreadable, not a regular file, timed out, not an image, over the size limit, truncated or corrupt.</exception>
+    public static async Task<byte[]> ThumbnailAsync(string path, string name, DecodeBudget budget, CancellationToken cancellationToken = default)
     {
-        using var pinned = Open(encoded, name);
+        ArgumentNullException.ThrowIfNull(budget);
+        var options = new ImageLoadOptions { Budget = budget, MaxPixels = MaxPixels };
+        using var file = await BudgetedFile.ReadAsync(path, options, (encoded, isHead) => PeakBytesOf(encoded, name, isHead), cancellationToken).ConfigureAwait(false);
+        return await ImageLoader.RunAsync(() => MakeThumbnail(file.Bytes, name), file.PeakBytes, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// What making a thumbnail of <paramref name="encoded"/> holds at once, from its header: the codec's own buffers
+    /// (<see cref="CodecMemory"/>: a progressive JPEG's coefficients, an interlaced PNG's image, a lossless WebP's
+    /// ARGB) with the image it decodes (RGBA, near twice the thumbnail's size for JPEG and WebP, which decode reduced;
+    /// other formats at full size), then that image with the resized thumbnail, then the thumbnail, its upright copy
+    /// and the JPEG written from it. Each stage frees what the next does not need.
+    /// </summary>
+    /// <exception cref="ImageLoadException">Not an image, or over the size limit.</exception>
+    public static long PeakBytes(byte[] encoded, string name)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        return PeakBytesOf(encoded, name, isHead: false)!.Value;
+    }
+
+    private static long? PeakBytesOf(ReadOnlyMemory<byte> encoded, string name, bool isHead)
+    {
+        using var pinned = Open(encoded, name, isHead);
+        if (pinned is null)
+        {
+            return null;
+        }
+
         var codec = pinned.Codec!;
         var decoded = codec.GetScaledDimensions(DecodeScale(codec, 2 * ThumbnailSide));
-        return 4 * ((long)decoded.Width * decoded.Height + (2L * ThumbnailSide * ThumbnailSide));
+        long image = 4L * decoded.Width * decoded.Height;
+        long thumbnail = 4L * ThumbnailSide * ThumbnailSide;
+        long held = CodecMemory.Bytes(encoded.Span, codec.EncodedFormat, codec.Info.Width, codec.Info.Height);
+        return Math.Max(held + image, Math.Max(image + thumbnail, (2 * thumbnail) + CodecMemory.FixedAllowanceBytes));
     }
 
     // The codec reads the bytes where they are (pinned until it is disposed): a large upload is not copied again.
-    private static PinnedCodec Open(byte[] encoded, string name)
+    // Null (isHead) when the bytes are the head of a longer file whose header goes on past them.
+    private static PinnedCodec? Open(ReadOnlyMemory<byte> encoded, string name, bool isHead = false)
     {
         if (encoded.Length == 0)
         {
@@ -92,6 +126,11 @@ public static class ImageFiles
         if (codec.Codec is null)
         {
             codec.Dispose();
+            if (isHead && ImageLoader.LooksLikeImage(encoded.Span))
+            {
+                return null;
+            }
+
             throw new ImageLoadException($"{name} is not an image (JPEG, PNG, WebP, GIF or BMP).");
         }
 
@@ -105,19 +144,34 @@ public static class ImageFiles
         return codec;
     }
 
+    // Each stage is freed as soon as the next is made (the codec and its buffers once the pixels are decoded), as
+    // PeakBytes counts them.
     private static byte[] MakeThumbnail(byte[] encoded, string name)
     {
-        using var pinned = Open(encoded, name);
-        var codec = pinned.Codec!;
-        using var decoded = DecodeNear(codec, 2 * ThumbnailSide)
-            ?? throw new ImageLoadException($"{name} is truncated or corrupt.");
-        var scale = Math.Min(1.0, ThumbnailSide / (double)Math.Max(decoded.Width, decoded.Height));
-        var width = Math.Max(1, (int)Math.Round(decoded.Width * scale));
-        var height = Math.Max(1, (int)Math.Round(decoded.Height * scale));
-        using var resized = decoded.Resize(new SKImageInfo(width, height), new SKSamplingOptions(SKCubicResampler.Mitchell));
-        using var upright = Orient(resized, codec.EncodedOrigin);
-        using var data = upright.Encode(SKEncodedImageFormat.Jpeg, ThumbnailQuality);
-        return data.ToArray();
+        SKBitmap decoded;
+        SKEncodedOrigin origin;
+        using (var pinned = Open(encoded, name)!)
+        {
+            var codec = pinned.Codec!;
+            origin = codec.EncodedOrigin;
+            decoded = DecodeNear(codec, 2 * ThumbnailSide) ?? throw new ImageLoadException($"{name} is truncated or corrupt.");
+        }
+
+        SKBitmap resized;
+        using (decoded)
+        {
+            var scale = Math.Min(1.0, ThumbnailSide / (double)Math.Max(decoded.Width, decoded.Height));
+            var width = Math.Max(1, (int)Math.Round(decoded.Width * scale));
+            var height = Math.Max(1, (int)Math.Round(decoded.Height * scale));
+            resized = decoded.Resize(new SKImageInfo(width, height), new SKSamplingOptions(SKCubicResampler.Mitchell));
+        }
+
+        using (resized)
+        {
+            using var upright = Orient(resized, origin);
+            using var data = upright.Encode(SKEncodedImageFormat.Jpeg, ThumbnailQuality);
+            return data.ToArray();
+        }
     }
 
     /// <summary>The crop the model sees, as PNG.</summary>
@@ -159,7 +213,10 @@ public static class ImageFiles
         return null;
     }
 
-    private static float DecodeScale(SKCodec codec, int side) => Math.Min(1f, side / (float)Math.Max(codec.Info.Width, codec.Info.Height));
+    // Only JPEG and WebP decode at a reduced size (Skia's other codecs decode the whole image whatever they are asked).
+    private static float DecodeScale(SKCodec codec, int side) => codec.EncodedFormat is SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Webp
+        ? Math.Min(1f, side / (float)Math.Max(codec.Info.Width, codec.Info.Height))
+        : 1f;
 
     private static SKBitmap Orient(SKBitmap bitmap, SKEncodedOrigin origin)
     {
@@ -188,16 +245,21 @@ public static class ImageFiles
         return result;
     }
 
-    /// <summary>A codec over a pinned array: the array, the Skia data wrapping it and the codec, released together.</summary>
+    /// <summary>A codec over pinned bytes (an array's, or part of one): the pin, the Skia data wrapping them and the codec, released together.</summary>
     private sealed class PinnedCodec : IDisposable
     {
         private readonly System.Runtime.InteropServices.GCHandle _pin;
         private readonly SKData _data;
 
-        public PinnedCodec(byte[] encoded)
+        public PinnedCodec(ReadOnlyMemory<byte> encoded)
         {
-            _pin = System.Runtime.InteropServices.GCHandle.Alloc(encoded, System.Runtime.InteropServices.GCHandleType.Pinned);
-            _data = SKData.Create(_pin.AddrOfPinnedObject(), encoded.Length);
+            if (!System.Runtime.InteropServices.MemoryMarshal.TryGetArray(encoded, out var segment) || segment.Array is null)
+            {
+                throw new ArgumentException("The bytes must be an array's.", nameof(encoded));
+            }
+
+            _pin = System.Runtime.InteropServices.GCHandle.Alloc(segment.Array, System.Runtime.InteropServices.GCHandleType.Pinned);
+            _data = SKData.Create(_pin.AddrOfPinnedObject() + segment.Offset, segment.Count);
             Codec = SKCodec.Create(_data);
         }
 

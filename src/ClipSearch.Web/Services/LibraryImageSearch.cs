@@ -117,7 +117,7 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
             return cached;
         }
 
-        if (await ImageBytesAsync(id, cancellationToken).ConfigureAwait(false) is not { } bytes)
+        if (!_paths.TryGetValue(id, out var path))
         {
             return null;
         }
@@ -125,11 +125,12 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
         byte[] thumbnail;
         try
         {
-            thumbnail = await _decoding.ThumbnailAsync(bytes, DisplayName.Of(_paths[id]), cancellationToken).ConfigureAwait(false);
+            // The file's bytes and its decode come from the decode budget together (read only once they fit).
+            thumbnail = await _decoding.ThumbnailAsync(path, DisplayName.Of(path), cancellationToken).ConfigureAwait(false);
         }
         catch (ClipSearchException)
         {
-            return null;   // changed on disk since it was indexed
+            return null;   // gone, unreadable, no longer a regular file or no longer an image since it was indexed
         }
 
         return _thumbnails.Set(id, thumbnail, new MemoryCacheEntryOptions { Size = thumbnail.Length });

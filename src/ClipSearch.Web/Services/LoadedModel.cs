@@ -12,12 +12,12 @@ public sealed class LoadedModel
 {
     private int _references = 1;
 
-    internal LoadedModel(ClipModel model, long generation, long zeroShotCacheBytes = ZeroShotClassifier.DefaultCacheBytes)
+    internal LoadedModel(ClipModel model, long generation, long zeroShotCacheBytes = ZeroShotClassifier.DefaultCacheBytes, ZeroShotClassifier? classifier = null)
     {
         Model = model;
         Generation = generation;
         Info = ModelInfo.Of(model);
-        Classifier = new ZeroShotClassifier(model, zeroShotCacheBytes);
+        Classifier = classifier ?? new ZeroShotClassifier(model, zeroShotCacheBytes);
         Identity = ModelIdentity.CacheKey(model);
     }
 

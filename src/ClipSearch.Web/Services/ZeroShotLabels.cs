@@ -56,18 +56,19 @@ public sealed class ZeroShotLabels(AppFolders folders, ILogger<ZeroShotLabels> l
     {
         ArgumentNullException.ThrowIfNull(loaded);
         var classifier = loaded.Classifier;
-        if (classifier.IsCached(labels, templates))
+        // Read at once or not at all: a label evicted between a check and a read would otherwise be embedded
+        // here, outside the lock below, without progress or cancellation.
+        if (classifier.TryGetAll(labels, templates) is { } held)
         {
-            // Embeds nothing when none was evicted meanwhile (and what was is embedded again, as needed).
-            return (LabelEmbeddingSource.Memory, classifier.LabelEmbeddings(labels, templates));
+            return (LabelEmbeddingSource.Memory, held);
         }
 
         await _embedding.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (classifier.IsCached(labels, templates))
+            if (classifier.TryGetAll(labels, templates) is { } heldNow)
             {
-                return (LabelEmbeddingSource.Memory, classifier.LabelEmbeddings(labels, templates));
+                return (LabelEmbeddingSource.Memory, heldNow);
             }
 
             var path = preset is null ? null : Cache.PathFor(loaded.Identity, preset, labels, templates);
