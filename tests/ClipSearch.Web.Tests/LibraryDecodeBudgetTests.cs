@@ -94,6 +94,43 @@ public sealed class LibraryDecodeBudgetTests : IDisposable
         Assert.Equal(_jpeg.Length + ImageLoader.PeakBytes(_jpeg, "progressive.jpg", Core.Imaging.PreprocessConfig.Default, ImageLoadOptions.Default), budget.Peak);
     }
 
+    [Fact]
+    public async Task Original_LibraryFile_IsReadOnlyWhenItsSizeFitsAndHoldsItUntilSent()
+    {
+        var hit = await IndexAndFindAsync();
+        var budget = Budget;
+        var held = await budget.AcquireAsync(budget.Capacity);
+        var grants = budget.Grants;
+        using (var reads = new StalledReads(_photos.Path))
+        {
+            var original = _client.GetAsync(hit.ImageUrl);
+            for (var i = 0; i < 250 && budget.Waiting == 0; i++)
+            {
+                await Task.Delay(20);
+            }
+
+            await Task.Delay(100);
+            Assert.Equal(1, budget.Waiting);   // downloads of originals wait for the budget like decodes
+            Assert.Equal(0, reads.Stalled);
+
+            held.Dispose();
+            budget.ResetPeak();
+            reads.Dispose();
+            using var response = await original.WaitAsync(Bound);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(_jpeg, await response.Content.ReadAsByteArrayAsync());
+        }
+
+        Assert.Equal(grants + 1, budget.Grants);
+        Assert.Equal(_jpeg.Length, budget.Peak);   // its bytes, nothing decoded
+        for (var i = 0; i < 100 && budget.InUse != 0; i++)
+        {
+            await Task.Delay(20);   // given back once the response is over
+        }
+
+        Assert.Equal(0, budget.InUse);
+    }
+
     private async Task<SearchResult> IndexAndFindAsync()
     {
         using var added = await _client.PostAsJsonAsync("/api/library/folders", new { path = _photos.Path });

@@ -47,13 +47,14 @@ public static class ImagesApi
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ImageAsync(string id, IImageSearch library, HttpContext context)
     {
-        if (library.Find(id) is not { } image || await library.ImageBytesAsync(id, context.RequestAborted).ConfigureAwait(false) is not { } bytes)
+        if (library.Find(id) is not { } image || await library.OriginalAsync(id, context.RequestAborted).ConfigureAwait(false) is not { } original)
         {
             return NotFound(id);
         }
 
+        context.Response.RegisterForDispose(original);   // its hold on the decode budget lasts until it is sent
         context.Response.Headers.XContentTypeOptions = "nosniff";
-        return TypedResults.File(bytes, image.ContentType, image.FileName);
+        return TypedResults.File(original.Bytes, image.ContentType, image.FileName);
     }
 
     private static ProblemHttpResult NotFound(string id) =>

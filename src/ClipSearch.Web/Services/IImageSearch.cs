@@ -39,8 +39,11 @@ public interface IImageSearch
     /// <summary>The stored embedding of <paramref name="id"/> for <paramref name="model"/> (embedding it now if needed), or null.</summary>
     Task<float[]?> EmbeddingAsync(string id, LoadedModel model, CancellationToken cancellationToken);
 
-    /// <summary>The original bytes of <paramref name="id"/>, or null.</summary>
-    Task<byte[]?> ImageBytesAsync(string id, CancellationToken cancellationToken);
+    /// <summary>
+    /// The original bytes of <paramref name="id"/>, or null; dispose it once they are sent (a file read for it holds
+    /// its size of the decode budget until then, so that downloads of large originals cannot fill the memory).
+    /// </summary>
+    Task<OriginalImage?> OriginalAsync(string id, CancellationToken cancellationToken);
 
     /// <summary>A JPEG thumbnail of <paramref name="id"/>, or null (made through the decode budget when not cached).</summary>
     Task<byte[]?> ThumbnailBytesAsync(string id, CancellationToken cancellationToken);
@@ -55,3 +58,12 @@ public interface IImageSearch
 /// <param name="MinScore">Lowest cosine kept.</param>
 /// <param name="ExcludeId">An image to leave out (the query image of "more like this").</param>
 public sealed record SearchOptions(int K, int Offset, float MinScore, string? ExcludeId = null);
+
+/// <summary>An image's encoded bytes, and what they hold of a budget until disposed.</summary>
+/// <param name="Bytes">The encoded image.</param>
+/// <param name="Hold">Given back on dispose (null when the bytes are held anyway: an upload).</param>
+public sealed record OriginalImage(byte[] Bytes, IDisposable? Hold = null) : IDisposable
+{
+    /// <summary>Gives back what the bytes hold.</summary>
+    public void Dispose() => Hold?.Dispose();
+}

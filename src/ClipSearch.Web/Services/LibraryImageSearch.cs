@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using ClipSearch.Core;
-using ClipSearch.Core.Imaging;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
@@ -91,8 +90,9 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
 
     /// <inheritdoc/>
     /// <remarks>A regular file only, within the read timeout (a path since replaced by a FIFO or a device, or on a mount
-    /// that stopped answering, is not found rather than a request that never ends).</remarks>
-    public async Task<byte[]?> ImageBytesAsync(string id, CancellationToken cancellationToken)
+    /// that stopped answering, is not found rather than a request that never ends), read only once its size fits in
+    /// the decode budget.</remarks>
+    public async Task<OriginalImage?> OriginalAsync(string id, CancellationToken cancellationToken)
     {
         if (await ReadablePathAsync(id, cancellationToken).ConfigureAwait(false) is not { } path)
         {
@@ -101,7 +101,8 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
 
         try
         {
-            return await ImageLoader.ReadFileAsync(path, ImageLoadOptions.Default, cancellationToken).ConfigureAwait(false);
+            var file = await _decoding.ReadFileAsync(path, cancellationToken).ConfigureAwait(false);
+            return new OriginalImage(file.Bytes, file);
         }
         catch (ImageLoadException)
         {
@@ -117,7 +118,7 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
             return cached;
         }
 
-        if (!_paths.TryGetValue(id, out var path))
+        if (await ReadablePathAsync(id, cancellationToken).ConfigureAwait(false) is not { } path)
         {
             return null;
         }

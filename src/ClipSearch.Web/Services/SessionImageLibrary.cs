@@ -92,8 +92,8 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding 
     }
 
     /// <inheritdoc/>
-    public Task<byte[]?> ImageBytesAsync(string id, CancellationToken cancellationToken) =>
-        Task.FromResult(_entries.TryGetValue(id, out var e) ? e.Bytes : null);
+    public Task<OriginalImage?> OriginalAsync(string id, CancellationToken cancellationToken) =>
+        Task.FromResult(_entries.TryGetValue(id, out var e) ? new OriginalImage(e.Bytes) : null);
 
     /// <inheritdoc/>
     public Task<byte[]?> ThumbnailBytesAsync(string id, CancellationToken cancellationToken) =>
