@@ -123,6 +123,32 @@ public sealed class AllowedRootsTests : IDisposable
         Assert.Equal(HttpStatusCode.Accepted, added.StatusCode);
     }
 
+    [Fact]
+    public async Task Index_LinksInsideTheFolderToOutsideTheRoots_AreNotFollowed()
+    {
+        using (var model = await _client.PostAsJsonAsync("/api/model/load", new { path = _root.File("models", "tiny") }))
+        {
+            Assert.Equal(HttpStatusCode.OK, model.StatusCode);
+        }
+
+        File.CreateSymbolicLink(_root.File("photos", "private-photo.png"), _outside.File("private", "chelsea.png"));
+        File.CreateSymbolicLink(_root.File("photos", "private-folder"), _outside.File("private"));
+        using (var added = await _client.PostAsJsonAsync("/api/library/folders", new { path = _root.File("photos") }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, added.StatusCode);
+        }
+
+        await _server.Services.GetRequiredService<Services.LibraryHost>().WaitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        var library = await _client.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/library");
+        Assert.Equal(1, library.GetProperty("stats").GetProperty("indexed").GetInt32());   // horse.png only
+        var errors = await _client.GetStringAsync("/api/library/errors");
+        Assert.Contains("private-photo.png", errors, StringComparison.Ordinal);
+        Assert.Contains("private-folder", errors, StringComparison.Ordinal);
+        Assert.Contains("outside the folders this server may read", errors, StringComparison.Ordinal);
+        using var search = await _client.PostAsJsonAsync("/api/search", new { text = "a cat", k = 10 });
+        Assert.Single((await search.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("results").EnumerateArray());
+    }
+
     private static void CopyModel(string target)
     {
         foreach (var file in Directory.EnumerateFiles(TinyClip.ModelPath, "*", SearchOption.AllDirectories))

@@ -149,8 +149,9 @@ public sealed class LibraryHost(ModelHost models, ServerPaths paths, ImageDecodi
         var progress = new Progress(this);
         try
         {
-            // The indexer decodes through the server's decode budget, as every route does.
-            var indexing = new IndexerOptions { LoadOptions = decoding.LoadOptions };
+            // The indexer decodes through the server's decode budget, as every route does; with --allow-root, a
+            // link inside the folder to a file or folder outside the roots is not followed.
+            var indexing = new IndexerOptions { LoadOptions = decoding.LoadOptions, ConfineTo = paths.Roots.Count > 0 ? paths.Roots : null };
             var result = await library.IndexAsync(lease.Model, [folder], indexing, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
             await library.Searcher.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
             await CountAsync(library, CancellationToken.None).ConfigureAwait(false);
