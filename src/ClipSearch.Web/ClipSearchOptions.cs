@@ -91,10 +91,17 @@ public sealed class ClipSearchOptions
 
     /// <summary>
     /// Most megabytes (MiB) of uploads that requests hold in memory at once, all requests together (default 512): a
-    /// multipart request takes its body's size from this budget before its form is read (texts and files), and waits
-    /// while it is not free. At least <see cref="MaxImageBytes"/>; a request larger than it waits for all of it.
+    /// multipart request takes two bytes of it for each byte of its body as the body arrives (texts become UTF-16
+    /// strings, files are copied once), held until its response is done, and waits while it is full (see
+    /// <see cref="UploadWaitSeconds"/>). At least <see cref="MaxImageBytes"/>; one request may use all of it.
     /// </summary>
     public long UploadBudgetMegabytes { get; set; } = 512;
+
+    /// <summary>
+    /// Longest wait, in seconds, of an upload for room in the upload budget before it is refused with 503 and
+    /// <c>Retry-After</c> (default 30; 1 to 3600).
+    /// </summary>
+    public int UploadWaitSeconds { get; set; } = 30;
 
     /// <summary>
     /// Most megabytes (MiB) of zero-shot label embeddings kept per loaded model (default 64, least recently used go
@@ -119,6 +126,12 @@ public sealed class ClipSearchOptions
 
         return DecodeBudgetMegabytes * Core.Imaging.DecodeBudget.BytesPerMegabyte;
     }
+
+    /// <summary><see cref="UploadWaitSeconds"/>, checked.</summary>
+    /// <exception cref="Core.ClipSearchException">Out of range.</exception>
+    public TimeSpan CheckedUploadWait() => UploadWaitSeconds is >= 1 and <= 3600
+        ? TimeSpan.FromSeconds(UploadWaitSeconds)
+        : throw new Core.ClipSearchException($"ClipSearch:UploadWaitSeconds must be from 1 to 3600; it is {UploadWaitSeconds}.");
 
     /// <summary><see cref="UploadBudgetMegabytes"/> in bytes, checked against one image at <see cref="MaxImageBytes"/>.</summary>
     /// <exception cref="Core.ClipSearchException">Too small.</exception>

@@ -90,14 +90,15 @@ public sealed class MemoryTests
     }
 
     [Fact]
-    public async Task Match_ConcurrentUploads_HoldNoMoreThanTheUploadBudget()
+    public async Task Match_ConcurrentUploads_AreReceivedInTurnWithinTheUploadBudget_TwoBytesPerByteSent()
     {
-        // A PNG padded to 1.5 MB (bytes after IEND are ignored); the budget holds one such request at a time.
+        // PNGs padded to 1.5 MB (bytes after IEND are ignored): each request reserves about 3 MB of a 4 MB budget
+        // before its body is read, so they are received one after another and all succeed (none waits half-way).
         var png = TestImages.SolidPng(64, 64);
         var padded = new byte[1_500_000];
         png.CopyTo(padded, 0);
         using var server = TinyClip.Server(true, ("ClipSearch:MaxImageBytes", (2 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("ClipSearch:UploadBudgetMegabytes", "2"));
+            ("ClipSearch:UploadBudgetMegabytes", "4"));
         using var client = server.CreateClient();
         var uploads = server.Services.GetRequiredService<UploadBudget>().Bytes;
 
@@ -108,7 +109,8 @@ public sealed class MemoryTests
         })).WaitAsync(Patience);
 
         Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
-        Assert.InRange(uploads.Peak, 1_500_000, 2 * 1024 * 1024);
+        // Two bytes for each byte of a body (more than the 1.5 MB file), and never two bodies at once (6 MB).
+        Assert.InRange(uploads.Peak, 3_000_000, 4 * 1024 * 1024);
         // Given back when each response completes.
         for (var i = 0; i < 100 && uploads.InUse > 0; i++)
         {
@@ -118,24 +120,141 @@ public sealed class MemoryTests
         Assert.Equal(0, uploads.InUse);
     }
 
-    // Text fields are held as strings while the form is read: they come out of the same budget as the files.
     [Fact]
-    public async Task Embed_ConcurrentLargeTextFields_HoldNoMoreThanTheUploadBudget()
+    public async Task Upload_BudgetFullPastTheLongestWait_503WithRetryAfter()
+    {
+        using var server = TinyClip.Server(true, ("ClipSearch:UploadWaitSeconds", "1"));
+        using var client = server.CreateClient();
+        var uploads = server.Services.GetRequiredService<UploadBudget>().Bytes;
+        var held = await uploads.AcquireAsync(uploads.Capacity);
+
+        using var response = await client.PostAsync("/api/match", TinyClip.Form([TinyClip.Image("horse.png")], ["a horse"])).WaitAsync(Patience);
+
+        var problem = await ApiTests.ProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.Contains("busy", problem.Detail, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+        held.Dispose();
+        using var again = await client.PostAsync("/api/match", TinyClip.Form([TinyClip.Image("horse.png")], ["a horse"])).WaitAsync(Patience);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    // Text fields are held as strings while the form is read: they come out of the same budget as the files, two
+    // bytes a character.
+    [Fact]
+    public async Task Embed_LargeTextFields_HoldTwiceTheirBytes()
     {
         using var server = TinyClip.Server(true, ("ClipSearch:MaxImageBytes", (2 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("ClipSearch:UploadBudgetMegabytes", "2"));
+            ("ClipSearch:UploadBudgetMegabytes", "8"));
         using var client = server.CreateClient();
         var uploads = server.Services.GetRequiredService<UploadBudget>().Bytes;
         var texts = Enumerable.Range(0, 300).Select(i => $"{i} " + new string('t', 5000)).ToArray();   // ~1.5 MB of text
 
-        var statuses = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
-        {
-            using var response = await client.PostAsync("/api/embed", Form([], texts));
-            return response.StatusCode;
-        })).WaitAsync(Patience);
+        using var response = await client.PostAsync("/api/embed", Form([], texts)).WaitAsync(Patience);
 
-        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
-        Assert.InRange(uploads.Peak, 1_500_000, 2 * 1024 * 1024);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.InRange(uploads.Peak, 2 * 1_500_000, (2 * 1_560_000) + (256 * 1024));
+    }
+
+    [Fact]
+    public async Task Upload_AloneLargerThanTheWholeBudget_413AtOnce()
+    {
+        var padded = new byte[1_500_000];
+        TestImages.SolidPng(64, 64).CopyTo(padded, 0);
+        using var server = TinyClip.Server(true, ("ClipSearch:MaxImageBytes", (2 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("ClipSearch:UploadBudgetMegabytes", "2"));
+        using var client = server.CreateClient();
+
+        using var response = await client.PostAsync("/api/match", Form([("big.png", padded)], ["a square"])).WaitAsync(Patience);
+
+        var problem = await ApiTests.ProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+        Assert.Contains("upload budget", problem.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, server.Services.GetRequiredService<UploadBudget>().Bytes.InUse);
+    }
+
+    // A client that announces a large body and sends it slowly (or not at all) keeps only what it sent once it is
+    // slower than the minimum pace: before, such a request held its whole reservation, every upload behind it waited
+    // for it, and with no bound on the wait.
+    [Fact]
+    public async Task Upload_SlowSendersAnnouncingLargeBodies_KeepOnlyWhatTheySent_OthersGoThrough()
+    {
+        await using var server = await LoopbackServer.StartAsync(true, ("ClipSearch:UploadBudgetMegabytes", "512"));
+        var uploads = server.Get<UploadBudget>().Bytes;
+        var release = new TaskCompletionSource();
+        const int Sent = 100 * 1024;
+        var slow = Enumerable.Range(0, 2).Select(async _ =>
+        {
+            using var client = new HttpClient { BaseAddress = server.Uri };
+            using var content = new StalledContent(Sent, 200L * 1024 * 1024, release.Task);   // reserves 400 MB: one at a time
+            try
+            {
+                using var response = await client.PostAsync("/api/match", content);
+            }
+            catch (HttpRequestException)
+            {
+                // The server may close the connection of a body that ends early.
+            }
+        }).ToArray();
+
+        for (var i = 0; i < 200 && uploads.InUse < 400L * 1024 * 1024; i++)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(400L * 1024 * 1024, uploads.InUse);   // the first one's reservation
+        using (var other = await server.Client.PostAsync("/api/match", TinyClip.Form([TinyClip.Image("horse.png")], ["a horse"])).WaitAsync(TimeSpan.FromSeconds(60)))
+        {
+            Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        }
+
+        // Both slow ones cut to what they sent, twice (the second's reservation, too, after its grace).
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (uploads.InUse > 2 * UploadBudget.BytesHeldPerByteReceived * Sent && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.InRange(uploads.InUse, 2 * UploadBudget.BytesHeldPerByteReceived * (Sent - 1024), 2 * UploadBudget.BytesHeldPerByteReceived * Sent);
+        release.SetResult();
+        await Task.WhenAll(slow).WaitAsync(Patience);
+        for (var i = 0; i < 100 && uploads.InUse > 0; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(0, uploads.InUse);
+    }
+
+    /// <summary>A multipart body that announces <c>announced</c> bytes, sends <c>sent</c>, then waits and ends early.</summary>
+    private sealed class StalledContent : HttpContent
+    {
+        private readonly int _sent;
+        private readonly long _announced;
+        private readonly Task _release;
+
+        public StalledContent(int sent, long announced, Task release)
+        {
+            _sent = sent;
+            _announced = announced;
+            _release = release;
+            Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=b");
+            Headers.ContentLength = announced;
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            var head = System.Text.Encoding.ASCII.GetBytes("--b\r\nContent-Disposition: form-data; name=\"texts\"\r\n\r\n");
+            await stream.WriteAsync(head);
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(new string('x', _sent - head.Length)));
+            await stream.FlushAsync();
+            await _release;
+            throw new IOException("the client gave up");   // ends the body early
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _announced;
+            return true;
+        }
     }
 
     [Fact]

@@ -248,14 +248,55 @@ public sealed class DecodeBudget
         internal Lease(DecodeBudget budget, long bytes)
         {
             _budget = budget;
-            Bytes = bytes;
+            _bytes = bytes;
         }
 
+        private long _bytes;
+
         /// <summary>Bytes held (at most the budget's capacity).</summary>
-        public long Bytes { get; }
+        public long Bytes => Volatile.Read(ref _bytes);
+
+        /// <summary>
+        /// Gives back all but <paramref name="bytes"/> of what is held now (nothing when it holds no more), letting
+        /// waiters in: a reservation made ahead of need, cut to what is used.
+        /// </summary>
+        public void ShrinkTo(long bytes)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+            var budget = Volatile.Read(ref _budget);
+            if (budget is null)
+            {
+                return;
+            }
+
+            long freed;
+            lock (budget._lock)
+            {
+                freed = Math.Max(0, _bytes - bytes);
+                _bytes -= freed;
+            }
+
+            if (freed > 0)
+            {
+                budget.Release(freed);
+            }
+        }
 
         /// <summary>Gives the bytes back.</summary>
-        public void Dispose() => Interlocked.Exchange(ref _budget, null)?.Release(Bytes);
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _budget, null) is { } budget)
+            {
+                long bytes;
+                lock (budget._lock)
+                {
+                    bytes = _bytes;
+                    _bytes = 0;
+                }
+
+                budget.Release(bytes);
+            }
+        }
     }
 
     private sealed class Waiter(long amount)

@@ -17,8 +17,8 @@ internal static class FormInput
             throw new ClipSearchException($"Send multipart/form-data with {fields}.");
         }
 
-        // Memory: the body's bytes (texts in memory, files copied out later) come from the server's upload budget.
-        await request.HttpContext.RequestServices.GetRequiredService<UploadBudget>().HoldAsync(request.HttpContext, cancellationToken).ConfigureAwait(false);
+        // Memory: the body's bytes (texts in memory, files copied out later) come from the server's upload budget (reserved first when the length is known).
+        await request.HttpContext.RequestServices.GetRequiredService<UploadBudget>().MeterAsync(request.HttpContext, cancellationToken).ConfigureAwait(false);
         IFormCollection form;
         try
         {
@@ -86,9 +86,14 @@ internal static class FormInput
                 throw new ClipSearchException($"{name} is {file.Length / (1024.0 * 1024.0):0.#} MB; the limit is {maxBytes / (1024.0 * 1024.0):0.#} MB per image.");
             }
 
-            using var buffer = new MemoryStream((int)file.Length);
-            await file.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            uploads.Add(new Upload(name, buffer.ToArray()));
+            // One copy, of the exact size (a MemoryStream and ToArray would hold two).
+            var bytes = new byte[file.Length];
+            await using (var stream = file.OpenReadStream())
+            {
+                await stream.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+            }
+
+            uploads.Add(new Upload(name, bytes));
         }
 
         return uploads;

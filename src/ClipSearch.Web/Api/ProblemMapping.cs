@@ -32,6 +32,7 @@ internal sealed class ProblemMapping(IProblemDetailsService problems, Microsoft.
         var (status, title) = exception switch
         {
             ModelNotLoadedException => (StatusCodes.Status503ServiceUnavailable, "No model loaded"),
+            ServerBusyException => (StatusCodes.Status503ServiceUnavailable, "Server busy"),
             LibraryBusyException => (StatusCodes.Status409Conflict, "Library busy"),
             DownloadInProgressException => (StatusCodes.Status409Conflict, "Download already running"),
             Security.PathNotAllowedException => (StatusCodes.Status403Forbidden, "Folder not allowed"),
@@ -45,6 +46,11 @@ internal sealed class ProblemMapping(IProblemDetailsService problems, Microsoft.
         }
 
         httpContext.Response.StatusCode = status;
+        if (exception is ServerBusyException busy)
+        {
+            httpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(busy.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
@@ -54,7 +60,9 @@ internal sealed class ProblemMapping(IProblemDetailsService problems, Microsoft.
                 Status = status,
                 Title = title,
                 // Kestrel's own words for a body over its limit name bytes and none of the server's settings.
-                Detail = status == StatusCodes.Status413PayloadTooLarge ? DefaultDetail(status, httpContext, options.Value) : exception.Message,
+                Detail = status == StatusCodes.Status413PayloadTooLarge && exception.Message.StartsWith("Request body too large", StringComparison.Ordinal)
+                    ? DefaultDetail(status, httpContext, options.Value)
+                    : exception.Message,
             },
         }).ConfigureAwait(false);
     }

@@ -114,6 +114,26 @@ public sealed class DecodeBudgetTests
     }
 
     [Fact]
+    public async Task Lease_ShrunkTo_GivesBackTheRestAndLetsWaitersIn_DisposeGivesBackWhatIsLeft()
+    {
+        var budget = new DecodeBudget(100);
+        var reservation = budget.Acquire(80);
+        var waiting = budget.AcquireAsync(50).AsTask();
+        Assert.False(waiting.IsCompleted);
+
+        reservation.ShrinkTo(30);
+
+        using var granted = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(30, reservation.Bytes);
+        Assert.Equal(80, budget.InUse);
+        reservation.ShrinkTo(60);   // never grows
+        Assert.Equal(30, reservation.Bytes);
+        reservation.Dispose();
+        reservation.ShrinkTo(0);
+        Assert.Equal(50, budget.InUse);
+    }
+
+    [Fact]
     public void Lease_DisposedTwice_GivesBackOnce()
     {
         var budget = new DecodeBudget(100);
