@@ -318,7 +318,7 @@ public sealed class MemoryTests
         using var host = new ModelHost(options);
         await host.LoadAsync(TinyClip.ModelPath, "fp32", 1);
         await using var batcher = new EmbeddingBatcher();
-        var library = new SessionImageLibrary(batcher, new ImageDecoding(options), options);
+        var library = new SessionImageLibrary(batcher, new ImageDecoding(options), options, Microsoft.Extensions.Logging.Abstractions.NullLogger<SessionImageLibrary>.Instance);
         var uploads = Enumerable.Range(0, 24)
             .Select(i => new Upload($"{i}.png", File.ReadAllBytes(TinyClip.Image(i % 2 == 0 ? "astronaut.png" : "coffee.png"))))
             .ToArray();
@@ -350,5 +350,35 @@ public sealed class MemoryTests
         var expected = lease.Model.EmbedImages([Core.Imaging.ImageLoader.LoadCrop(TinyClip.Image("coffee.png"), lease.Model.Preprocess, new Core.Imaging.ImageLoadOptions())])[0];
         var coffee = pages[0].Hits.First(h => h.Image.FileName == "1.png");
         Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Dot(query, expected), coffee.Score, 1e-5f);
+    }
+
+    // One image the new model cannot take used to fail the shared refresh, and so every search, again and again.
+    [Fact]
+    public async Task SessionSearch_AfterReload_AnImageThatNoLongerDecodes_IsLeftOutAndTheOthersAreSearched()
+    {
+        var options = Options.Create(new ClipSearchOptions { Threads = 1 });
+        using var host = new ModelHost(options);
+        await host.LoadAsync(TinyClip.ModelPath, "fp32", 1);
+        await using var batcher = new EmbeddingBatcher();
+        var library = new SessionImageLibrary(batcher, new ImageDecoding(options), options, Microsoft.Extensions.Logging.Abstractions.NullLogger<SessionImageLibrary>.Instance);
+        Upload[] uploads = [.. new[] { "horse.png", "coffee.png", "astronaut.png" }.Select(f => new Upload(f, File.ReadAllBytes(TinyClip.Image(f))))];
+        using (var first = host.Acquire())
+        {
+            await library.AddAsync(uploads, first.Loaded, CancellationToken.None);
+        }
+
+        Array.Clear(uploads[1].Bytes);   // the bytes the library keeps, no longer an image
+        await host.LoadAsync(TinyClip.ModelPath, "fp32", 1);
+        using var lease = host.Acquire();
+        var query = lease.Model.EmbedText("a horse");
+        var before = batcher.ImagesEmbedded;
+
+        var page = await library.SearchAsync(query, lease.Loaded, new SearchOptions(10, 0, -1), CancellationToken.None).WaitAsync(Patience);
+        var again = await library.SearchAsync(query, lease.Loaded, new SearchOptions(10, 0, -1), CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(["astronaut.png", "horse.png"], page.Hits.Select(h => h.Image.FileName).Order());
+        Assert.Equal(2, again.Total);
+        Assert.Equal(2, batcher.ImagesEmbedded - before);   // once each; the broken one is not tried again and again
+        Assert.Null(await library.EmbeddingAsync(library.Recent(10).Single(i => i.FileName == "coffee.png").Id, lease.Loaded, CancellationToken.None));
     }
 }

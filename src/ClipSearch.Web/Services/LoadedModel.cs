@@ -36,6 +36,18 @@ public sealed class LoadedModel
     /// <summary>The zero-shot classifier with this model's label-embedding cache.</summary>
     public ZeroShotClassifier Classifier { get; }
 
+    /// <summary>True once the host has let this model go (unloaded or replaced): background work for it stops.</summary>
+    public bool Retired => Volatile.Read(ref _retired);
+
+    private bool _retired;
+
+    /// <summary>The host's own release: marks the model <see cref="Retired"/> and drops the host's reference.</summary>
+    internal void Retire()
+    {
+        Volatile.Write(ref _retired, true);
+        Release();
+    }
+
     internal bool TryAddReference()
     {
         var current = Volatile.Read(ref _references);

@@ -132,7 +132,7 @@ public sealed class ModelHost : IDisposable
             Changed?.Invoke();
             var model = await Task.Run(() => ClipModel.Load(directory, options), CancellationToken.None).ConfigureAwait(false);
             var previous = Interlocked.Exchange(ref _current, new LoadedModel(model, Interlocked.Increment(ref _generation), _zeroShotCacheBytes));
-            previous?.Release();
+            previous?.Retire();
             return Status;
         }
         catch (ClipSearchException e)
@@ -152,7 +152,7 @@ public sealed class ModelHost : IDisposable
     /// <summary>Unloads the model (its sessions close when the last running request finishes).</summary>
     public ModelStatus Unload()
     {
-        Interlocked.Exchange(ref _current, null)?.Release();
+        Interlocked.Exchange(ref _current, null)?.Retire();
         _lastError = null;
         Changed?.Invoke();
         return Status;
@@ -161,7 +161,7 @@ public sealed class ModelHost : IDisposable
     /// <summary>Releases the model.</summary>
     public void Dispose()
     {
-        Interlocked.Exchange(ref _current, null)?.Release();
+        Interlocked.Exchange(ref _current, null)?.Retire();
         _loadLock.Dispose();
     }
 }

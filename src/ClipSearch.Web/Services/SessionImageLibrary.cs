@@ -11,7 +11,7 @@ namespace ClipSearch.Web.Services;
 /// embeddings. Embeddings belong to one model load; after a model change they are recomputed on the next search,
 /// once: concurrent searches share one refresh per model generation.
 /// </summary>
-public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding decoding, IOptions<ClipSearchOptions> options) : IImageSearch
+public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding decoding, IOptions<ClipSearchOptions> options, ILogger<SessionImageLibrary> log) : IImageSearch
 {
     /// <summary>Images decoded and embedded together by a refresh (its crops are held until they are embedded).</summary>
     private const int RefreshChunk = 32;
@@ -52,7 +52,7 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding 
         for (var i = 0; i < prepared.Length; i++)
         {
             var image = new LibraryImage(Guid.NewGuid().ToString("N"), uploads[i].FileName, prepared[i].ContentType, DateTimeOffset.UtcNow);
-            _entries[image.Id] = new Entry(image, uploads[i].Bytes, prepared[i].Thumbnail) { Embedding = embeddings[i], Generation = model.Generation };
+            _entries[image.Id] = new Entry(image, uploads[i].Bytes, prepared[i].Thumbnail) { Embedded = new Embedded(embeddings[i], model.Generation) };
             added.Add(image);
         }
 
@@ -66,8 +66,9 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding 
         ArgumentNullException.ThrowIfNull(options);
         await RefreshAsync(model, cancellationToken).ConfigureAwait(false);
         var ranked = _entries.Values
-            .Where(e => e.Generation == model.Generation && e.Image.Id != options.ExcludeId)
-            .Select(e => new SearchHit(e.Image, TensorPrimitives.Dot(query, e.Embedding!)))
+            .Select(e => (e.Image, e.Embedded))
+            .Where(e => e.Embedded.Generation == model.Generation && e.Embedded.Vector is not null && e.Image.Id != options.ExcludeId)
+            .Select(e => new SearchHit(e.Image, TensorPrimitives.Dot(query, e.Embedded.Vector!)))
             .Where(h => h.Score >= options.MinScore)
             .OrderByDescending(h => h.Score)
             .ThenBy(h => h.Image.AddedAt)
@@ -88,7 +89,7 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding 
         }
 
         await RefreshAsync(model, cancellationToken).ConfigureAwait(false);
-        return entry.Embedding;
+        return entry.Embedded is { } e && e.Generation == model.Generation ? e.Vector : null;
     }
 
     /// <inheritdoc/>
@@ -120,7 +121,7 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding 
     /// </summary>
     private Task RefreshAsync(LoadedModel model, CancellationToken cancellationToken)
     {
-        if (!_entries.Values.Any(e => e.Generation < model.Generation))
+        if (!_entries.Values.Any(e => e.Embedded.Generation < model.Generation))
         {
             return Task.CompletedTask;
         }
@@ -150,41 +151,58 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding 
     }
 
     // Images embedded by an earlier model are embedded again with this one, a chunk at a time (each image once).
+    // An image this model cannot take (its crop fails) is kept, unsearchable with it, and the others go on; the
+    // work stops once the model is unloaded or replaced.
     private async Task ReembedAsync(LoadedModel model)
     {
         try
         {
             while (true)
             {
-                var stale = _entries.Values.Where(e => e.Generation < model.Generation).Take(RefreshChunk).ToArray();
-                if (stale.Length == 0 || Volatile.Read(ref _refresh)?.Generation != model.Generation)
+                var stale = _entries.Values.Where(e => e.Embedded.Generation < model.Generation).Take(RefreshChunk).ToArray();
+                if (stale.Length == 0 || model.Retired || Volatile.Read(ref _refresh)?.Generation != model.Generation)
                 {
-                    return;   // done, or a newer model took over
+                    return;   // done, or the model is gone, or a newer one took over
                 }
 
-                var crops = new RgbImage[stale.Length];
-                for (var i = 0; i < stale.Length; i++)
+                var crops = new List<RgbImage>(stale.Length);
+                var taken = new List<Entry>(stale.Length);
+                foreach (var entry in stale)
                 {
-                    crops[i] = await decoding.CropAsync(new Upload(stale[i].Image.FileName, stale[i].Bytes), model.Model, CancellationToken.None).ConfigureAwait(false);
-                }
-
-                var embeddings = await batcher.EmbedImagesAsync(model, crops, CancellationToken.None).ConfigureAwait(false);
-                for (var i = 0; i < stale.Length; i++)
-                {
-                    lock (stale[i])
+                    try
                     {
-                        if (stale[i].Generation < model.Generation)
-                        {
-                            stale[i].Embedding = embeddings[i];
-                            stale[i].Generation = model.Generation;
-                        }
+                        crops.Add(await decoding.CropAsync(new Upload(entry.Image.FileName, entry.Bytes), model.Model, CancellationToken.None).ConfigureAwait(false));
+                        taken.Add(entry);
                     }
+                    catch (ClipSearchException e)
+                    {
+                        log.LogWarning("Session image {Name} cannot be embedded with the new model: {Message}", entry.Image.FileName, e.Message);
+                        Record(entry, new Embedded(null, model.Generation));
+                    }
+                }
+
+                var embeddings = crops.Count == 0 ? [] : await batcher.EmbedImagesAsync(model, [.. crops], CancellationToken.None).ConfigureAwait(false);
+                for (var i = 0; i < taken.Count; i++)
+                {
+                    Record(taken[i], new Embedded(embeddings[i], model.Generation));
                 }
             }
         }
         finally
         {
             model.Release();
+        }
+    }
+
+    // One write of both the vector and its generation: a reader sees the old pair or the new one, never a mix.
+    private static void Record(Entry entry, Embedded embedded)
+    {
+        lock (entry)
+        {
+            if (entry.Embedded.Generation < embedded.Generation)
+            {
+                entry.Embedded = embedded;
+            }
         }
     }
 
@@ -198,8 +216,12 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding 
 
         public byte[] Thumbnail { get; } = thumbnail;
 
-        public float[]? Embedding { get; set; }
+        private Embedded _embedded = new(null, 0);
 
-        public long Generation { get; set; }
+        /// <summary>The embedding and the model generation it is of (read and replaced whole).</summary>
+        public Embedded Embedded { get => Volatile.Read(ref _embedded); set => Volatile.Write(ref _embedded, value); }
     }
+
+    /// <summary>An embedding and the model generation that made it; no vector when that model could not take the image.</summary>
+    private sealed record Embedded(float[]? Vector, long Generation);
 }
