@@ -35,7 +35,7 @@ public sealed class BadInputCorpusTests(Xunit.Abstractions.ITestOutputHelper out
 
     public async Task InitializeAsync()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         _base = new Uri($"http://127.0.0.1:{port}");
         var serving = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _server = CliRunner.Start(
@@ -448,12 +448,5 @@ public sealed class BadInputCorpusTests(Xunit.Abstractions.ITestOutputHelper out
         }
 
         return ~crc;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -53,7 +53,7 @@ public sealed class ServeTests
     {
         using var home = new TempFolder();
         using var cwd = new TempFolder();
-        int[] ports = [FreePort(), FreePort(), FreePort(), FreePort()];
+        int[] ports = [Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free()];
         File.WriteAllText(cwd.File("appsettings.json"), System.Text.Json.JsonSerializer.Serialize(new
         {
             Kestrel = new { Endpoints = new { Evil = new { Url = $"http://0.0.0.0:{ports[0]}" } } },
@@ -75,7 +75,7 @@ public sealed class ServeTests
         // (Kestrel's own warnings about the overridden addresses come first.)
         Assert.StartsWith($"error: Listening on http://0.0.0.0:{ports[2]} (not loopback) needs an access token", result.Stderr.Trim().Split('\n')[^1]);
         Assert.DoesNotContain("   at ", result.Stderr + result.Stdout);
-        Assert.All(ports, p => Assert.False(Listening(p), $"port {p} is open"));
+        Assert.All(ports, p => Assert.False(Ports.Listening(p), $"port {p} is open"));
     }
 
     // An appsettings.json in the working directory is not the server's configuration: it serves where --urls says,
@@ -85,8 +85,8 @@ public sealed class ServeTests
     {
         using var home = new TempFolder();
         using var cwd = new TempFolder();
-        int[] evil = [FreePort(), FreePort()];
-        var port = FreePort();
+        int[] evil = [Ports.Free(), Ports.Free()];
+        var port = Ports.Free();
         File.WriteAllText(cwd.File("appsettings.json"), System.Text.Json.JsonSerializer.Serialize(new
         {
             Kestrel = new { Endpoints = new { Evil = new { Url = $"http://0.0.0.0:{evil[0]}" } } },
@@ -112,7 +112,7 @@ public sealed class ServeTests
         try
         {
             await serving.Task.WaitAsync(TimeSpan.FromMinutes(1));
-            Assert.All(evil, p => Assert.False(Listening(p), $"port {p} is open"));
+            Assert.All(evil, p => Assert.False(Ports.Listening(p), $"port {p} is open"));
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
             using (var model = await client.GetAsync("/api/model"))
             {
@@ -179,26 +179,5 @@ public sealed class ServeTests
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("--token", result.Stdout);
         Assert.Contains("127.0.0.1:8766", result.Stdout);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static bool Listening(int port)
-    {
-        using var client = new System.Net.Sockets.TcpClient();
-        try
-        {
-            client.Connect(System.Net.IPAddress.Loopback, port);
-            return true;
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            return false;
-        }
     }
 }

@@ -237,13 +237,13 @@ public sealed class BindingTests
     [InlineData("http://example.com:{port}", "http://[::]:{port}")]
     public async Task Start_ConfiguredEndpointBeyondLoopbackWithoutToken_RefusedAndNothingListens(string url, string reported)
     {
-        var port = FreePort();
+        var port = Ports.Free();
         var p = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var port80WasOpen = Listening(80);   // "127.0.0.1:abc" is port 80 to Kestrel
+        var port80WasOpen = Ports.Listening(80);   // "127.0.0.1:abc" is port 80 to Kestrel
         var e = await Assert.ThrowsAsync<ClipSearchException>(() => LoopbackServer.StartAsync(false, ("Kestrel:Endpoints:Evil:Url", url.Replace("{port}", p, StringComparison.Ordinal))));
         Assert.StartsWith($"Listening on {reported.Replace("{port}", p, StringComparison.Ordinal)} (not loopback) needs an access token", e.Message, StringComparison.Ordinal);
-        Assert.False(Listening(port), $"port {port} is open");
-        Assert.True(port80WasOpen || !Listening(80), "port 80 is open");
+        Assert.False(Ports.Listening(port), $"port {port} is open");
+        Assert.True(port80WasOpen || !Ports.Listening(80), "port 80 is open");
     }
 
     // A model loaded at start reads the folder rules before Kestrel has bound: they must still be those of the
@@ -251,7 +251,7 @@ public sealed class BindingTests
     [Fact]
     public async Task Start_BeyondLoopbackWithAModelLoadedAtStart_RestrictsFoldersAndAnswersIpHosts()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         await using var server = await LoopbackServer.StartAsync(true,
             ("Kestrel:Endpoints:Lan:Url", $"http://0.0.0.0:{port}"), ("ClipSearch:Token", "s3cret"));
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -269,7 +269,7 @@ public sealed class BindingTests
     [Fact]
     public async Task Start_ConfiguredEndpointBeyondLoopbackWithToken_RequiresTheToken()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         await using var server = await LoopbackServer.StartAsync(false,
             ("Kestrel:Endpoints:Lan:Url", $"http://0.0.0.0:{port}"), ("ClipSearch:Token", "s3cret"));
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -333,26 +333,5 @@ public sealed class BindingTests
         await using var server = await LoopbackServer.StartAsync(false, ("ClipSearch:Token", "s3cret"));
         using var response = await server.Client.GetAsync(path);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    internal static bool Listening(int port)
-    {
-        using var client = new TcpClient();
-        try
-        {
-            client.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }

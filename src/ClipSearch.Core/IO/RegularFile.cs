@@ -140,32 +140,12 @@ public static class RegularFile
 
     /// <summary>The SHA-256 of the regular file at <paramref name="path"/> (of at most the size it had when opened).</summary>
     /// <inheritdoc cref="ReadAllBytes" path="/exception"/>
-    public static byte[] Sha256(string path, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Start(path, timeout, cancellationToken, file =>
-        {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
-            try
-            {
-                for (long left = file.Length; left > 0;)
-                {
-                    var n = file.Read(buffer.AsSpan(0, (int)Math.Min(ChunkBytes, left)));
-                    if (n == 0)
-                    {
-                        break;
-                    }
-
-                    hash.AppendData(buffer, 0, n);
-                    left -= n;
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
-            return hash.GetHashAndReset();
-        }).Wait(timeout);
+    public static byte[] Sha256(string path, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        HashInto(path, hash, timeout, cancellationToken);
+        return hash.GetHashAndReset();
+    }
 
     /// <summary>
     /// Appends the bytes of the regular file at <paramref name="path"/> (at most the size it had when opened) to

@@ -45,7 +45,7 @@ internal static class FormInput
         var message = e.Message;
         if (message.StartsWith("Multipart body length limit", StringComparison.Ordinal))
         {
-            return new BadHttpRequestException($"The request is over {Megabytes(form.MultipartBodyLengthLimit)}, the most one request may send (and {Megabytes(limits.MaxImageBytes)} per image).", StatusCodes.Status413PayloadTooLarge, e);
+            return new BadHttpRequestException($"The request is over {Sizes.Megabytes(form.MultipartBodyLengthLimit)}, the most one request may send (and {Sizes.Megabytes(limits.MaxImageBytes)} per image).", StatusCodes.Status413PayloadTooLarge, e);
         }
 
         var what = message switch
@@ -61,8 +61,6 @@ internal static class FormInput
         };
         return new ClipSearchException(what, e);
     }
-
-    private static string Megabytes(long bytes) => $"{bytes / (1024.0 * 1024.0):0.#} MB";
 
     /// <summary>The files in <paramref name="field"/>: at most <see cref="ClipSearchOptions.MaxImagesPerRequest"/>, each at most <see cref="ClipSearchOptions.MaxImageBytes"/>.</summary>
     public static async Task<List<Upload>> UploadsAsync(IFormCollection form, string field, ClipSearchOptions limits, CancellationToken cancellationToken)
@@ -83,7 +81,7 @@ internal static class FormInput
             var name = DisplayName.Of(file.FileName);
             if (file.Length > maxBytes)
             {
-                throw new ClipSearchException($"{name} is {file.Length / (1024.0 * 1024.0):0.#} MB; the limit is {maxBytes / (1024.0 * 1024.0):0.#} MB per image.");
+                throw new ClipSearchException($"{name} is {Sizes.Megabytes(file.Length)}; the limit is {Sizes.Megabytes(maxBytes)} per image.");
             }
 
             // One copy, of the exact size (a MemoryStream and ToArray would hold two).

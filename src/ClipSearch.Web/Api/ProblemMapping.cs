@@ -22,7 +22,7 @@ internal sealed class ProblemMapping(IProblemDetailsService problems, Microsoft.
         StatusCodes.Status400BadRequest => "The request is malformed.",
         StatusCodes.Status404NotFound => $"There is nothing at {context.Request.Path}: the API's routes are listed at /openapi/v1.json (browsable at /scalar).",
         StatusCodes.Status405MethodNotAllowed => $"{context.Request.Method} is not a method of {context.Request.Path}: see /openapi/v1.json.",
-        StatusCodes.Status413PayloadTooLarge => $"The request body is over the server's limit: {Megabytes(limits.MaxJsonBytes)} for JSON, {Megabytes(limits.MaxRequestBytes)} for an upload ({Megabytes(limits.MaxImageBytes)} per image).",
+        StatusCodes.Status413PayloadTooLarge => $"The request body is over the server's limit: {Sizes.Megabytes(limits.MaxJsonBytes)} for JSON, {Sizes.Megabytes(limits.MaxRequestBytes)} for an upload ({Sizes.Megabytes(limits.MaxImageBytes)} per image).",
         StatusCodes.Status415UnsupportedMediaType => "This route does not take that Content-Type: uploads are multipart/form-data, JSON is application/json in UTF-8 (see /openapi/v1.json).",
         _ => null,
     };
@@ -67,5 +67,4 @@ internal sealed class ProblemMapping(IProblemDetailsService problems, Microsoft.
         }).ConfigureAwait(false);
     }
 
-    private static string Megabytes(long bytes) => bytes >= 1024 * 1024 ? $"{bytes / (1024.0 * 1024.0):0.#} MB" : $"{bytes:N0} bytes";
 }

@@ -200,8 +200,8 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         {
             if (upload.Bytes.LongLength > _options.MaxImageBytes)
             {
-                throw new UserInputException("too-large", $"{upload.FileName} is {Megabytes(upload.Bytes.LongLength)}; the limit is {Megabytes(_options.MaxImageBytes)} per image.",
-                    upload.FileName, Megabytes(upload.Bytes.LongLength), Megabytes(_options.MaxImageBytes));
+                throw new UserInputException("too-large", $"{upload.FileName} is {Sizes.Megabytes(upload.Bytes.LongLength)}; the limit is {Sizes.Megabytes(_options.MaxImageBytes)} per image.",
+                    upload.FileName, Sizes.Megabytes(upload.Bytes.LongLength), Sizes.Megabytes(_options.MaxImageBytes));
             }
 
             if (upload.Bytes.Length == 0)
@@ -266,5 +266,4 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         return prepared;
     }
 
-    private static string Megabytes(long bytes) => $"{bytes / (1024.0 * 1024.0):0.#} MB";
 }

@@ -102,7 +102,7 @@ public sealed class UploadBudget
         if (total > Bytes.Capacity)
         {
             throw new BadHttpRequestException(
-                $"The upload is larger than the server's upload budget allows for one request ({Megabytes(Bytes.Capacity / BytesHeldPerByteReceived)} of body; ClipSearch:UploadBudgetMegabytes).",
+                $"The upload is larger than the server's upload budget allows for one request ({Sizes.Megabytes(Bytes.Capacity / BytesHeldPerByteReceived)} of body; ClipSearch:UploadBudgetMegabytes).",
                 StatusCodes.Status413PayloadTooLarge);
         }
 
@@ -115,12 +115,10 @@ public sealed class UploadBudget
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new ServerBusyException(
-                $"The server is busy receiving other uploads (its upload budget of {Megabytes(Bytes.Capacity)} stayed full for {_longestWait.TotalSeconds:0} s); try again shortly.",
+                $"The server is busy receiving other uploads (its upload budget of {Sizes.Megabytes(Bytes.Capacity)} stayed full for {_longestWait.TotalSeconds:0} s); try again shortly.",
                 _longestWait);
         }
     }
-
-    private static string Megabytes(long bytes) => $"{bytes / (double)DecodeBudget.BytesPerMegabyte:0.#} MB";
 
     /// <summary>
     /// What one request holds: its reservation (cut to what it used when its body is slow) and the leases taken as
