@@ -93,7 +93,7 @@ public sealed class ClipSearchOptions
     /// Most megabytes (MiB) of uploads that requests hold in memory at once, all requests together (default 512): a
     /// multipart request takes two bytes of it for each byte of its body as the body arrives (texts become UTF-16
     /// strings, files are copied once), held until its response is done, and waits while it is full (see
-    /// <see cref="UploadWaitSeconds"/>). At least <see cref="MaxImageBytes"/>; one request may use all of it.
+    /// <see cref="UploadWaitSeconds"/>). At least twice <see cref="MaxImageBytes"/> and a megabyte; one request may use all of it.
     /// </summary>
     public long UploadBudgetMegabytes { get; set; } = 512;
 
@@ -137,11 +137,12 @@ public sealed class ClipSearchOptions
     /// <exception cref="Core.ClipSearchException">Too small.</exception>
     public long CheckedUploadBudgetBytes()
     {
-        var minimumMegabytes = (MaxImageBytes + Core.Imaging.DecodeBudget.BytesPerMegabyte - 1) / Core.Imaging.DecodeBudget.BytesPerMegabyte;
+        // One image at its limit, held twice (see UploadBudget), and a megabyte for the rest of its form.
+        var minimumMegabytes = ((2 * MaxImageBytes) + Core.Imaging.DecodeBudget.BytesPerMegabyte - 1) / Core.Imaging.DecodeBudget.BytesPerMegabyte + 1;
         if (UploadBudgetMegabytes < minimumMegabytes || UploadBudgetMegabytes > long.MaxValue / Core.Imaging.DecodeBudget.BytesPerMegabyte)
         {
             throw new Core.ClipSearchException(
-                $"The upload budget (ClipSearch:UploadBudgetMegabytes) must be at least the largest image upload, {minimumMegabytes} MB; it is {UploadBudgetMegabytes}.");
+                $"The upload budget (ClipSearch:UploadBudgetMegabytes) must be at least {minimumMegabytes} MB, what the largest image upload holds while it is read (twice its size, and its form); it is {UploadBudgetMegabytes}.");
         }
 
         return UploadBudgetMegabytes * Core.Imaging.DecodeBudget.BytesPerMegabyte;

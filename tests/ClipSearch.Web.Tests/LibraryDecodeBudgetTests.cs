@@ -95,10 +95,12 @@ public sealed class LibraryDecodeBudgetTests : IDisposable
     }
 
     [Fact]
-    public async Task Original_LibraryFile_IsReadOnlyWhenItsSizeFitsAndHoldsItUntilSent()
+    public async Task Original_LibraryFile_IsReadOnlyWhenItsSizeFitsInTheOriginalsBudget_NotTheDecodeBudget()
     {
         var hit = await IndexAndFindAsync();
-        var budget = Budget;
+        var decodes = Budget;
+        decodes.ResetPeak();
+        var budget = _server.Services.GetRequiredService<LibraryImageSearch>().OriginalsBudget;
         var held = await budget.AcquireAsync(budget.Capacity);
         var grants = budget.Grants;
         using (var reads = new StalledReads(_photos.Path))
@@ -110,7 +112,7 @@ public sealed class LibraryDecodeBudgetTests : IDisposable
             }
 
             await Task.Delay(100);
-            Assert.Equal(1, budget.Waiting);   // downloads of originals wait for the budget like decodes
+            Assert.Equal(1, budget.Waiting);   // downloads of originals wait for room among originals
             Assert.Equal(0, reads.Stalled);
 
             held.Dispose();
@@ -123,6 +125,7 @@ public sealed class LibraryDecodeBudgetTests : IDisposable
 
         Assert.Equal(grants + 1, budget.Grants);
         Assert.Equal(_jpeg.Length, budget.Peak);   // its bytes, nothing decoded
+        Assert.Equal(0, decodes.Peak);             // and nothing taken from the decodes' budget
         for (var i = 0; i < 100 && budget.InUse != 0; i++)
         {
             await Task.Delay(20);   // given back once the response is over

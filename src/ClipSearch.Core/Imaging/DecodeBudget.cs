@@ -168,6 +168,20 @@ public sealed class DecodeBudget
         return new ValueTask<Lease>(waiter.Completion.Task);
     }
 
+    /// <summary>
+    /// Takes <paramref name="bytes"/> at once if they are free now, ahead of any waiter (null when they are not):
+    /// for work already under way that needs a little more to finish, which would otherwise wait behind requests
+    /// that cannot start until it finishes.
+    /// </summary>
+    public Lease? TryAcquire(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        lock (_lock)
+        {
+            return _inUse + bytes <= Capacity ? Take(bytes) : null;
+        }
+    }
+
     /// <summary>As <see cref="AcquireAsync"/>, blocking the calling thread while it waits (for threads of their own).</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
     public Lease Acquire(long bytes, CancellationToken cancellationToken = default)

@@ -1,5 +1,7 @@
 using ClipSearch.Web.Services;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Options;
 
 namespace ClipSearch.Web.Api;
@@ -13,6 +15,9 @@ namespace ClipSearch.Web.Api;
 public static class ImagesApi
 {
     private const int ListLimit = 200;
+
+    /// <summary>The slowest download of an original that is kept going.</summary>
+    private const double MinDownloadBytesPerSecond = 64 * 1024;
 
     /// <summary>Maps the image routes.</summary>
     public static IEndpointRouteBuilder MapImagesApi(this IEndpointRouteBuilder app)
@@ -52,7 +57,13 @@ public static class ImagesApi
             return NotFound(id);
         }
 
-        context.Response.RegisterForDispose(original);   // its hold on the decode budget lasts until it is sent
+        context.Response.RegisterForDispose(original);   // its hold on the budget of originals lasts until it is sent
+        // A reader slower than 64 KB/s (after 10 s) is cut off rather than holding the bytes for hours.
+        if (context.Features.Get<IHttpMinResponseDataRateFeature>() is { } rate)
+        {
+            rate.MinDataRate = new MinDataRate(MinDownloadBytesPerSecond, TimeSpan.FromSeconds(10));
+        }
+
         context.Response.Headers.XContentTypeOptions = "nosniff";
         return TypedResults.File(original.Bytes, image.ContentType, image.FileName);
     }

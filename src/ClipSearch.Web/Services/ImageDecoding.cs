@@ -58,11 +58,4 @@ public sealed class ImageDecoding
     public Task<byte[]> ThumbnailAsync(string path, string name, CancellationToken cancellationToken) =>
         ImageFiles.ThumbnailAsync(path, name, Budget, cancellationToken);
 
-    /// <summary>
-    /// The bytes of an image file, to send as they are: read only once its size fits in the budget, which it holds
-    /// until disposed (see <see cref="BudgetedFile"/>; nothing is decoded).
-    /// </summary>
-    /// <exception cref="ImageLoadException">Missing, unreadable, not a regular file, timed out or over the size limit.</exception>
-    public Task<BudgetedFile> ReadFileAsync(string path, CancellationToken cancellationToken) =>
-        BudgetedFile.ReadAsync(path, LoadOptions, static (_, _) => 0, cancellationToken);
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using ClipSearch.Core;
+using ClipSearch.Core.Imaging;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
@@ -15,11 +16,25 @@ namespace ClipSearch.Web.Services;
 public sealed class LibraryImageSearch : IImageSearch, IDisposable
 {
     private const int IdHexDigits = 32;
+    /// <summary>Bytes of library originals held at once while they are sent, all requests together (a larger file takes all of it).</summary>
+    public const long OriginalsBudgetBytes = 512 * DecodeBudget.BytesPerMegabyte;
+
+    /// <summary>Longest wait of a download for room among the originals being sent, then 503.</summary>
+    private static readonly TimeSpan OriginalsWait = TimeSpan.FromSeconds(30);
+
     private readonly LibraryHost _host;
     private readonly ImageDecoding _decoding;
     private readonly Security.ServerPaths _serverPaths;
     private readonly ConcurrentDictionary<string, string> _paths = new(StringComparer.Ordinal);
     private readonly MemoryCache _thumbnails;
+
+    // Originals being sent, apart from the decode budget: a client that reads a download slowly holds its bytes
+    // until it is done, and that must not stall thumbnails, searches and the indexer.
+    private readonly DecodeBudget _originals = new(OriginalsBudgetBytes);
+    private readonly ImageLoadOptions _originalsOptions;
+
+    /// <summary>The originals' budget (tests).</summary>
+    internal DecodeBudget OriginalsBudget => _originals;
 
     /// <summary>Creates the adapter.</summary>
     public LibraryImageSearch(LibraryHost host, ImageDecoding decoding, Security.ServerPaths serverPaths, IOptions<ClipSearchOptions> options)
@@ -29,6 +44,7 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
         _decoding = decoding;
         _serverPaths = serverPaths;
         _thumbnails = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.Value.MaxThumbnailCacheBytes });
+        _originalsOptions = new ImageLoadOptions { Budget = _originals };
     }
 
     /// <inheritdoc/>
@@ -101,8 +117,14 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
 
         try
         {
-            var file = await _decoding.ReadFileAsync(path, cancellationToken).ConfigureAwait(false);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(OriginalsWait);
+            var file = await BudgetedFile.ReadAsync(path, _originalsOptions, static (_, _) => 0, wait.Token).ConfigureAwait(false);
             return new OriginalImage(file.Bytes, file);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ServerBusyException($"The server is busy sending other originals ({OriginalsBudgetBytes / DecodeBudget.BytesPerMegabyte} MB at once); try again shortly.", OriginalsWait);
         }
         catch (ImageLoadException)
         {

@@ -160,9 +160,9 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding 
             while (true)
             {
                 var stale = _entries.Values.Where(e => e.Embedded.Generation < model.Generation).Take(RefreshChunk).ToArray();
-                if (stale.Length == 0 || model.Retired || Volatile.Read(ref _refresh)?.Generation != model.Generation)
+                if (stale.Length == 0 || model.Retired || Volatile.Read(ref _refresh)?.Generation > model.Generation)
                 {
-                    return;   // done, or the model is gone, or a newer one took over
+                    return;   // done, or the model is gone, or a newer one took over (this one may start before it is recorded)
                 }
 
                 var crops = new List<RgbImage>(stale.Length);

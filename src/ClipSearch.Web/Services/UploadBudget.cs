@@ -14,9 +14,9 @@ namespace ClipSearch.Web.Services;
 /// A request with a <c>Content-Length</c> reserves all it will need before its body is read (<see cref="MeterAsync"/>),
 /// in arrival order, so that concurrent uploads are received one after another rather than each half-way and all
 /// waiting for one another. A client may announce a large body and send it slowly, or not at all, to hold that
-/// reservation: so a request whose body arrives slower than <see cref="MinBytesPerSecond"/> (after
-/// <see cref="GraceSeconds"/>) keeps only what it has sent; the rest of its body then takes its bytes as they come.
-/// A body without a length always does.
+/// reservation: so a request whose body arrives slower than <see cref="MinBytesPerSecond"/> in any second (after
+/// <see cref="GraceSeconds"/>) keeps only what it has sent; the rest of its body then takes its bytes as they come,
+/// ahead of the queue while they are free (work under way finishes first). A body without a length always does.
 /// </para>
 /// <para>
 /// Waiting for room is bounded by <see cref="ClipSearchOptions.UploadWaitSeconds"/>: past it the request is refused
@@ -33,8 +33,8 @@ public sealed class UploadBudget
     /// <summary>The slowest body that keeps its reservation: 256 KB a second.</summary>
     public const long MinBytesPerSecond = 256 * 1024;
 
-    /// <summary>Seconds a body may take to reach <see cref="MinBytesPerSecond"/> (a connection's slow start).</summary>
-    public const int GraceSeconds = 5;
+    /// <summary>Seconds before a body is first held to <see cref="MinBytesPerSecond"/> (a connection's slow start).</summary>
+    public const int GraceSeconds = 2;
 
     /// <summary>Bytes taken at a time as a body without a reservation arrives (fewer waits and locks than one per read).</summary>
     private const long ChunkBytes = 256 * 1024;
@@ -133,6 +133,7 @@ public sealed class UploadBudget
         private long _started;
         private long _leased;
         private long _used;
+        private long _usedAtLastCheck;
         private bool _disposed;
 
         public async Task ReserveAsync(long bytes, CancellationToken cancellationToken)
@@ -172,7 +173,10 @@ public sealed class UploadBudget
             }
 
             var amount = Math.Min(Math.Max(need, ChunkBytes), Math.Max(need, owner.Bytes.Capacity - (used - need)));
-            var lease = await owner.AcquireAsync(amount, used, cancellationToken).ConfigureAwait(false);
+            // A body under way takes what is free ahead of the queue (it cannot wait behind requests that wait for
+            // it to finish); only when nothing is free does it queue, and then for a bounded time.
+            var lease = (used <= owner.Bytes.Capacity ? owner.Bytes.TryAcquire(amount) : null)
+                ?? await owner.AcquireAsync(amount, used, cancellationToken).ConfigureAwait(false);
             lock (_lock)
             {
                 if (!_disposed)
@@ -186,7 +190,9 @@ public sealed class UploadBudget
             lease.Dispose();   // the response ended meanwhile
         }
 
-        // Every second while a reservation is held: a body slower than the minimum keeps only what it has sent.
+        // Every second while a reservation is held, on the last second alone (not an average, which a burst at
+        // the start would keep up for minutes): a body slower than the minimum keeps only what it has sent. A body
+        // received in full needs no more watching.
         private void CheckPace()
         {
             lock (_lock)
@@ -196,16 +202,22 @@ public sealed class UploadBudget
                     return;
                 }
 
-                var seconds = (Environment.TickCount64 - _started) / 1000.0;
-                var sent = _used / BytesHeldPerByteReceived;
-                if (seconds < GraceSeconds || sent >= MinBytesPerSecond * seconds || _used >= _leased)
+                var sentSinceLast = (_used - _usedAtLastCheck) / BytesHeldPerByteReceived;
+                _usedAtLastCheck = _used;
+                var received = _used >= _leased;
+                var starting = Environment.TickCount64 - _started < GraceSeconds * 1000L;
+                if (!received && (starting || sentSinceLast >= MinBytesPerSecond))
                 {
-                    return;
+                    return;   // keeping pace, or still starting
                 }
 
-                var before = reservation.Bytes;
-                reservation.ShrinkTo(Math.Max(0, reservation.Bytes - (_leased - _used)));
-                _leased -= before - reservation.Bytes;
+                if (!received)
+                {
+                    var before = reservation.Bytes;
+                    reservation.ShrinkTo(Math.Max(0, reservation.Bytes - (_leased - _used)));
+                    _leased -= before - reservation.Bytes;
+                }
+
                 _reservation = null;
                 _watchdog?.Dispose();
                 _watchdog = null;

@@ -134,6 +134,23 @@ public sealed class DecodeBudgetTests
     }
 
     [Fact]
+    public async Task TryAcquire_WhatIsFree_IsTakenAheadOfWaiters_ElseNull()
+    {
+        var budget = new DecodeBudget(100);
+        using var held = budget.Acquire(60);
+        var waiting = budget.AcquireAsync(50).AsTask();
+
+        using var ahead = budget.TryAcquire(30);
+        Assert.NotNull(ahead);
+        Assert.Null(budget.TryAcquire(20));
+        Assert.Equal(90, budget.InUse);
+        Assert.False(waiting.IsCompleted);
+        held.Dispose();
+        using var granted = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(80, budget.InUse);
+    }
+
+    [Fact]
     public void Lease_DisposedTwice_GivesBackOnce()
     {
         var budget = new DecodeBudget(100);
