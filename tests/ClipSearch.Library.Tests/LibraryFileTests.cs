@@ -335,21 +335,9 @@ public sealed class LibraryFileTests
         }
     }
 
-    /// <summary>Runs the built <c>clipsearch</c> under <paramref name="wrapper"/> (none: directly), as <see cref="CliRunner"/> does.</summary>
-    private static async Task<CliRunner.Result> RunAsync(string[] wrapper, string home, params string[] args)
+    /// <summary>Runs the built <c>clipsearch</c> under <paramref name="wrapper"/> (none: directly), with a home of its own under <paramref name="home"/>.</summary>
+    private static Task<CliRunner.Result> RunAsync(string[] wrapper, string home, params string[] args)
     {
-        string[] command = [.. wrapper, "dotnet", Path.Combine(AppContext.BaseDirectory, "clipsearch.dll"), .. args];
-        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var arg in command[1..])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var name in new[] { "HF_ENDPOINT", "HF_TOKEN", "CLIPSEARCH_HOME", "CLIPSEARCH_TOKEN", "XDG_CACHE_HOME", "XDG_DATA_HOME" })
-        {
-            start.Environment.Remove(name);
-        }
-
         // Another user can neither read root's home nor write the test's folder (ONNX Runtime keeps a file in HOME).
         var userHome = Path.Combine(home, "home");
         if (!Directory.Exists(userHome))
@@ -358,23 +346,6 @@ public sealed class LibraryFileTests
             SpecialFiles.Run("chmod", "777", userHome);
         }
 
-        start.Environment["HOME"] = userHome;
-        start.Environment["DOTNET_CLI_HOME"] = userHome;
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return new CliRunner.Result(process.ExitCode, await stdout, await stderr);
+        return CliRunner.RunWrappedAsync(wrapper, null, new Dictionary<string, string> { ["HOME"] = userHome, ["DOTNET_CLI_HOME"] = userHome }, args);
     }
 }

@@ -15,9 +15,13 @@ internal static class CliRunner
     public static Task<Result> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args) => RunInAsync(null, environment, args);
 
     /// <summary>Runs in <paramref name="workingDirectory"/> (null: the test's own).</summary>
-    public static async Task<Result> RunInAsync(string? workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<Result> RunInAsync(string? workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunWrappedAsync([], workingDirectory, environment, args);
+
+    /// <summary>Runs <c>dotnet clipsearch.dll</c> under <paramref name="wrapper"/> (a command and its arguments, such as another user's; none: directly).</summary>
+    public static async Task<Result> RunWrappedAsync(string[] wrapper, string? workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = StartInfo(args);
+        var start = StartInfo(args, wrapper);
         start.WorkingDirectory = workingDirectory ?? "";
         start.RedirectStandardInput = true;
         foreach (var (name, value) in environment)
@@ -70,11 +74,11 @@ internal static class CliRunner
         return process;
     }
 
-    private static ProcessStartInfo StartInfo(string[] args)
+    private static ProcessStartInfo StartInfo(string[] args, string[]? wrapper = null)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "clipsearch.dll"));
-        foreach (var arg in args)
+        string[] command = [.. wrapper ?? [], "dotnet", Path.Combine(AppContext.BaseDirectory, "clipsearch.dll"), .. args];
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in command[1..])
         {
             start.ArgumentList.Add(arg);
         }

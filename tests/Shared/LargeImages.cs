@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using System.Text;
 
 namespace ClipSearch.Tests;
 
@@ -172,7 +171,7 @@ internal static class LargeImages
         header[8] = (byte)bitDepth;
         header[9] = (byte)colourType;
         header[12] = interlaced ? (byte)1 : (byte)0;
-        PngChunk(file, "IHDR", header);
+        PngChunks.Write(file, "IHDR", header);
         var pixel = new byte[bytesPerPixel];
         for (var i = 0; i < pixel.Length; i++)
         {
@@ -207,8 +206,8 @@ internal static class LargeImages
             }
         }
 
-        PngChunk(file, "IDAT", compressed.ToArray());
-        PngChunk(file, "IEND", []);
+        PngChunks.Write(file, "IDAT", compressed.ToArray());
+        PngChunks.Write(file, "IEND", []);
         return file.ToArray();
     }
 
@@ -356,41 +355,6 @@ internal static class LargeImages
         }
 
         return codes;
-    }
-
-    private static void PngChunk(Stream file, string type, byte[] data)
-    {
-        Span<byte> word = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
-        file.Write(word);
-        var typed = new byte[4 + data.Length];
-        Encoding.ASCII.GetBytes(type, typed);
-        data.CopyTo(typed, 4);
-        file.Write(typed);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typed));
-        file.Write(word);
-    }
-
-    private static readonly uint[] CrcTable = [.. Enumerable.Range(0, 256).Select(n =>
-    {
-        var c = (uint)n;
-        for (var k = 0; k < 8; k++)
-        {
-            c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-        }
-
-        return c;
-    })];
-
-    private static uint Crc32(ReadOnlySpan<byte> bytes)
-    {
-        var crc = 0xFFFFFFFF;
-        foreach (var b in bytes)
-        {
-            crc = CrcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        }
-
-        return ~crc;
     }
 
     /// <summary>Writes bits most significant first, stuffing a zero byte after every 0xFF (JPEG entropy-coded data).</summary>

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using System.Text;
 
 namespace ClipSearch.Tests;
 
@@ -38,7 +37,7 @@ internal static class TestImages
         BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
         header[8] = 8;   // bits per channel
         header[9] = 2;   // RGB
-        WritePngChunk(file, "IHDR", header);
+        PngChunks.Write(file, "IHDR", header);
         var row = new byte[1 + (3 * width)];   // filter byte 0 ("none"), then the pixels
         for (int x = 0; x < width; x++)
         {
@@ -56,36 +55,8 @@ internal static class TestImages
             }
         }
 
-        WritePngChunk(file, "IDAT", compressed.ToArray());
-        WritePngChunk(file, "IEND", []);
+        PngChunks.Write(file, "IDAT", compressed.ToArray());
+        PngChunks.Write(file, "IEND", []);
         return file.ToArray();
-    }
-
-    private static void WritePngChunk(Stream file, string type, byte[] data)
-    {
-        Span<byte> word = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
-        file.Write(word);
-        var typed = new byte[4 + data.Length];
-        Encoding.ASCII.GetBytes(type, typed);
-        data.CopyTo(typed, 4);
-        file.Write(typed);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typed));
-        file.Write(word);
-    }
-
-    private static uint Crc32(ReadOnlySpan<byte> bytes)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in bytes)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 }

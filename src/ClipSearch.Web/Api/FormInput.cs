@@ -45,7 +45,7 @@ internal static class FormInput
         var message = e.Message;
         if (message.StartsWith("Multipart body length limit", StringComparison.Ordinal))
         {
-            return new BadHttpRequestException($"The request is over {Sizes.Megabytes(form.MultipartBodyLengthLimit)}, the most one request may send (and {Sizes.Megabytes(limits.MaxImageBytes)} per image).", StatusCodes.Status413PayloadTooLarge, e);
+            return new RequestTooLargeException($"The request is over {Sizes.Megabytes(form.MultipartBodyLengthLimit)}, the most one request may send (and {Sizes.Megabytes(limits.MaxImageBytes)} per image).", e);
         }
 
         var what = message switch

@@ -33,6 +33,7 @@ internal sealed class ProblemMapping(IProblemDetailsService problems, Microsoft.
         {
             ModelNotLoadedException => (StatusCodes.Status503ServiceUnavailable, "No model loaded"),
             ServerBusyException => (StatusCodes.Status503ServiceUnavailable, "Server busy"),
+            RequestTooLargeException => (StatusCodes.Status413PayloadTooLarge, "Too large"),
             LibraryBusyException => (StatusCodes.Status409Conflict, "Library busy"),
             DownloadInProgressException => (StatusCodes.Status409Conflict, "Download already running"),
             Security.PathNotAllowedException => (StatusCodes.Status403Forbidden, "Folder not allowed"),
@@ -60,7 +61,7 @@ internal sealed class ProblemMapping(IProblemDetailsService problems, Microsoft.
                 Status = status,
                 Title = title,
                 // Kestrel's own words for a body over its limit name bytes and none of the server's settings.
-                Detail = status == StatusCodes.Status413PayloadTooLarge && exception.Message.StartsWith("Request body too large", StringComparison.Ordinal)
+                Detail = exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
                     ? DefaultDetail(status, httpContext, options.Value)
                     : exception.Message,
             },

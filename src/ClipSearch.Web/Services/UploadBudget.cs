@@ -61,7 +61,7 @@ public sealed class UploadBudget
     /// <c>Content-Length</c>, all of them are reserved first.
     /// </summary>
     /// <exception cref="ServerBusyException">No room came within the longest wait.</exception>
-    /// <exception cref="BadHttpRequestException">More than the whole budget (413).</exception>
+    /// <exception cref="RequestTooLargeException">More than the whole budget (413).</exception>
     public async Task MeterAsync(HttpContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -81,7 +81,7 @@ public sealed class UploadBudget
     /// longest wait; dispose the result to give them back.
     /// </summary>
     /// <exception cref="ServerBusyException">The budget stayed full.</exception>
-    /// <exception cref="BadHttpRequestException">More than the whole budget (413).</exception>
+    /// <exception cref="RequestTooLargeException">More than the whole budget (413).</exception>
     public async Task<IDisposable> HoldAsync(long bytes, CancellationToken cancellationToken)
     {
         var held = new Held(this);
@@ -101,9 +101,8 @@ public sealed class UploadBudget
     {
         if (total > Bytes.Capacity)
         {
-            throw new BadHttpRequestException(
-                $"The upload is larger than the server's upload budget allows for one request ({Sizes.Megabytes(Bytes.Capacity / BytesHeldPerByteReceived)} of body; ClipSearch:UploadBudgetMegabytes).",
-                StatusCodes.Status413PayloadTooLarge);
+            throw new RequestTooLargeException(
+                $"The upload is larger than the server's upload budget allows for one request ({Sizes.Megabytes(Bytes.Capacity / BytesHeldPerByteReceived)} of body; ClipSearch:UploadBudgetMegabytes).");
         }
 
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

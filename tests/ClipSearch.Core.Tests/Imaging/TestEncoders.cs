@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using System.Text;
 
 namespace ClipSearch.Core.Tests.Imaging;
 
@@ -17,15 +16,15 @@ internal static class TestEncoders
         BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
         header[8] = 8;
         header[9] = colourType;
-        WriteChunk(file, "IHDR", header);
+        PngChunks.Write(file, "IHDR", header);
         if (palette is not null)
         {
-            WriteChunk(file, "PLTE", palette);
+            PngChunks.Write(file, "PLTE", palette);
         }
 
         if (transparency is not null)
         {
-            WriteChunk(file, "tRNS", transparency);
+            PngChunks.Write(file, "tRNS", transparency);
         }
 
         int rowBytes = pixels.Length / height;
@@ -39,8 +38,8 @@ internal static class TestEncoders
             }
         }
 
-        WriteChunk(file, "IDAT", raw.ToArray());
-        WriteChunk(file, "IEND", []);
+        PngChunks.Write(file, "IDAT", raw.ToArray());
+        PngChunks.Write(file, "IEND", []);
         return file.ToArray();
     }
 
@@ -51,7 +50,7 @@ internal static class TestEncoders
         BinaryPrimitives.WriteInt32BigEndian(full.AsSpan(16), width);
         BinaryPrimitives.WriteInt32BigEndian(full.AsSpan(20), height);
         // Keep the header's CRC right so that the header itself is readable.
-        BinaryPrimitives.WriteUInt32BigEndian(full.AsSpan(29), Crc32(full.AsSpan(12, 17)));
+        BinaryPrimitives.WriteUInt32BigEndian(full.AsSpan(29), PngChunks.Crc32(full.AsSpan(12, 17)));
         return full;
     }
 
@@ -130,33 +129,5 @@ internal static class TestEncoders
     {
         stream.WriteByte((byte)value);
         stream.WriteByte((byte)(value >> 8));
-    }
-
-    private static void WriteChunk(Stream stream, string type, byte[] data)
-    {
-        var buffer = new byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(buffer, data.Length);
-        stream.Write(buffer);
-        var typed = new byte[4 + data.Length];
-        Encoding.ASCII.GetBytes(type, typed);
-        data.CopyTo(typed, 4);
-        stream.Write(typed);
-        BinaryPrimitives.WriteUInt32BigEndian(buffer, Crc32(typed));
-        stream.Write(buffer);
-    }
-
-    private static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in data)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 }
