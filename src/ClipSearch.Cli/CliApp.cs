@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Runtime.InteropServices;
 using ClipSearch.Cli.Commands;
 using ClipSearch.Core;
 
@@ -55,7 +56,19 @@ public static class CliApp
     public static async Task<int> RunAsync(string[] args)
     {
         Console.OutputEncoding = System.Text.Encoding.UTF8;
-        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        // Ctrl-C (and SIGTERM) cancel the command's token from the first moment, before parsing: System.CommandLine's
+        // own handler, installed during the invocation, could lose a signal that came while it was being set up
+        // (an index run then went on to the end). A second signal ends the process at once.
+        using var interrupted = new CancellationTokenSource();
+        void Interrupt(PosixSignalContext context)
+        {
+            context.Cancel = !interrupted.IsCancellationRequested;
+            interrupted.Cancel();
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         try
         {
             var parse = Build().Parse(args);
@@ -71,7 +84,7 @@ public static class CliApp
                 return Failed;
             }
 
-            return await parse.InvokeAsync(config).ConfigureAwait(false);
+            return await parse.InvokeAsync(config, interrupted.Token).ConfigureAwait(false);
         }
         catch (ClipSearchException e)
         {
