@@ -49,6 +49,9 @@ public static class WebApp
 
         // One line per request is too much for a local tool (and costs throughput): framework logs from warnings up.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Its keys (see AddServices) sit unencrypted in the user's own folder, as they would in ~/.aspnet: Linux has
+        // no key encryptor to offer, and a warning about it on every first start would only alarm.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         AddServices(builder.Services, builder.Configuration);
         var app = builder.Build();
         var options = app.Services.GetRequiredService<IOptions<ClipSearchOptions>>().Value;
@@ -138,6 +141,11 @@ public static class WebApp
             return Task.CompletedTask;
         }));
         services.AddRazorComponents().AddInteractiveServerComponents();
+        // Blazor's antiforgery tokens and circuit state are protected with keys kept in ClipSearch's home
+        // (HOME/keys), not in ~/.aspnet: everything the server writes lives in one folder the user knows.
+        services.AddDataProtection();
+        services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>().Configure<AppFolders, ILoggerFactory>((keys, folders, logs) =>
+            keys.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(new DirectoryInfo(folders.Keys), logs));
 
         services.AddSingleton<ServerAddresses>();
         services.AddSingleton<ServerPaths>();

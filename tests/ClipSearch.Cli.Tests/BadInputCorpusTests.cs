@@ -12,7 +12,12 @@ namespace ClipSearch.Cli.Tests;
 /// posted to every upload route and every JSON route of a real <c>clipsearch serve --library</c>. Every answer is
 /// 2xx or 4xx with a problem details body, never 5xx; <c>/health</c> answers within a second throughout; the
 /// server's peak resident memory stays under its decode budget plus a stated margin.
+/// <para>
+/// It runs alone (<see cref="AloneCollection"/>): the one-second bound is on the server under the corpus, not on a
+/// two-core machine that is also starting other tests' servers and JIT-compiling them.
+/// </para>
 /// </summary>
+[Collection(AloneCollection.Name)]
 public sealed class BadInputCorpusTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     /// <summary>The server's decode budget in MiB: the least it accepts for 100-megapixel images (one with its rotated copy).</summary>
@@ -110,24 +115,27 @@ public sealed class BadInputCorpusTests(Xunit.Abstractions.ITestOutputHelper out
         }
 
         await stopHealth.CancelAsync();
-        var (healthChecks, slowest, healthFailures) = await health;
+        var (healthChecks, slowest, healthFailures, times) = await health;
         var peak = Memory("VmHWM");
         Assert.True(failures.IsEmpty, string.Join("\n", failures));
         Assert.True(healthFailures.Count == 0, string.Join("\n", healthFailures));
         Assert.True(healthChecks > 10, $"only {healthChecks} health checks in {clock.Elapsed}");
-        Assert.True(slowest < HealthLimit, $"/health took {slowest.TotalMilliseconds:F0} ms at worst");
+        times.Sort();
+        var p99 = times[Math.Min(times.Count - 1, (int)Math.Ceiling(times.Count * 0.99) - 1)];
+        Assert.True(slowest < HealthLimit, $"/health took {slowest.TotalMilliseconds:F0} ms at worst (p99 {p99.TotalMilliseconds:F0} ms, {healthChecks} checks)");
         var bound = idle + (DecodeBudgetMegabytes * 1024L * 1024L) + MarginBytes;
-        output.WriteLine($"corpus: {requests} requests, idle {idle / 1e6:F0} MB, peak {peak / 1e6:F0} MB, health checks {healthChecks}, slowest {slowest.TotalMilliseconds:F0} ms, {clock.Elapsed}");
+        output.WriteLine($"corpus: {requests} requests, idle {idle / 1e6:F0} MB, peak {peak / 1e6:F0} MB, health checks {healthChecks}, p99 {p99.TotalMilliseconds:F0} ms, slowest {slowest.TotalMilliseconds:F0} ms, {clock.Elapsed}");
         Assert.True(peak <= bound, $"peak resident {peak / 1e6:F0} MB over {bound / 1e6:F0} MB (idle {idle / 1e6:F0} MB + budget {DecodeBudgetMegabytes} MiB + margin); {requests} requests");
         Assert.False(_server.HasExited, "the server exited:\n" + string.Join("\n", _log));
     }
 
-    private async Task<(int Checks, TimeSpan Slowest, List<string> Failures)> WatchHealthAsync(CancellationToken stop)
+    private async Task<(int Checks, TimeSpan Slowest, List<string> Failures, List<TimeSpan> Times)> WatchHealthAsync(CancellationToken stop)
     {
         using var client = new HttpClient { BaseAddress = _base, Timeout = HealthLimit };
         var checks = 0;
         var slowest = TimeSpan.Zero;
         var failures = new List<string>();
+        var times = new List<TimeSpan>();
         while (!stop.IsCancellationRequested)
         {
             var clock = Stopwatch.StartNew();
@@ -145,6 +153,7 @@ public sealed class BadInputCorpusTests(Xunit.Abstractions.ITestOutputHelper out
             }
 
             checks++;
+            times.Add(clock.Elapsed);
             slowest = clock.Elapsed > slowest ? clock.Elapsed : slowest;
             try
             {
@@ -156,7 +165,7 @@ public sealed class BadInputCorpusTests(Xunit.Abstractions.ITestOutputHelper out
             }
         }
 
-        return (checks, slowest, failures);
+        return (checks, slowest, failures, times);
     }
 
     private long Memory(string field)

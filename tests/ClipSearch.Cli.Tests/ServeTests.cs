@@ -161,15 +161,23 @@ public sealed class ServeTests
     }
 
     [Fact]
-    public async Task Serve_PortInUse_OneLine()
+    public async Task Serve_PortInUse_OneLine_AlsoOnTheFirstStartEver()
     {
+        // A home and a HOME never used: the first start creates the UI's keys, and says nothing about them.
+        using var home = new TempFolder();
         using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         taken.Start();
         var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
-        var result = await CliRunner.RunAsync("serve", "--urls", $"http://127.0.0.1:{port}");
+        var result = await CliRunner.RunAsync(
+            new Dictionary<string, string> { ["CLIPSEARCH_HOME"] = Path.Combine(home.Path, "clipsearch"), ["HOME"] = home.Path },
+            "serve", "--urls", $"http://127.0.0.1:{port}");
         Assert.Equal(1, result.ExitCode);
         Assert.StartsWith($"error: Cannot listen on http://127.0.0.1:{port}", result.Stderr);
+        Assert.Single(result.Stderr.Trim().Split('\n'));
+        Assert.DoesNotContain("warn:", result.Stdout);
         Assert.DoesNotContain("   at ", result.Stderr + result.Stdout);
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(home.Path, "clipsearch", "keys"), "key-*.xml"));
+        Assert.False(Directory.Exists(Path.Combine(home.Path, ".aspnet")), "keys written outside ClipSearch's home");
     }
 
     [Fact]

@@ -5,7 +5,7 @@ namespace ClipSearch.Web.Services;
 
 /// <summary>
 /// Where the server keeps what outlives it: the model store (<c>HOME/models/</c>, shared with
-/// <c>clipsearch model download</c>) and caches (<c>HOME/cache/</c>). HOME is <see cref="ClipSearchOptions.Home"/>,
+/// <c>clipsearch model download</c>) caches (<c>HOME/cache/</c>) and the keys that protect the UI's forms (<c>HOME/keys/</c>). HOME is <see cref="ClipSearchOptions.Home"/>,
 /// else <c>$CLIPSEARCH_HOME</c>, else <c>~/.cache/clipsearch</c>.
 /// </summary>
 public sealed class AppFolders(IOptions<ClipSearchOptions> options)
@@ -18,6 +18,9 @@ public sealed class AppFolders(IOptions<ClipSearchOptions> options)
 
     /// <summary>The cache folder (beside the store's <c>models/</c>).</summary>
     public string Cache => Path.Combine(Path.GetDirectoryName(Store.Root)!, "cache");
+
+    /// <summary>Where the keys of ASP.NET Core's data protection are kept (beside the store's <c>models/</c>).</summary>
+    public string Keys => Path.Combine(Path.GetDirectoryName(Store.Root)!, "keys");
 
     /// <summary>How to reach the Hub: <see cref="ClipSearchOptions.HubEndpoint"/> over <c>HF_ENDPOINT</c>; <c>HF_TOKEN</c> from the environment.</summary>
     public HubSettings Hub
