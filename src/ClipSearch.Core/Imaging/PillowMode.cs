@@ -35,12 +35,7 @@ internal static class PillowModeSniffer
     private const int PngBitDepthOffset = 24;
 
     /// <summary>Whether the bytes start like a format Skia decodes (used to tell "corrupt" from "not an image").</summary>
-    public static bool LooksLikeKnownFormat(ReadOnlySpan<byte> data) =>
-        IsPng(data)
-        || data.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF])
-        || data.StartsWith("GIF8"u8)
-        || data.StartsWith("BM"u8)
-        || (data.Length >= 12 && data.StartsWith("RIFF"u8) && data.Slice(8, 4).SequenceEqual("WEBP"u8));
+    public static bool LooksLikeKnownFormat(ReadOnlySpan<byte> data) => ImageFormats.Sniff(data) is not null;
 
     /// <summary>
     /// The mode from the container's header where the header decides it (PNG, GIF, BMP); null where Skia's own

@@ -24,21 +24,9 @@ public static class ImageFiles
     private const long OwnThreadDecodeBytes = 32 * DecodeBudget.BytesPerMegabyte;
 
     /// <summary>The MIME type of an encoded image (image/jpeg, image/png, …).</summary>
-    /// <exception cref="ImageLoadException">The bytes are not an image Skia can read.</exception>
-    public static string ContentType(byte[] encoded, string name)
-    {
-        using var codec = SKCodec.Create(new SKMemoryStream(encoded))
-            ?? throw new ImageLoadException($"{name} is not an image (JPEG, PNG, WebP, GIF or BMP).");
-        return codec.EncodedFormat switch
-        {
-            SKEncodedImageFormat.Jpeg => "image/jpeg",
-            SKEncodedImageFormat.Png => "image/png",
-            SKEncodedImageFormat.Webp => "image/webp",
-            SKEncodedImageFormat.Gif => "image/gif",
-            SKEncodedImageFormat.Bmp => "image/bmp",
-            var other => throw new ImageLoadException($"{name} is a {other} image, which ClipSearch does not take."),
-        };
-    }
+    /// <exception cref="ImageLoadException">The bytes do not start as an image ClipSearch reads.</exception>
+    public static string ContentType(byte[] encoded, string name) =>
+        ImageFormats.Sniff(encoded)?.ContentType() ?? throw new ImageLoadException($"{name} is not an image (JPEG, PNG, WebP, GIF or BMP).");
 
     /// <summary>
     /// A JPEG at most <see cref="ThumbnailSide"/> pixels on its longer side, upright per EXIF; what the decode holds
