@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace ClipSearch.Cli;
 
-/// <summary>How commands write: JSON (stable, documented in the README) or tables for a person; progress on stderr.</summary>
+/// <summary>How commands write: JSON (stable, documented in docs/cli.md) or tables for a person; progress on stderr.</summary>
 internal static class Output
 {
     private static readonly JsonSerializerOptions _json = new()
