@@ -41,7 +41,9 @@ public sealed class ArgumentTests
 
         var e = await Assert.ThrowsAsync<ClipSearchException>(() => lib.Library.FindDuplicatesAsync(threshold));
 
-        Assert.StartsWith("--threshold must be in (0, 1] (got ", e.Message, StringComparison.Ordinal);
+        Assert.Equal((ErrorCodes.DuplicatesBadThreshold, threshold), (e.Code, (float)e.Arguments[0]));
+        Assert.StartsWith("The similarity threshold must be in (0, 1] (got ", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("--threshold must be in (0, 1] (got ", Cli.CliErrors.Describe(e), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -1,6 +1,5 @@
 using System.Globalization;
 using ClipSearch.Core;
-using ClipSearch.Web.Services;
 
 namespace ClipSearch.Web.Localization;
 
@@ -29,26 +28,16 @@ public sealed class Ui
     public string this[string key] => _strings.TryGetValue(key, out var value) ? value : key;
 
     /// <summary>
-    /// An error for the page: in English the exception's message as the API gives it; in Chinese the common
-    /// mistakes (<see cref="UserInputException"/>, no model, an unusable image, a model that does not load) in
-    /// Chinese — with the English detail where it names a file or a cause — and anything else after a Chinese lead.
+    /// An error for the page, worded by its code (<see cref="ClipSearchException.Code"/>) in the page's language with
+    /// the web's own advice (the Model tab, the API's fields), never a CLI flag; in English as the API gives it.
     /// </summary>
     public string Error(Exception error)
     {
-        ArgumentNullException.ThrowIfNull(error);
-        if (!IsChinese)
-        {
-            return error.Message;
-        }
-
-        var (code, arguments) = error switch
-        {
-            UserInputException input when Strings.ChineseErrors.ContainsKey(input.Code) => (input.Code, input.Arguments.ToArray()),
-            ModelNotLoadedException => ("no-model", []),
-            ImageLoadException => ("not-image", [error.Message]),
-            ModelLoadException => ("model-load", [error.Message]),
-            _ => ("other", new object[] { error.Message }),
-        };
-        return string.Format(CultureInfo.CurrentCulture, Strings.ChineseErrors[code], arguments);
+        var templates = IsChinese ? Strings.ChineseErrors : Strings.EnglishErrors;
+        return ErrorWords.Describe(error, key => templates.GetValueOrDefault(key), CultureInfo.CurrentCulture);
     }
+
+    /// <summary>An error as the API gives it: in English, whatever the request's language.</summary>
+    public static string English(Exception error) =>
+        ErrorWords.Describe(error, key => Strings.EnglishErrors.GetValueOrDefault(key), CultureInfo.InvariantCulture);
 }
