@@ -21,8 +21,8 @@ public sealed partial class ErrorWordsTests
     [MemberData(nameof(Codes))]
     public void EveryCode_HasEnglishAndChineseWords(string code)
     {
-        Assert.True(Strings.EnglishErrors.ContainsKey(ErrorWords.Key(code)), $"no English words for {code}");
-        Assert.True(Strings.ChineseErrors.ContainsKey(ErrorWords.Key(code)), $"no Chinese words for {code}");
+        Assert.True(UiStrings.English.ContainsKey(ErrorWords.Key(code)), $"no English words for {code}");
+        Assert.True(UiStrings.Chinese.ContainsKey(ErrorWords.Key(code)), $"no Chinese words for {code}");
     }
 
     [Theory]
@@ -30,7 +30,7 @@ public sealed partial class ErrorWordsTests
     public void EveryCode_WebWords_NameNoCliFlag(string code)
     {
         var values = Enumerable.Range(0, 6).Select(i => (object)$"value{i}").ToArray();
-        foreach (var words in new[] { Strings.EnglishErrors, Strings.ChineseErrors })
+        foreach (var words in new[] { UiStrings.English, UiStrings.Chinese })
         {
             var text = string.Format(CultureInfo.InvariantCulture, words[ErrorWords.Key(code)].Replace(":N0}", "}", StringComparison.Ordinal), values);
             Assert.DoesNotMatch(CliAdvice(), text);
@@ -45,8 +45,8 @@ public sealed partial class ErrorWordsTests
 
         var english = Ui.English(error);
         Assert.Equal($"{file} is a file, not a model folder: give the folder that holds config.json and onnx/ (the Model tab's folder, the API's 'path').", english);
-        Assert.Equal(english, InCulture("en", () => new Ui().Error(error)));
-        Assert.Equal($"{file} 是一个文件，不是模型文件夹：请在“模型”页填写包含 config.json 和 onnx/ 的文件夹。", InCulture("zh-CN", () => new Ui().Error(error)));
+        Assert.Equal(english, InCulture("en", () => UiStrings.Create().Error(error)));
+        Assert.Equal($"{file} 是一个文件，不是模型文件夹：请在“模型”页填写包含 config.json 和 onnx/ 的文件夹。", InCulture("zh-CN", () => UiStrings.Create().Error(error)));
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed partial class ErrorWordsTests
         Assert.Equal("The library /l.db holds embeddings of another model (fp32 abc, 512-d); this model is quantized def, 512-d. " +
             "Load the model the library was built with on the Model tab (POST /api/model/load).", Ui.English(error));
         Assert.Equal("图库 /l.db 中的嵌入来自另一个模型（fp32 abc, 512-d），当前模型是 quantized def, 512-d。请在“模型”页加载建立该图库时所用的模型。",
-            InCulture("zh-CN", () => new Ui().Error(error)));
+            InCulture("zh-CN", () => UiStrings.Create().Error(error)));
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public sealed partial class ErrorWordsTests
             .WithHint("To install it by hand: …");
 
         Assert.Equal("There is no repository a/b on the Hub (404). Check the repository's name.\nTo install it by hand: …", Ui.English(error));
-        Assert.Equal("Hugging Face Hub 上没有仓库 a/b（404）：请检查仓库名称。\nTo install it by hand: …", InCulture("zh-CN", () => new Ui().Error(error)));
+        Assert.Equal("Hugging Face Hub 上没有仓库 a/b（404）：请检查仓库名称。\nTo install it by hand: …", InCulture("zh-CN", () => UiStrings.Create().Error(error)));
     }
 
     [Fact]

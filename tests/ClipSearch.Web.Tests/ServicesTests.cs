@@ -1,5 +1,4 @@
 using ClipSearch.Core;
-using ClipSearch.Web.Localization;
 using ClipSearch.Web.Services;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -62,8 +61,29 @@ public sealed class ServicesTests
     [Fact]
     public void Strings_BothLanguages_HaveTheSameKeys()
     {
-        Assert.Equal(Strings.English.Keys.Order(), Strings.Chinese.Keys.Order());
-        Assert.All(Strings.Chinese.Values, v => Assert.False(string.IsNullOrWhiteSpace(v)));
+        Assert.True(UiStrings.English.Count > 150, $"{UiStrings.English.Count} English strings");
+        Assert.Equal(UiStrings.English.Keys.Order(StringComparer.Ordinal), UiStrings.Chinese.Keys.Order(StringComparer.Ordinal));
+        Assert.All(UiStrings.Chinese.Values, v => Assert.False(string.IsNullOrWhiteSpace(v)));
+    }
+
+    [Fact]
+    public void Ui_ThroughTheLocalizer_ReadsEachLanguageAndShowsAMissingKeyAsItself()
+    {
+        var culture = System.Globalization.CultureInfo.CurrentUICulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentUICulture = new System.Globalization.CultureInfo("zh-CN");
+            var chinese = UiStrings.Create();
+            Assert.Equal(("图库", true, "zh-CN", "no.such.key"), (chinese["tab.library"], chinese.IsChinese, chinese.Language, chinese["no.such.key"]));
+            Assert.Equal("a photo of a cat\na photo of a dog", chinese["match.texts.placeholder"]);
+            System.Globalization.CultureInfo.CurrentUICulture = new System.Globalization.CultureInfo("en");
+            var english = UiStrings.Create();
+            Assert.Equal(("Library", false, "en"), (english["tab.library"], english.IsChinese, english.Language));
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentUICulture = culture;
+        }
     }
 
     public static TheoryData<Exception, string> ChineseErrors() => new()
@@ -85,9 +105,9 @@ public sealed class ServicesTests
         try
         {
             System.Globalization.CultureInfo.CurrentUICulture = new System.Globalization.CultureInfo("zh-CN");
-            Assert.Equal(expected, new Ui().Error(error));
+            Assert.Equal(expected, UiStrings.Create().Error(error));
             System.Globalization.CultureInfo.CurrentUICulture = new System.Globalization.CultureInfo("en");
-            Assert.Equal(error.Message, new Ui().Error(error));
+            Assert.Equal(error.Message, UiStrings.Create().Error(error));
         }
         finally
         {
@@ -103,7 +123,7 @@ public sealed class ServicesTests
         var e = await Assert.ThrowsAsync<ClipSearchException>(() => clip.MatchAsync([new Upload("a.png", [1])], [" "], CancellationToken.None));
         Assert.Equal("no-text", e.Code);
         Assert.StartsWith("No text", e.Message);
-        Assert.True(Strings.ChineseErrors.ContainsKey($"error.{e.Code}"));
+        Assert.True(UiStrings.Chinese.ContainsKey($"error.{e.Code}"));
     }
 
     [Fact]
