@@ -49,7 +49,7 @@ public static class CliApp
 
     /// <summary>
     /// Parses and runs <paramref name="args"/>. Every failure is one line on stderr, <c>error: …</c>, and exit code 1:
-    /// a <see cref="ClipSearchException"/> (the message says what to fix), a bad option value, a file the system
+    /// a <see cref="ClipSearchException"/> (worded by <see cref="CliErrors"/>: what is wrong and which option to change), a bad option value, a file the system
     /// refused (disk full, permissions), and also an unexpected exception — a bug — whose stack trace is printed only
     /// with <see cref="DebugVariable"/> set. Cancellation (Ctrl-C) is exit code 130.
     /// </summary>
@@ -88,7 +88,7 @@ public static class CliApp
         }
         catch (ClipSearchException e)
         {
-            await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"error: {CliErrors.Describe(e)}").ConfigureAwait(false);
             return Failed;
         }
         catch (OperationCanceledException)

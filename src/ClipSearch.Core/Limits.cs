@@ -3,7 +3,7 @@ namespace ClipSearch.Core;
 /// <summary>
 /// The bounds on the sizes a user picks — threads, batch size, the image size limit — checked in one place, so that
 /// the command line, the web and the library API accept the same values and refuse the rest with the same message.
-/// Without them <c>--threads 100000</c> started tens of thousands of ONNX Runtime threads.
+/// Without them a request for 100,000 threads started tens of thousands of ONNX Runtime threads.
 /// </summary>
 public static class Limits
 {

@@ -13,8 +13,8 @@ internal static class DiskSpace
             return;
         }
 
-        throw new ClipSearchException(
-            $"Not enough disk space for the download: it needs {bytesNeeded / 1e6:F0} MB in {directory}, and {free / 1e6:F0} MB are free. Free some space, set CLIPSEARCH_HOME to another disk, or pass --dir.");
+        throw new ClipSearchException(ErrorCodes.DiskFull,
+            $"Not enough disk space for the download: it needs {bytesNeeded / 1e6:F0} MB in {directory}, and {free / 1e6:F0} MB are free.", [bytesNeeded, directory, free]);
     }
 
     /// <summary>Free bytes on the mount that holds <paramref name="directory"/> (the longest mount point that contains it), or null when unknown.</summary>

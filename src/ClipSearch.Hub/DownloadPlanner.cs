@@ -59,13 +59,14 @@ internal static class DownloadPlanner
             }
             else if (request.Variants.Count == 1)
             {
-                throw new HubException(HubFailure.NotFound, MissingVariantMessage(repo, revision, variant, listed));
+                throw new HubException(HubFailure.NotFound, Core.ErrorCodes.HubVariantMissing, MissingVariantMessage(repo, revision, variant, listed), [repo.ToString(), variant.Name(), revision]);
             }
         }
 
         if (variants.Count == 0)
         {
-            throw new HubException(HubFailure.NotFound, MissingVariantMessage(repo, revision, request.Variants[0], listed));
+            throw new HubException(HubFailure.NotFound, Core.ErrorCodes.HubVariantMissing, MissingVariantMessage(repo, revision, request.Variants[0], listed),
+                [repo.ToString(), request.Variants[0].Name(), revision]);
         }
 
         return new DownloadPlan(files, variants, config.Commit);
@@ -141,6 +142,6 @@ internal static class DownloadPlanner
         var has = listed is null ? "" : listed.Count == 0
             ? " Its onnx/ folder is empty or missing."
             : $" Its onnx/ folder holds: {string.Join(", ", listed.Order(StringComparer.Ordinal).Select(Path.GetFileName))}.";
-        return $"{repo} has no {variant.Name()} ONNX files at revision {revision} (looked for onnx/text_model{suffix}.onnx and onnx/vision_model{suffix}.onnx, or onnx/model{suffix}.onnx).{has} Choose another --variant.";
+        return $"{repo} has no {variant.Name()} ONNX files at revision {revision} (looked for onnx/text_model{suffix}.onnx and onnx/vision_model{suffix}.onnx, or onnx/model{suffix}.onnx).{has}";
     }
 }

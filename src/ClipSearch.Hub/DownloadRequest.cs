@@ -51,7 +51,7 @@ public sealed record DownloadRequest
 /// <param name="Repo">The repository.</param>
 /// <param name="Revision">The revision asked for.</param>
 /// <param name="Commit">The commit it resolved to, when the Hub said.</param>
-/// <param name="Directory">The model folder (pass it as <c>--model</c>, or leave <c>--model</c> out for the store's default).</param>
+/// <param name="Directory">The model folder, ready to load.</param>
 /// <param name="Variants">The variants now in the folder from this download.</param>
 /// <param name="Files">Every file of the plan.</param>
 /// <param name="BytesReceived">Bytes received over the network in this run.</param>

@@ -208,8 +208,8 @@ public sealed class HubClient : IDisposable
                 $"The Hub refused {repo} ({status}{(code is null ? "" : ", " + code)}): the repository does not exist, is private or gated, or the token was refused. Check the name; for a private or gated repository set {HubSettings.TokenVariable} to a token with access."),
             HttpStatusCode.NotFound when code == "RevisionNotFound" => new HubException(HubFailure.NotFound,
                 $"{repo} has no revision '{revision}' (404): use a branch, tag or commit that exists (default: main)."),
-            HttpStatusCode.NotFound when code == "RepoNotFound" => new HubException(HubFailure.NotFound,
-                $"There is no repository {repo} on the Hub (404): check --repo."),
+            HttpStatusCode.NotFound when code == "RepoNotFound" => new HubException(HubFailure.NotFound, Core.ErrorCodes.HubRepositoryNotFound,
+                $"There is no repository {repo} on the Hub (404).", [repo.ToString()]),
             HttpStatusCode.NotFound => new HubException(HubFailure.NotFound, $"{path} is not in {repo} at revision {revision} (404)."),
             _ => new HubException(HubFailure.Server, $"The Hub answered {status} {response.ReasonPhrase} for {path} of {repo}; try again later."),
         };

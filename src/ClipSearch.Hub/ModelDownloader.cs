@@ -64,7 +64,7 @@ public sealed class ModelDownloader(HubClient client, ModelStore store)
         return $"To install it by hand: on a machine with internet, download config.json, preprocessor_config.json, tokenizer.json "
             + $"(or vocab.json and merges.txt), onnx/text_model{suffix}.onnx and onnx/vision_model{suffix}.onnx "
             + $"from {HubSettings.DefaultEndpoint}/{request.Repo}/tree/{request.Revision} and copy them into {directory}/ keeping the onnx/ folder "
-            + $"(or into any folder, and pass --model FOLDER).{endpoint}";
+            + $"(or into any other folder, and use that folder as the model folder).{endpoint}";
     }
 
     private static long OnDisk(string directory, string path)

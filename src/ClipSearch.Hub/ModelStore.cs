@@ -69,7 +69,7 @@ public sealed class ModelStore
     {
         var dir = DirectoryFor(repo);
         var model = Inspect(dir, repo.ToString())
-            ?? throw new ClipSearchException($"{repo} is not installed in {Root} (`clipsearch model list` shows what is).");
+            ?? throw new ClipSearchException(ErrorCodes.ModelNotInstalled, $"{repo} is not installed in {Root}.", [repo.ToString(), Root]);
         System.IO.Directory.Delete(dir, recursive: true);
         var owner = Path.GetDirectoryName(dir)!;
         if (!System.IO.Directory.EnumerateFileSystemEntries(owner).Any())

@@ -88,9 +88,9 @@ public sealed class ImageLibrary : IAsyncDisposable
         var identity = IdentityOf(model);
         if (recorded is not null && recorded != identity && !reembed)
         {
-            throw new ClipSearchException(
-                $"The library {Location} holds embeddings of another model ({recorded.Short}); this model is {identity.Short}. " +
-                "Use the model the library was built with, or run 'clipsearch index --reembed …' to embed every image again with this one.");
+            throw new ClipSearchException(ErrorCodes.LibraryModelMismatch,
+                $"The library {Location} holds embeddings of another model ({recorded.Short}); this model is {identity.Short}.",
+                [Location, recorded.Short, identity.Short]);
         }
 
         if (recorded == identity && Store.ReadOnlyReason is not null)
@@ -199,12 +199,12 @@ public sealed class ImageLibrary : IAsyncDisposable
         terms.AddRange((images ?? []).Select(i => new QueryTerm(i, true, 1)));
         if (terms.Count == 0)
         {
-            throw new ClipSearchException("Nothing to search for: give a query and/or --image PATH.");
+            throw new ClipSearchException(ErrorCodes.SearchNothing, "Nothing to search for: no query and no image.");
         }
 
         if (k < 1)
         {
-            throw new ClipSearchException($"-k must be at least 1 (got {k}).");
+            throw new ClipSearchException(ErrorCodes.SearchBadCount, $"The number of results must be at least 1 (got {k}).", [k]);
         }
 
         if (await Store.GetModelAsync(cancellationToken).ConfigureAwait(false) is null)
@@ -234,7 +234,7 @@ public sealed class ImageLibrary : IAsyncDisposable
     {
         if (!(threshold > 0 && threshold <= 1))   // NaN too
         {
-            throw new ClipSearchException($"--threshold must be in (0, 1] (got {threshold}).");
+            throw new ClipSearchException(ErrorCodes.DuplicatesBadThreshold, $"The similarity threshold must be in (0, 1] (got {threshold}).", [threshold]);
         }
 
         var searcher = Store is INativeVectorSearch ? new LibrarySearcher(Store, _options.Search with { InMemory = true, HnswPath = null }) : _searcher;

@@ -164,6 +164,7 @@ public static class WebApp
             ? sp.GetRequiredService<SessionImageLibrary>()
             : sp.GetRequiredService<LibraryImageSearch>());
         services.AddSingleton<ClipService>();
+        services.AddLocalization(o => o.ResourcesPath = Localization.Ui.ResourcesPath);
         services.AddScoped<Localization.Ui>();
     }
 

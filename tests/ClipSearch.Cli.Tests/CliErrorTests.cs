@@ -18,6 +18,21 @@ public sealed class CliErrorTests
     }
 
     [Fact]
+    public async Task Info_ModelIsAFileOrLacksTheVariant_TheCliNamesItsOwnFlag()
+    {
+        var config = Path.GetFullPath(Path.Combine(TinyClip, "config.json"));
+
+        // Core says what is wrong (ErrorCodes.ModelFolderIsFile, ModelVariantMissing); the CLI adds which option to change.
+        var file = await CliRunner.RunAsync("info", "--model", config);
+        var fp16 = await CliRunner.RunAsync("info", "--model", TinyClip, "--variant", "fp16");
+
+        Assert.Equal((1, $"error: {config} is a file; --model takes the model folder (the one holding config.json and onnx/)."), (file.ExitCode, file.Stderr.Trim()));
+        Assert.Equal(1, fp16.ExitCode);
+        Assert.StartsWith($"error: No fp16 model in {Path.GetFullPath(Path.Combine(TinyClip, "onnx"))}: expected ", fp16.Stderr, StringComparison.Ordinal);
+        Assert.EndsWith(". Choose another --variant (fp32, quantized, fp16) or add the files.", fp16.Stderr.Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Preprocess_OutIsAFile_IsOneErrorLine()
     {
         using var temp = new TempFolder();

@@ -231,6 +231,11 @@ public sealed class ModelDownloaderTests
         Assert.Equal(HubFailure.NotFound, error.Failure);
         Assert.Contains("has no fp16 ONNX files", error.Message);
         Assert.Contains("text_model_quantized.onnx", error.Message);
+        Assert.Equal((Core.ErrorCodes.HubVariantMissing, "Xenova/clip-vit-base-patch32", "fp16", "main"), (error.Code, error.Arguments[0], error.Arguments[1], error.Arguments[2]));
+        Assert.DoesNotContain("--variant", error.Message, StringComparison.Ordinal);
+        // The CLI's advice goes after the fact, the manual way to install after that.
+        Assert.Equal($"{error.Fact} Choose another --variant.\n{error.Hint}", Cli.CliErrors.Describe(error));
+        Assert.StartsWith("To install it by hand", error.Hint, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -36,6 +36,8 @@ public sealed class ModelStoreTests
         Assert.Empty(context.Store.List());
         var again = Assert.Throws<ClipSearchException>(() => context.Store.Remove(HubRepo.Default));
         Assert.Contains("is not installed", again.Message);
+        Assert.Equal((ErrorCodes.ModelNotInstalled, "Xenova/clip-vit-base-patch32", context.Store.Root), (again.Code, again.Arguments[0], again.Arguments[1]));
+        Assert.Equal($"Xenova/clip-vit-base-patch32 is not installed in {context.Store.Root} (`clipsearch model list` shows what is).", Cli.CliErrors.Describe(again));
     }
 
     [Fact]

@@ -30,6 +30,34 @@ public sealed class ArgumentTests
         Assert.Equal(0L, (await lib.Library.GetStatsAsync()).Files);
     }
 
+    [Fact]
+    public async Task Search_NothingOrFewerThanOneResult_IsACodedFactTheCliWordsWithItsFlags()
+    {
+        using var temp = ImageFolder("horse.png");
+        await using var lib = await OpenAsync(Sqlite, temp);
+
+        var nothing = await Assert.ThrowsAsync<ClipSearchException>(() => lib.Library.SearchAsync(Model, " "));
+        var zero = await Assert.ThrowsAsync<ClipSearchException>(() => lib.Library.SearchAsync(Model, "a cat", k: 0));
+
+        Assert.Equal((ErrorCodes.SearchNothing, "Nothing to search for: no query and no image.", 0), (nothing.Code, nothing.Message, nothing.Arguments.Count));
+        Assert.Equal("Nothing to search for: give a query and/or --image PATH.", Cli.CliErrors.Describe(nothing));
+        Assert.Equal((ErrorCodes.SearchBadCount, "The number of results must be at least 1 (got 0).", 0), (zero.Code, zero.Message, (int)zero.Arguments.Single()));
+        Assert.Equal("-k must be at least 1 (got 0).", Cli.CliErrors.Describe(zero));
+    }
+
+    [Fact]
+    public async Task LibraryLocation_NotAPostgresUrlOrConnectionString_IsACodedFactTheCliPrefixesWithItsFlag()
+    {
+        var url = Assert.Throws<ClipSearchException>(() => Storage.LibraryLocation.FromUrl("postgres://"));
+        var connection = await Assert.ThrowsAsync<ClipSearchException>(() => Storage.Postgres.PostgresLibraryStore.OpenAsync("Host=db;Bogus Key=1"));
+
+        Assert.Equal((ErrorCodes.LibraryBadPostgresUrl, "'postgres://' is not a postgres://user:password@host:port/database URL.", "postgres://"), (url.Code, url.Message, url.Arguments.Single()));
+        Assert.Equal("--library: 'postgres://' is not a postgres://user:password@host:port/database URL.", Cli.CliErrors.Describe(url));
+        Assert.Equal(ErrorCodes.LibraryBadConnectionString, connection.Code);
+        Assert.Equal($"Not a PostgreSQL connection string ({connection.Arguments.Single()}).", connection.Message);
+        Assert.Equal($"--library: not a PostgreSQL connection string ({connection.Arguments.Single()}).", Cli.CliErrors.Describe(connection));
+    }
+
     [Theory]
     [InlineData(float.NaN)]
     [InlineData(float.PositiveInfinity)]
@@ -41,7 +69,9 @@ public sealed class ArgumentTests
 
         var e = await Assert.ThrowsAsync<ClipSearchException>(() => lib.Library.FindDuplicatesAsync(threshold));
 
-        Assert.StartsWith("--threshold must be in (0, 1] (got ", e.Message, StringComparison.Ordinal);
+        Assert.Equal((ErrorCodes.DuplicatesBadThreshold, threshold), (e.Code, (float)e.Arguments[0]));
+        Assert.StartsWith("The similarity threshold must be in (0, 1] (got ", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("--threshold must be in (0, 1] (got ", Cli.CliErrors.Describe(e), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -85,7 +85,9 @@ public sealed class LibraryFileTests
         // Before: switched to WAL first (and a database without conflicting tables had ClipSearch's tables added).
         var e = Assert.Throws<ClipSearchException>(() => SqliteLibraryStore.Open(path));
 
-        Assert.Equal($"{path} is a SQLite database but not a ClipSearch library (its tables: {tables}); it was left unchanged. Point --library at a library, or at a new file.", e.Message);
+        Assert.Equal((ErrorCodes.LibraryNotLibrary, $"{path} is a SQLite database but not a ClipSearch library (its tables: {tables}); it was left unchanged."), (e.Code, e.Message));
+        Assert.Equal([path, tables], e.Arguments);
+        Assert.Equal($"{path} is a SQLite database but not a ClipSearch library (its tables: {tables}); it was left unchanged. Point --library at a library, or at a new file.", Cli.CliErrors.Describe(e));
         Assert.Equal(before, SHA256.HashData(File.ReadAllBytes(path)));
         Assert.Equal(["other.db"], Directory.GetFiles(temp.Path).Select(Path.GetFileName));
     }
@@ -126,9 +128,13 @@ public sealed class LibraryFileTests
         var e = Assert.Throws<ClipSearchException>(() => SqliteLibraryStore.Open(path));
 
         Assert.Equal(state == "copied with its -wal only"
+            ? (ErrorCodes.LibraryUnfinishedChanges, $"{path} is a SQLite database whose last changes are still in other.db-wal, and they cannot be read without writing a other.db-shm beside it; it was left unchanged.")
+            : (ErrorCodes.LibraryNotLibrary, $"{path} is a SQLite database but not a ClipSearch library (its tables: photos); it was left unchanged."), (e.Code, e.Message));
+        Assert.Equal(path, e.Arguments[0]);
+        Assert.Equal(state == "copied with its -wal only"
             ? $"{path} is a SQLite database whose last changes are still in other.db-wal, and they cannot be read without writing a other.db-shm beside it; it was left unchanged. " +
               "If it is a ClipSearch library, open it once with the program that wrote it (or sqlite3) to finish those changes; otherwise point --library at a library, or at a new file."
-            : $"{path} is a SQLite database but not a ClipSearch library (its tables: photos); it was left unchanged. Point --library at a library, or at a new file.", e.Message);
+            : $"{path} is a SQLite database but not a ClipSearch library (its tables: photos); it was left unchanged. Point --library at a library, or at a new file.", Cli.CliErrors.Describe(e));
         Assert.Equal(before, Snapshot(folder));   // every file, byte for byte, and no new one
     }
 

@@ -146,7 +146,12 @@ public sealed class LibraryIndexingTests
         var reembedded = await lib.Library.IndexAsync(quantized, [temp.File("photos")], reembed: true);
 
         Assert.Contains("another model", index.Message, StringComparison.Ordinal);
-        Assert.Contains("--reembed", index.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorCodes.LibraryModelMismatch, index.Code);
+        Assert.Equal(lib.Library.Location, index.Arguments[0]);
+        Assert.StartsWith("fp32 ", (string)index.Arguments[1], StringComparison.Ordinal);
+        Assert.StartsWith("quantized ", (string)index.Arguments[2], StringComparison.Ordinal);
+        Assert.DoesNotContain("--reembed", index.Message, StringComparison.Ordinal);
+        Assert.Contains("--reembed", Cli.CliErrors.Describe(index), StringComparison.Ordinal);
         Assert.Contains("another model", search.Message, StringComparison.Ordinal);
         Assert.Equal(4, reembedded.Embedded);
         Assert.Equal("quantized", (await lib.Library.Store.GetModelAsync())!.Variant);

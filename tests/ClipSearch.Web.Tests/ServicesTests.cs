@@ -1,5 +1,4 @@
 using ClipSearch.Core;
-using ClipSearch.Web.Localization;
 using ClipSearch.Web.Services;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -62,17 +61,38 @@ public sealed class ServicesTests
     [Fact]
     public void Strings_BothLanguages_HaveTheSameKeys()
     {
-        Assert.Equal(Strings.English.Keys.Order(), Strings.Chinese.Keys.Order());
-        Assert.All(Strings.Chinese.Values, v => Assert.False(string.IsNullOrWhiteSpace(v)));
+        Assert.True(UiStrings.English.Count > 150, $"{UiStrings.English.Count} English strings");
+        Assert.Equal(UiStrings.English.Keys.Order(StringComparer.Ordinal), UiStrings.Chinese.Keys.Order(StringComparer.Ordinal));
+        Assert.All(UiStrings.Chinese.Values, v => Assert.False(string.IsNullOrWhiteSpace(v)));
+    }
+
+    [Fact]
+    public void Ui_ThroughTheLocalizer_ReadsEachLanguageAndShowsAMissingKeyAsItself()
+    {
+        var culture = System.Globalization.CultureInfo.CurrentUICulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentUICulture = new System.Globalization.CultureInfo("zh-CN");
+            var chinese = UiStrings.Create();
+            Assert.Equal(("图库", true, "zh-CN", "no.such.key"), (chinese["tab.library"], chinese.IsChinese, chinese.Language, chinese["no.such.key"]));
+            Assert.Equal("a photo of a cat\na photo of a dog", chinese["match.texts.placeholder"]);
+            System.Globalization.CultureInfo.CurrentUICulture = new System.Globalization.CultureInfo("en");
+            var english = UiStrings.Create();
+            Assert.Equal(("Library", false, "en"), (english["tab.library"], english.IsChinese, english.Language));
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentUICulture = culture;
+        }
     }
 
     public static TheoryData<Exception, string> ChineseErrors() => new()
     {
         { new ModelNotLoadedException(), "尚未加载模型：请在“模型”页下载 CLIP ViT-B/32，或加载一个模型文件夹。" },
-        { new UserInputException("no-image", "No image: …"), "没有图片：请至少添加一张图片（JPEG、PNG、WebP、GIF 或 BMP）。" },
-        { new UserInputException("no-text", "No text: …"), "没有文本：请至少输入一条文本（每行一条）。" },
-        { new UserInputException("too-many-labels", "3 labels is too many …", 3, 2), "类别太多：一次最多 2 个，当前有 3 个。" },
-        { new UserInputException("too-large", "big.jpg is 60 MB; …", "big.jpg", "60 MB", "50 MB"), "big.jpg 的大小为 60 MB，超过了单张图片 50 MB 的限制。" },
+        { new ClipSearchException(WebErrorCodes.NoImage, "No image: …"), "没有图片：请至少添加一张图片（JPEG、PNG、WebP、GIF 或 BMP）。" },
+        { new ClipSearchException(WebErrorCodes.NoText, "No text: …"), "没有文本：请至少输入一条文本（每行一条）。" },
+        { new ClipSearchException(WebErrorCodes.TooManyLabels, "3 labels is too many …", [3, 2]), "类别太多：一次最多 2 个，当前有 3 个。" },
+        { new ClipSearchException(WebErrorCodes.TooLarge, "big.jpg is 60 MB; …", ["big.jpg", "60 MB", "50 MB"]), "big.jpg 的大小为 60 MB，超过了单张图片 50 MB 的限制。" },
         { new ImageLoadException("notes.png is not an image (JPEG, PNG, WebP, GIF or BMP)."), "无法使用这张图片：它不是图片，或文件已损坏、格式不受支持（支持 JPEG、PNG、WebP、GIF、BMP）。详情：notes.png is not an image (JPEG, PNG, WebP, GIF or BMP)." },
         { new ClipSearchException("k must be between 1 and 200, not 0."), "出错了：k must be between 1 and 200, not 0." },
     };
@@ -85,9 +105,9 @@ public sealed class ServicesTests
         try
         {
             System.Globalization.CultureInfo.CurrentUICulture = new System.Globalization.CultureInfo("zh-CN");
-            Assert.Equal(expected, new Ui().Error(error));
+            Assert.Equal(expected, UiStrings.Create().Error(error));
             System.Globalization.CultureInfo.CurrentUICulture = new System.Globalization.CultureInfo("en");
-            Assert.Equal(error.Message, new Ui().Error(error));
+            Assert.Equal(error.Message, UiStrings.Create().Error(error));
         }
         finally
         {
@@ -100,10 +120,10 @@ public sealed class ServicesTests
     {
         using var server = TinyClip.Server(loaded: false);
         var clip = server.Services.GetRequiredService<ClipService>();
-        var e = await Assert.ThrowsAsync<UserInputException>(() => clip.MatchAsync([new Upload("a.png", [1])], [" "], CancellationToken.None));
+        var e = await Assert.ThrowsAsync<ClipSearchException>(() => clip.MatchAsync([new Upload("a.png", [1])], [" "], CancellationToken.None));
         Assert.Equal("no-text", e.Code);
         Assert.StartsWith("No text", e.Message);
-        Assert.True(Strings.ChineseErrors.ContainsKey(e.Code));
+        Assert.True(UiStrings.Chinese.ContainsKey($"error.{e.Code}"));
     }
 
     [Fact]

@@ -15,7 +15,7 @@ namespace ClipSearch.Core.Imaging;
 /// </remarks>
 public sealed class DecodeBudget
 {
-    /// <summary>Bytes in a mebibyte, the unit of the budget's settings (<c>--decode-budget-mb</c>).</summary>
+    /// <summary>Bytes in a mebibyte, the unit of the front ends' budget settings.</summary>
     public const long BytesPerMegabyte = 1024 * 1024;
 
     /// <summary>
@@ -46,7 +46,7 @@ public sealed class DecodeBudget
     /// <summary>
     /// The process's budget (<see cref="DefaultCapacityBytes"/>): what <see cref="ImageLoader"/> uses when
     /// <see cref="ImageLoadOptions.Budget"/> is null. A front end with a budget setting passes its own instance
-    /// instead (the server to every route and its indexer, <c>index --decode-budget-mb</c> to its pipeline).
+    /// instead (the server to every route and its indexer, the CLI's index command to its pipeline).
     /// </summary>
     public static DecodeBudget Shared { get; } = new();
 
@@ -106,8 +106,7 @@ public sealed class DecodeBudget
 
     /// <summary>
     /// The least capacity that admits one image of <paramref name="maxPixels"/> with its EXIF-rotated copy, the most
-    /// the default preprocessing holds at once for one image; <c>--decode-budget-mb</c> and
-    /// <c>ClipSearch:DecodeBudgetMegabytes</c> are refused below it.
+    /// the default preprocessing holds at once for one image; the front ends refuse a budget setting below it.
     /// </summary>
     public static long MinimumFor(long maxPixels) => maxPixels * BytesPerPixel * FullSizeBuffersAtOnce;
 

@@ -74,9 +74,9 @@ public sealed class ModelFolder
         var dir = Path.GetFullPath(directory);
         if (!System.IO.Directory.Exists(dir))
         {
-            throw new ModelLoadException(File.Exists(dir)
-                ? $"{dir} is a file; --model takes the model folder (the one holding config.json and onnx/)."
-                : $"Model folder {dir} does not exist.");
+            throw File.Exists(dir)
+                ? new ModelLoadException(ErrorCodes.ModelFolderIsFile, $"{dir} is a file, not a model folder (the one holding config.json and onnx/).", [dir])
+                : new ModelLoadException($"Model folder {dir} does not exist.");
         }
 
         if (!File.Exists(Path.Combine(dir, "config.json")))
@@ -99,7 +99,7 @@ public sealed class ModelFolder
             ModelLayout.Combined when hasCombined => ModelLayout.Combined,
             ModelLayout.Auto when hasSplit => ModelLayout.Split,
             ModelLayout.Auto when hasCombined => ModelLayout.Combined,
-            _ => throw new ModelLoadException(MissingOnnxMessage(dir, variant, layout, text, vision, combined)),
+            _ => throw MissingOnnx(dir, variant, layout, text, vision, combined),
         };
 
         var preprocessor = Path.Combine(dir, "preprocessor_config.json");
@@ -184,7 +184,7 @@ public sealed class ModelFolder
         return [.. paths.Distinct().Select(p => (p, File.Exists(p) ? new FileInfo(p).Length : 0L))];
     }
 
-    private static string MissingOnnxMessage(string dir, ModelVariant variant, ModelLayout layout, string text, string vision, string combined)
+    private static ModelLoadException MissingOnnx(string dir, ModelVariant variant, ModelLayout layout, string text, string vision, string combined)
     {
         var onnxDir = Path.Combine(dir, "onnx");
         var found = System.IO.Directory.Exists(onnxDir)
@@ -199,9 +199,13 @@ public sealed class ModelFolder
         var half = File.Exists(text) != File.Exists(vision)
             ? $" ({Path.GetFileName(File.Exists(text) ? vision : text)} is missing beside {Path.GetFileName(File.Exists(text) ? text : vision)})"
             : "";
-        var hint = found.Length == 0
-            ? $"{onnxDir} holds no .onnx files."
-            : $"It holds: {string.Join(", ", found)}. Choose another --variant (fp32, quantized, fp16) or add the files.";
-        return $"No {variant.Name()} model in {onnxDir}: expected {wanted}{half}. {hint}";
+        var missing = $"No {variant.Name()} model in {onnxDir}: expected {wanted}{half}.";
+        if (found.Length == 0)
+        {
+            return new ModelLoadException($"{missing} {onnxDir} holds no .onnx files.");
+        }
+
+        var held = string.Join(", ", found);
+        return new ModelLoadException(ErrorCodes.ModelVariantMissing, $"{missing} It holds: {held}.", [onnxDir, variant.Name(), held]);
     }
 }

@@ -2,7 +2,7 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace ClipSearch.Core.Model;
 
-/// <summary>Everything known about a loaded model, for <c>clipsearch info</c> and the web UI's model page.</summary>
+/// <summary>Everything known about a loaded model, for the CLI's info command and the web UI's model page.</summary>
 /// <param name="Directory">The model folder.</param>
 /// <param name="Variant">fp32, quantized or fp16.</param>
 /// <param name="Layout">split or combined.</param>

@@ -35,7 +35,7 @@ public sealed record IndexerOptions
     /// within one of them, symbolic links resolved; below it, a symbolic link to a folder or an image whose real
     /// target is outside all of them is not followed and is recorded as an error
     /// (<c>… is a symbolic link to X, outside the folders this server may read: it is not read</c>). A server
-    /// that lets requests name folders (<c>--allow-root</c>) passes its roots here.
+    /// that lets requests name folders (with allowed roots set) passes its roots here.
     /// </summary>
     public IReadOnlyList<string>? ConfineTo { get; init; }
 }

@@ -57,7 +57,7 @@ public static class LibraryLocation
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
         {
-            throw new Core.ClipSearchException($"--library: '{url}' is not a postgres://user:password@host:port/database URL.");
+            throw new Core.ClipSearchException(Core.ErrorCodes.LibraryBadPostgresUrl, $"'{url}' is not a postgres://user:password@host:port/database URL.", [url]);
         }
 
         var builder = new NpgsqlConnectionStringBuilder { Host = uri.Host, Port = uri.Port > 0 ? uri.Port : 5432 };

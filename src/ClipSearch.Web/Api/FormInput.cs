@@ -73,7 +73,7 @@ internal static class FormInput
         if (files.Count > most)
         {
             // Before reading any of them into memory.
-            throw new UserInputException("too-many-images", $"{files.Count} images is too many for one request: at most {most}.", files.Count, most);
+            throw new ClipSearchException(WebErrorCodes.TooManyImages, $"{files.Count} images is too many for one request: at most {most}.", [files.Count, most]);
         }
 
         foreach (var file in files)

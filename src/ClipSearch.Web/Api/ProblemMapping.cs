@@ -6,7 +6,8 @@ using Microsoft.AspNetCore.Mvc;
 namespace ClipSearch.Web.Api;
 
 /// <summary>
-/// Maps the errors a user can cause, once, to RFC 7807 problem details: no model → 503, library busy or a download
+/// Maps the errors a user can cause, once, to RFC 7807 problem details, their detail worded by code in English
+/// (<see cref="Localization.Ui.English"/>: the web's advice, never a CLI flag) and the code as the extension <c>code</c>: no model → 503, library busy or a download
 /// already running → 409, a folder the server may not read → 403, any other <see cref="ClipSearchException"/> → 400, a request Kestrel rejects (too large,
 /// malformed) → its status.
 /// Anything else is a bug: 500 without details.
@@ -52,20 +53,25 @@ internal sealed class ProblemMapping(IProblemDetailsService problems, Microsoft.
             httpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(busy.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        var problem = new ProblemDetails
+        {
+            Status = status,
+            Title = title,
+            // Kestrel's own words for a body over its limit name bytes and none of the server's settings.
+            Detail = exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
+                ? DefaultDetail(status, httpContext, options.Value)
+                : Localization.Ui.English(exception),
+        };
+        if (exception is ClipSearchException coded)
+        {
+            problem.Extensions["code"] = coded.Code;
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = status,
-                Title = title,
-                // Kestrel's own words for a body over its limit name bytes and none of the server's settings.
-                Detail = exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
-                    ? DefaultDetail(status, httpContext, options.Value)
-                    : exception.Message,
-            },
+            ProblemDetails = problem,
         }).ConfigureAwait(false);
     }
-
 }

@@ -82,7 +82,7 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         CheckUploads([upload], allowNone: false);
         if (topK < 1)
         {
-            throw new UserInputException("bad-k", $"k is how many labels to show: at least 1, not {topK}.", topK);
+            throw new ClipSearchException(WebErrorCodes.BadTopK, $"k is how many labels to show: at least 1, not {topK}.", [topK]);
         }
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -90,7 +90,7 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         IReadOnlyList<string> cleanLabels = CleanLabels(labels);
         if (cleanLabels.Count == 0)
         {
-            cleanLabels = chosen?.Classes ?? throw new UserInputException("no-labels", "No labels: give labels (one per line) or a preset.");
+            cleanLabels = chosen?.Classes ?? throw new ClipSearchException(WebErrorCodes.NoLabels, "No labels: give labels (one per line) or a preset.");
         }
 
         IReadOnlyList<string> cleanTemplates = CleanLines(templates);
@@ -188,25 +188,24 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         ArgumentNullException.ThrowIfNull(uploads);
         if (uploads.Count == 0 && !allowNone)
         {
-            throw new UserInputException("no-image", "No image: upload at least one image (JPEG, PNG, WebP, GIF or BMP).");
+            throw new ClipSearchException(WebErrorCodes.NoImage, "No image: upload at least one image (JPEG, PNG, WebP, GIF or BMP).");
         }
 
         if (uploads.Count > _options.MaxImagesPerRequest)
         {
-            throw new UserInputException("too-many-images", $"{uploads.Count} images is too many for one request: at most {_options.MaxImagesPerRequest}.", uploads.Count, _options.MaxImagesPerRequest);
+            throw new ClipSearchException(WebErrorCodes.TooManyImages, $"{uploads.Count} images is too many for one request: at most {_options.MaxImagesPerRequest}.", [uploads.Count, _options.MaxImagesPerRequest]);
         }
 
         foreach (var upload in uploads)
         {
             if (upload.Bytes.LongLength > _options.MaxImageBytes)
             {
-                throw new UserInputException("too-large", $"{upload.FileName} is {Sizes.Megabytes(upload.Bytes.LongLength)}; the limit is {Sizes.Megabytes(_options.MaxImageBytes)} per image.",
-                    upload.FileName, Sizes.Megabytes(upload.Bytes.LongLength), Sizes.Megabytes(_options.MaxImageBytes));
+                throw new ClipSearchException(WebErrorCodes.TooLarge, $"{upload.FileName} is {Sizes.Megabytes(upload.Bytes.LongLength)}; the limit is {Sizes.Megabytes(_options.MaxImageBytes)} per image.", [upload.FileName, Sizes.Megabytes(upload.Bytes.LongLength), Sizes.Megabytes(_options.MaxImageBytes)]);
             }
 
             if (upload.Bytes.Length == 0)
             {
-                throw new UserInputException("empty-file", $"{upload.FileName} is empty.", upload.FileName);
+                throw new ClipSearchException(WebErrorCodes.EmptyFile, $"{upload.FileName} is empty.", [upload.FileName]);
             }
         }
     }
@@ -216,12 +215,12 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         var clean = CleanLines(texts);
         if (clean.Count == 0 && !allowNone)
         {
-            throw new UserInputException("no-text", "No text: give at least one text (field 'texts', one per line in the UI).");
+            throw new ClipSearchException(WebErrorCodes.NoText, "No text: give at least one text (field 'texts', one per line in the UI).");
         }
 
         if (clean.Count > _options.MaxTextsPerRequest)
         {
-            throw new UserInputException("too-many-texts", $"{clean.Count} texts is too many for one request: at most {_options.MaxTextsPerRequest}.", clean.Count, _options.MaxTextsPerRequest);
+            throw new ClipSearchException(WebErrorCodes.TooManyTexts, $"{clean.Count} texts is too many for one request: at most {_options.MaxTextsPerRequest}.", [clean.Count, _options.MaxTextsPerRequest]);
         }
 
         return clean;
@@ -234,7 +233,7 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         var clean = CleanLines(labels);
         if (clean.Count > _options.MaxTextsPerRequest)
         {
-            throw new UserInputException("too-many-labels", $"{clean.Count} labels is too many for one request: at most {_options.MaxTextsPerRequest}.", clean.Count, _options.MaxTextsPerRequest);
+            throw new ClipSearchException(WebErrorCodes.TooManyLabels, $"{clean.Count} labels is too many for one request: at most {_options.MaxTextsPerRequest}.", [clean.Count, _options.MaxTextsPerRequest]);
         }
 
         return clean;
@@ -247,8 +246,7 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         List<string> clean = lines is null ? [] : [.. lines.SelectMany(l => Lines(l))];
         if (clean.FirstOrDefault(l => l.Length > _options.MaxTextLength) is { } tooLong)
         {
-            throw new UserInputException("text-too-long", $"A text is {tooLong.Length:N0} characters long; the limit is {_options.MaxTextLength:N0} (CLIP reads only its first 77 tokens).",
-                tooLong.Length, _options.MaxTextLength);
+            throw new ClipSearchException(WebErrorCodes.TextTooLong, $"A text is {tooLong.Length:N0} characters long; the limit is {_options.MaxTextLength:N0} (CLIP reads only its first 77 tokens).", [tooLong.Length, _options.MaxTextLength]);
         }
 
         return clean;

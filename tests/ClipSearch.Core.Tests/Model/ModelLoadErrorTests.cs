@@ -27,6 +27,10 @@ public sealed class ModelLoadErrorTests
         Assert.Contains("No fp16 model", e.Message);
         Assert.Contains("text_model_fp16.onnx", e.Message);
         Assert.Contains("text_model_quantized.onnx", e.Message);
+        Assert.DoesNotContain("--variant", e.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorCodes.ModelVariantMissing, e.Code);
+        Assert.Equal((Path.Combine(Path.GetFullPath(TinyClipReference.TinyClip), "onnx"), "fp16"), ((string)e.Arguments[0], (string)e.Arguments[1]));
+        Assert.Contains("text_model_quantized.onnx", (string)e.Arguments[2], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -93,7 +97,9 @@ public sealed class ModelLoadErrorTests
     [Fact]
     public void Load_ModelPathIsAFile_SaysToGiveTheFolder()
     {
-        var e = Assert.Throws<ModelLoadException>(() => ClipModel.Load(TinyClipReference.TinyClip + "/config.json"));
+        var file = Path.GetFullPath(TinyClipReference.TinyClip + "/config.json");
+        var e = Assert.Throws<ModelLoadException>(() => ClipModel.Load(file));
         Assert.Contains("is a file", e.Message);
+        Assert.Equal((ErrorCodes.ModelFolderIsFile, file), (e.Code, e.Arguments.Single()));
     }
 }

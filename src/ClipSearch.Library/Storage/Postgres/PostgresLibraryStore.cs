@@ -42,7 +42,7 @@ public sealed partial class PostgresLibraryStore : ILibraryStore, INativeVectorS
         }
         catch (ArgumentException e)
         {
-            throw new ClipSearchException($"--library: not a PostgreSQL connection string ({e.Message}).", e);
+            throw new ClipSearchException(ErrorCodes.LibraryBadConnectionString, $"Not a PostgreSQL connection string ({e.Message}).", [e.Message], e);
         }
 
         var description = $"postgres {csb.Host}:{csb.Port}/{csb.Database}";

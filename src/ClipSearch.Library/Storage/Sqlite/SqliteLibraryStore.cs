@@ -158,9 +158,9 @@ public sealed class SqliteLibraryStore : ILibraryStore
         if (empty && walBytes > 0)
         {
             var name = System.IO.Path.GetFileName(full);
-            throw new ClipSearchException(
+            throw new ClipSearchException(ErrorCodes.LibraryUnfinishedChanges,
                 $"{full} is a SQLite database whose last changes are still in {name}-wal, and they cannot be read without writing a {name}-shm beside it; " +
-                "it was left unchanged. If it is a ClipSearch library, open it once with the program that wrote it (or sqlite3) to finish those changes; otherwise point --library at a library, or at a new file.");
+                "it was left unchanged.", [full]);
         }
     }
 

@@ -62,9 +62,9 @@ internal static class SqliteSchema
             return false;
         }
 
-        var shown = string.Join(", ", tables.Take(5)) + (tables.Count > 5 ? ", …" : "");
-        throw new Core.ClipSearchException(
-            $"{path} is a SQLite database but not a ClipSearch library (its tables: {(tables.Count == 0 ? "none" : shown)}); it was left unchanged. Point --library at a library, or at a new file.");
+        var shown = tables.Count == 0 ? "none" : string.Join(", ", tables.Take(5)) + (tables.Count > 5 ? ", …" : "");
+        throw new Core.ClipSearchException(Core.ErrorCodes.LibraryNotLibrary,
+            $"{path} is a SQLite database but not a ClipSearch library (its tables: {shown}); it was left unchanged.", [path, shown]);
     }
 
     /// <summary>For a library opened read-only: refuses one that would need migrating (or is newer), which cannot be done.</summary>
