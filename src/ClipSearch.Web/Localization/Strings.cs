@@ -181,6 +181,13 @@ public static class Strings
         ["info.graph"] = "Graph",
         ["info.inputs"] = "Inputs",
         ["info.outputs"] = "Outputs",
+
+        // search method (issue 10)
+        ["search.method.hnsw"] = "HNSW graph, recall@{0} {1} against exact search with {2} candidates (measured on {3} of the library's images)",
+        ["search.method.exact.lowrecall"] = "exact (the HNSW graph found only {1} of the true top {0} with the most candidates tried on this library's vectors, so searches scan every vector)",
+        ["search.method.exact.threshold"] = "exact (an HNSW graph is built from {0} images on)",
+        ["search.method.exact.notbuilt"] = "exact until the HNSW graph is built (at the next index run or search)",
+        ["search.method.pgvector"] = "pgvector HNSW index, ef_search {0} (its recall is measured at the end of the next index run)",
     };
 
     /// <summary>简体中文。</summary>
@@ -361,6 +368,13 @@ public static class Strings
         ["info.graph"] = "计算图",
         ["info.inputs"] = "输入",
         ["info.outputs"] = "输出",
+
+        // search method (issue 10)
+        ["search.method.hnsw"] = "HNSW 图索引：与精确搜索相比 recall@{0} 为 {1}，重排 {2} 个候选（在本图库的 {3} 张图片上测得）",
+        ["search.method.exact.lowrecall"] = "精确搜索（在本图库的向量上，HNSW 图即使用最多的候选也只找到真实前 {0} 名中的 {1}，因此每次搜索都扫描全部向量）",
+        ["search.method.exact.threshold"] = "精确搜索（图库达到 {0} 张图片时建立 HNSW 图）",
+        ["search.method.exact.notbuilt"] = "精确搜索，直到 HNSW 图建好（在下次索引或搜索时）",
+        ["search.method.pgvector"] = "pgvector HNSW 索引，ef_search 为 {0}（其召回率在下次索引结束时测量）",
     };
 
     /// <summary>
