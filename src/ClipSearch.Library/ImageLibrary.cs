@@ -10,12 +10,13 @@ using ClipSearch.Library.Storage.Sqlite;
 
 namespace ClipSearch.Library;
 
-
 /// <summary>
-/// A photo library: what the command line and a web front end call. Index folders (progress as events and
-/// through <see cref="IProgress{T}"/>), search by text, image or combined queries, list near-duplicates and
-/// files that failed. One instance may serve searches while it indexes. The library records the model's
-/// identity and refuses another model (or re-embeds everything when asked).
+/// A photo library: all that the command line and a web front end call. Index folders (progress as events and
+/// through <see cref="IProgress{T}"/>), search by text, image or combined queries or by an indexed image's stored
+/// embedding, reach each indexed image by its id (<see cref="IndexedImage"/>: its embedding, its bytes and type),
+/// list images, folders, near-duplicates and files that failed. Its store and vector index stay inside. One
+/// instance may serve searches while it indexes. The library records the model's identity and refuses another
+/// model (or re-embeds everything when asked).
 /// </summary>
 public sealed class ImageLibrary : IAsyncDisposable
 {
