@@ -30,7 +30,7 @@ internal static class HnswTuneBench
                 {
                     var query = queries.AsSpan(q * dim, dim).ToArray();
                     var clock = Stopwatch.StartNew();
-                    var hits = LibrarySearcher.Rerank(exact, hnsw, query, 10, perResult);
+                    var hits = InMemoryVectorIndex.Rerank(exact, hnsw, query, 10, perResult);
                     times.Add(clock.Elapsed.TotalMilliseconds);
                     found += hits.Count(h => truth[q].Contains(h.ContentId));
                 }

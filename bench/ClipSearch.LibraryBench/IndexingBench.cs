@@ -43,9 +43,13 @@ internal static class IndexingBench
         Directory.CreateDirectory(dir);
         try
         {
-            await using var library = await ImageLibrary.OpenAsync(Path.Combine(dir, "library.db"));
-            var timed = new TimedStore(library.Store);
-            await library.CheckModelAsync(model);
+            await using (var library = await ImageLibrary.OpenAsync(Path.Combine(dir, "library.db")))
+            {
+                await library.CheckModelAsync(model);
+            }
+
+            await using var store = Storage.Sqlite.SqliteLibraryStore.Open(Path.Combine(dir, "library.db"));
+            var timed = new TimedStore(store);
             var index = Stopwatch.StartNew();
             var result = await new LibraryIndexer(timed, model).IndexAsync([corpus]);
             var indexSeconds = index.Elapsed.TotalSeconds;
@@ -119,7 +123,13 @@ internal static class IndexingBench
 
         public Task<long> GetGenerationAsync(CancellationToken cancellationToken = default) => Time(() => inner.GetGenerationAsync(cancellationToken));
 
-        public Task<IReadOnlyDictionary<long, IReadOnlyList<string>>> GetPathsAsync(IReadOnlyCollection<long> contentIds, CancellationToken cancellationToken = default) => Time(() => inner.GetPathsAsync(contentIds, cancellationToken));
+        public Task<IReadOnlyDictionary<long, IReadOnlyList<IndexedImage>>> GetImagesOfAsync(IReadOnlyCollection<long> contentIds, CancellationToken cancellationToken = default) => Time(() => inner.GetImagesOfAsync(contentIds, cancellationToken));
+
+        public Task<IndexedImage?> GetImageAsync(long id, CancellationToken cancellationToken = default) => Time(() => inner.GetImageAsync(id, cancellationToken));
+
+        public Task<IReadOnlyList<IndexedImage>> ListImagesAsync(long afterId, int limit, CancellationToken cancellationToken = default) => Time(() => inner.ListImagesAsync(afterId, limit, cancellationToken));
+
+        public Task<float[]?> GetEmbeddingAsync(long contentId, CancellationToken cancellationToken = default) => Time(() => inner.GetEmbeddingAsync(contentId, cancellationToken));
 
         public Task<IReadOnlyList<FileError>> GetErrorsAsync(CancellationToken cancellationToken = default) => Time(() => inner.GetErrorsAsync(cancellationToken));
 

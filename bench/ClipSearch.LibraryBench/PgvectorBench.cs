@@ -30,6 +30,7 @@ internal static class PgvectorBench
         try
         {
             await using var store = await PostgresLibraryStore.OpenAsync(location);
+            using var vectors = new PgvectorIndex(store);
             await store.SetModelAsync(new ModelIdentity("bench", "fp32", dim));
             var data = clustered ? Stats.ClusteredUnitVectors(rows, dim, seed: 1) : Stats.RandomUnitVectors(rows, dim, seed: 1);
             Console.WriteLine(clustered ? "clustered unit vectors (1000 centres)" : "uniform random unit vectors");
@@ -69,19 +70,19 @@ internal static class PgvectorBench
             }
 
             var exact = new ExactIndex(dim);
-            var vectors = await store.LoadVectorsAsync(0);
-            exact.Add(vectors.Ids, vectors.Vectors);
+            var stored = await store.LoadVectorsAsync(0);
+            exact.Add(stored.Ids, stored.Vectors);
             var queries = clustered ? Stats.ClusteredUnitVectors(queryCount, dim, seed: 2, centresSeed: 1) : Stats.RandomUnitVectors(queryCount, dim, seed: 2);
             foreach (var ef in efSearch)
             {
-                store.CandidatesOverride = ef / 10;   // ef_search = candidates per result × k; 0: exact scan
+                vectors.CandidatesOverride = ef / 10;   // ef_search = candidates per result × k; 0: exact scan
                 var times = new List<double>();
                 var found = 0;
                 for (var q = 0; q < queryCount; q++)
                 {
                     var query = queries.AsSpan(q * dim, dim).ToArray();
                     var clock = Stopwatch.StartNew();
-                    var hits = await store.SearchAsync(query, 10);
+                    var hits = await vectors.SearchAsync(query, 10);
                     times.Add(clock.Elapsed.TotalMilliseconds);
                     var truth = exact.Search(query, 10).Select(h => h.Id).ToHashSet();
                     found += hits.Count(h => truth.Contains(h.ContentId));
@@ -91,8 +92,9 @@ internal static class PgvectorBench
             }
 
             var check = Stopwatch.StartNew();
-            var recall = await store.CheckRecallAsync(0.95);
-            Console.WriteLine($"recall check ({check.Elapsed.TotalSeconds:F1} s): {recall.Describe()}");
+            vectors.CandidatesOverride = null;
+            var recall = await vectors.CheckRecallAsync();
+            Console.WriteLine($"recall check ({check.Elapsed.TotalSeconds:F1} s): {Stats.Describe(recall)}");
 
             var size = (await store.GetStatsAsync()).StorageBytes;
             Console.WriteLine($"pgvector: {size / (double)rows:F0} bytes/image on disk (tables + indexes)");

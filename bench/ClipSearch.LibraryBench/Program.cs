@@ -47,6 +47,11 @@ namespace ClipSearch.Library.Bench
 {
     internal static class Stats
     {
+        /// <summary>What a recall check found, in one line.</summary>
+        public static string Describe(Search.HnswRecall recall) => recall.Usable
+            ? $"recall@10 {recall.Recall:F2} with {recall.CandidatesPerResult * 10} candidates (measured on {Math.Min(Search.HnswRecallCheck.Samples, recall.AtCount)} vectors)"
+            : $"not used: recall@10 only {recall.Recall:F2} with the most candidates tried, so searches stay exact";
+
         /// <summary>Queries left out of the percentiles: the first ones run while the JIT still tiers up (reported apart).</summary>
         public const int WarmUp = 5;
 

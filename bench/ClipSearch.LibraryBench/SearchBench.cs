@@ -58,7 +58,7 @@ internal static class SearchBench
             {
                 var query = Query(q);
                 var clock = Stopwatch.StartNew();
-                var hits = LibrarySearcher.Rerank(exact, hnsw, query, 10, perResult);
+                var hits = InMemoryVectorIndex.Rerank(exact, hnsw, query, 10, perResult);
                 times.Add(clock.Elapsed.TotalMilliseconds);
                 found += hits.Count(h => truth[q].Contains(h.ContentId));
             }
@@ -67,8 +67,8 @@ internal static class SearchBench
         }
 
         var check = Stopwatch.StartNew();
-        var recall = HnswRecallCheck.Measure(exact, hnsw, new SearchOptions().MinimumRecall);
-        Console.WriteLine($"recall check ({check.Elapsed.TotalSeconds:F1} s): {recall.Describe()}");
+        var recall = HnswRecallCheck.Measure(exact, hnsw, new VectorIndexOptions().MinimumRecall);
+        Console.WriteLine($"recall check ({check.Elapsed.TotalSeconds:F1} s): {Stats.Describe(recall)}");
     }
 
     /// <summary>

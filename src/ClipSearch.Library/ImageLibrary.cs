@@ -10,61 +10,49 @@ using ClipSearch.Library.Storage.Sqlite;
 
 namespace ClipSearch.Library;
 
-/// <summary>A search result: the best-matching file, its score, and the other files with the same content.</summary>
-/// <param name="Path">The file (the first path, in ordinal order, of its content).</param>
-/// <param name="Score">Cosine similarity to the query.</param>
-/// <param name="Copies">Other files with byte-identical content.</param>
-public sealed record SearchResult(string Path, float Score, IReadOnlyList<string> Copies);
-
-/// <summary>How a library is opened.</summary>
-public sealed record LibraryOptions
-{
-    /// <summary>In-memory search (float16, HNSW threshold).</summary>
-    public SearchOptions Search { get; init; } = new();
-}
-
 /// <summary>
-/// A photo library: what the command line and a web front end call. Index folders (progress as events and
-/// through <see cref="IProgress{T}"/>), search by text, image or combined queries, list near-duplicates and
-/// files that failed. One instance may serve searches while it indexes. The library records the model's
-/// identity and refuses another model (or re-embeds everything when asked).
+/// A photo library: all that the command line and a web front end call. Index folders (progress as events and
+/// through <see cref="IProgress{T}"/>), search by text, image or combined queries or by an indexed image's stored
+/// embedding, reach each indexed image by its id (<see cref="IndexedImage"/>: its embedding, its bytes and type),
+/// list images, folders, near-duplicates and files that failed. Its store and vector index stay inside. One
+/// instance may serve searches while it indexes. The library records the model's identity and refuses another
+/// model (or re-embeds everything when asked).
 /// </summary>
 public sealed class ImageLibrary : IAsyncDisposable
 {
     private const string ModelSignatureSetting = "model_files";
     private static readonly ConditionalWeakTable<ClipModel, ModelIdentity> _identities = [];
-    private readonly LibrarySearcher _searcher;
-    private readonly string? _hnswPath;
-    private readonly LibraryOptions _options;
+    private readonly ILibraryStore _store;
+    private readonly IVectorIndex _index;
 
-    private ImageLibrary(ILibraryStore store, LibraryOptions options)
+    private ImageLibrary(ILibraryStore store, IVectorIndex index)
     {
-        Store = store;
-        _options = options;
-        var search = store is SqliteLibraryStore sqlite && options.Search.HnswPath is null
-            ? options.Search with { HnswPath = sqlite.Path + ".hnsw" }
-            : options.Search;
-        _searcher = new LibrarySearcher(store, search);
-        _hnswPath = search.HnswPath;
+        _store = store;
+        _index = index;
     }
 
     /// <summary>Raised after each committed batch of an indexing run, and at its phases.</summary>
     public event EventHandler<IndexProgress>? IndexProgressChanged;
 
-    /// <summary>The store.</summary>
-    public ILibraryStore Store { get; }
-
     /// <summary>Where the library is.</summary>
-    public string Location => Store.Description;
+    public string Location => _store.Description;
 
-    /// <summary>The searcher (in-memory vectors and HNSW graph).</summary>
-    public LibrarySearcher Searcher => _searcher;
-
-    /// <summary>Opens the library at <paramref name="location"/> (see <see cref="LibraryLocation"/>; null: the default file).</summary>
+    /// <summary>
+    /// Opens the library at <paramref name="location"/> (see <see cref="LibraryLocation"/>; null: the default file),
+    /// with the vector index that fits its store: pgvector for PostgreSQL, in memory for SQLite (its HNSW graph
+    /// saved beside the file unless <see cref="VectorIndexOptions.HnswPath"/> says otherwise).
+    /// </summary>
     public static async Task<ImageLibrary> OpenAsync(string? location, LibraryOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var store = await LibraryLocation.OpenAsync(location, cancellationToken).ConfigureAwait(false);
-        return new ImageLibrary(store, options ?? new LibraryOptions());
+        var index = (options ?? new LibraryOptions()).Index;
+        if (LibraryLocation.IsPostgres(location))
+        {
+            var postgres = await PostgresLibraryStore.OpenAsync(LibraryLocation.ConnectionString(location!), cancellationToken).ConfigureAwait(false);
+            return new ImageLibrary(postgres, new PgvectorIndex(postgres, index));
+        }
+
+        var sqlite = SqliteLibraryStore.Open(LibraryLocation.SqlitePath(location));
+        return new ImageLibrary(sqlite, new InMemoryVectorIndex(sqlite, index with { HnswPath = index.HnswPath ?? sqlite.Path + ".hnsw" }));
     }
 
     /// <summary>The identity of <paramref name="model"/> (hashed once per loaded model).</summary>
@@ -77,10 +65,10 @@ public sealed class ImageLibrary : IAsyncDisposable
     public async Task CheckModelAsync(ClipModel model, bool reembed = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var recorded = await Store.GetModelAsync(cancellationToken).ConfigureAwait(false);
+        var recorded = await _store.GetModelAsync(cancellationToken).ConfigureAwait(false);
         var signature = ModelIdentity.FilesSignature(model);
         if (recorded is not null && recorded.Variant == model.Folder.Variant.Name() && recorded.EmbeddingDim == model.EmbeddingDim
-            && await Store.GetSettingAsync(ModelSignatureSetting, cancellationToken).ConfigureAwait(false) == signature)
+            && await _store.GetSettingAsync(ModelSignatureSetting, cancellationToken).ConfigureAwait(false) == signature)
         {
             return;   // the very files that were hashed, unchanged: no need to read them again
         }
@@ -93,7 +81,7 @@ public sealed class ImageLibrary : IAsyncDisposable
                 [Location, recorded.Short, identity.Short]);
         }
 
-        if (recorded == identity && Store.ReadOnlyReason is not null)
+        if (recorded == identity && _store.ReadOnlyReason is not null)
         {
             return;   // the right model; the signature that would spare hashing next time cannot be saved
         }
@@ -102,10 +90,10 @@ public sealed class ImageLibrary : IAsyncDisposable
 
         if (recorded != identity)
         {
-            await Store.SetModelAsync(identity, cancellationToken).ConfigureAwait(false);
+            await _store.SetModelAsync(identity, cancellationToken).ConfigureAwait(false);
         }
 
-        await Store.SetSettingAsync(ModelSignatureSetting, signature, cancellationToken).ConfigureAwait(false);
+        await _store.SetSettingAsync(ModelSignatureSetting, signature, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Indexes <paramref name="folders"/> with <paramref name="model"/>, then brings the search index up to date.</summary>
@@ -120,78 +108,36 @@ public sealed class ImageLibrary : IAsyncDisposable
         CheckWritable();
         await CheckModelAsync(model, reembed, cancellationToken).ConfigureAwait(false);
         var relay = new Progress(this, progress);
-        var result = await new LibraryIndexer(Store, model, options).IndexAsync(folders, relay, cancellationToken).ConfigureAwait(false);
-        // Keep the saved HNSW graph up to date (only libraries large enough to have one load their vectors here);
-        // a server-side index has its recall measured again when the library has grown or shrunk by a quarter.
-        var contents = (await Store.GetStatsAsync(cancellationToken).ConfigureAwait(false)).Contents;
-        if (Store is INativeVectorSearch native)
-        {
-            if (HnswRecallCheck.IsDue(await native.GetRecallAsync(cancellationToken).ConfigureAwait(false), contents))
-            {
-                await native.CheckRecallAsync(_options.Search.MinimumRecall, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        else if (_options.Search.HnswThreshold > 0 && contents >= _options.Search.HnswThreshold)
-        {
-            await _searcher.RefreshAsync(cancellationToken).ConfigureAwait(false);
-            _searcher.SaveHnsw();
-        }
-
+        var result = await new LibraryIndexer(_store, model, options).IndexAsync(folders, relay, cancellationToken).ConfigureAwait(false);
+        // Keep the search index up to date: a saved HNSW graph (only libraries large enough to have one load their
+        // vectors here), or a server-side index's recall, measured again when the library has grown or shrunk by a quarter.
+        var contents = (await _store.GetStatsAsync(cancellationToken).ConfigureAwait(false)).Contents;
+        await _index.UpdateAfterIndexingAsync(contents, cancellationToken).ConfigureAwait(false);
         return result;
     }
 
+    /// <summary>How searches find their results in this library, and why (data: each front end words it).</summary>
+    public Task<SearchMethod> DescribeSearchAsync(CancellationToken cancellationToken = default) => GuardAsync(() => _index.DescribeAsync(cancellationToken));
+
     /// <summary>
-    /// How searches find their candidates: the HNSW graph's or pgvector index's measured recall, or null for a
-    /// library searched exactly because it is below the graph's size threshold.
+    /// Loads what searches need now (the in-memory vectors and graph), so that the next search does not wait for it;
+    /// a server calls it after the library changed.
     /// </summary>
-    public async Task<HnswRecall?> GetSearchRecallAsync(CancellationToken cancellationToken = default)
+    public Task RefreshSearchAsync(CancellationToken cancellationToken = default) => GuardAsync(async () =>
     {
-        if (Store is INativeVectorSearch native)
-        {
-            return await native.GetRecallAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        if (_searcher.HnswRecall is { } loaded)
-        {
-            return loaded;
-        }
-
-        // Vectors not loaded yet (stats, a fresh server): what the saved graph of this model says.
-        var model = await Store.GetModelAsync(cancellationToken).ConfigureAwait(false);
-        return model is not null && _hnswPath is not null && HnswIndex.ReadCoverage(_hnswPath) is { } saved && saved.ModelHash == model.Hash
-            ? saved.Recall
-            : null;
-    }
-
-    /// <summary>One line for people: how searches find their results in this library, and why.</summary>
-    public async Task<string> DescribeSearchAsync(CancellationToken cancellationToken = default)
-    {
-        if (await GetSearchRecallAsync(cancellationToken).ConfigureAwait(false) is { } recall)
-        {
-            return recall.Describe();
-        }
-
-        if (Store is INativeVectorSearch)
-        {
-            return $"pgvector HNSW index, ef_search {PostgresLibraryStore.DefaultCandidatesPerResult * HnswRecallCheck.K} (its recall is measured at the end of the next index run)";
-        }
-
-        var threshold = _options.Search.HnswThreshold;
-        var contents = (await Store.GetStatsAsync(cancellationToken).ConfigureAwait(false)).Contents;
-        return threshold <= 0 || contents < threshold
-            ? $"exact (an HNSW graph is built from {threshold.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} images on)"
-            : "exact until the HNSW graph is built (at the next index run or search)";
-    }
+        await _index.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    });
 
     /// <summary>
     /// Searches by <paramref name="query"/> (text, or rclip-style terms, see <see cref="QueryParser"/>) and/or
     /// <paramref name="images"/> (added with weight 1).
     /// </summary>
-    public Task<IReadOnlyList<SearchResult>> SearchAsync(ClipModel model, string? query, int k = 10, IReadOnlyList<string>? images = null,
+    public Task<IReadOnlyList<LibraryHit>> SearchAsync(ClipModel model, string? query, int k = 10, IReadOnlyList<string>? images = null,
         ImageLoadOptions? loadOptions = null, CancellationToken cancellationToken = default) =>
         GuardAsync(() => SearchCoreAsync(model, query, k, images, loadOptions, cancellationToken));
 
-    private async Task<IReadOnlyList<SearchResult>> SearchCoreAsync(ClipModel model, string? query, int k, IReadOnlyList<string>? images,
+    private async Task<IReadOnlyList<LibraryHit>> SearchCoreAsync(ClipModel model, string? query, int k, IReadOnlyList<string>? images,
         ImageLoadOptions? loadOptions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -207,23 +153,75 @@ public sealed class ImageLibrary : IAsyncDisposable
             throw new ClipSearchException(ErrorCodes.SearchBadCount, $"The number of results must be at least 1 (got {k}).", [k]);
         }
 
-        if (await Store.GetModelAsync(cancellationToken).ConfigureAwait(false) is null)
+        if (await _store.GetModelAsync(cancellationToken).ConfigureAwait(false) is null)
         {
             return [];   // nothing indexed yet
         }
 
         await CheckModelAsync(model, cancellationToken: cancellationToken).ConfigureAwait(false);
         var vector = QueryEmbedder.Embed(model, terms, loadOptions ?? new ImageLoadOptions());
-        return await SearchVectorAsync(vector, k, cancellationToken).ConfigureAwait(false);
+        return await SearchVectorCoreAsync(vector, k, null, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Searches by a unit vector.</summary>
-    public async Task<IReadOnlyList<SearchResult>> SearchVectorAsync(float[] vector, int k, CancellationToken cancellationToken = default)
+    /// <summary>Searches by a unit vector: the <paramref name="k"/> best contents, each as its first image with its copies.</summary>
+    public Task<IReadOnlyList<LibraryHit>> SearchVectorAsync(float[] vector, int k, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => SearchVectorCoreAsync(vector, k, null, cancellationToken));
+
+    /// <summary>
+    /// "More like this": images like the indexed image <paramref name="id"/>, by its stored embedding (nothing is
+    /// decoded or embedded), its own content left out.
+    /// </summary>
+    /// <exception cref="ClipSearchException">No indexed image has <paramref name="id"/>.</exception>
+    public Task<IReadOnlyList<LibraryHit>> SearchLikeAsync(long id, int k, CancellationToken cancellationToken = default) => GuardAsync(async () =>
     {
-        var hits = await _searcher.SearchAsync(vector, k, cancellationToken).ConfigureAwait(false);
-        var paths = await Store.GetPathsAsync([.. hits.Select(h => h.ContentId)], cancellationToken).ConfigureAwait(false);
-        return [.. hits.Where(h => paths.TryGetValue(h.ContentId, out var p) && p.Count > 0)
-            .Select(h => new SearchResult(paths[h.ContentId][0], h.Score, [.. paths[h.ContentId].Skip(1)]))];
+        var image = await _store.GetImageAsync(id, cancellationToken).ConfigureAwait(false);
+        var vector = image is null ? null : await _store.GetEmbeddingAsync(image.ContentId, cancellationToken).ConfigureAwait(false);
+        if (image is null || vector is null)
+        {
+            throw new ClipSearchException($"The library {Location} has no image with the id {id}.");
+        }
+
+        return await SearchVectorCoreAsync(vector, k, image.ContentId, cancellationToken).ConfigureAwait(false);
+    });
+
+    /// <summary>The indexed image with <paramref name="id"/> (its path, for display), or null.</summary>
+    public Task<IndexedImage?> GetImageAsync(long id, CancellationToken cancellationToken = default) => GuardAsync(() => _store.GetImageAsync(id, cancellationToken));
+
+    /// <summary>A page of the indexed images: those with an id above <paramref name="afterId"/> (0: from the first), in id order.</summary>
+    public Task<IReadOnlyList<IndexedImage>> ListImagesAsync(long afterId = 0, int limit = 100, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => _store.ListImagesAsync(afterId, limit, cancellationToken));
+
+    /// <summary>The embedding stored for the indexed image <paramref name="id"/> when it was indexed, or null.</summary>
+    public Task<float[]?> GetEmbeddingAsync(long id, CancellationToken cancellationToken = default) => GuardAsync(async () =>
+        await _store.GetImageAsync(id, cancellationToken).ConfigureAwait(false) is { } image
+            ? await _store.GetEmbeddingAsync(image.ContentId, cancellationToken).ConfigureAwait(false)
+            : null);
+
+    /// <summary>
+    /// The bytes of the indexed image <paramref name="id"/> and their type (sniffed from the bytes, see
+    /// <see cref="ImageFormats.ContentTypeOf"/>), or null when no image has that id. The file is read as every image
+    /// is: a regular file only, within <paramref name="options"/>' read timeout and size limit, once its size (and
+    /// <paramref name="decodeCost"/>, for a caller that decodes it) fits in their budget, held until disposed.
+    /// </summary>
+    /// <exception cref="ImageLoadException">The file is gone, unreadable, no longer a regular file, or over the limits.</exception>
+    public async Task<OpenedImage?> OpenImageAsync(long id, ImageLoadOptions? options = null, DecodeCost? decodeCost = null, CancellationToken cancellationToken = default)
+    {
+        if (await GetImageAsync(id, cancellationToken).ConfigureAwait(false) is not { } image)
+        {
+            return null;
+        }
+
+        var file = await BudgetedFile.ReadAsync(image.Path, options ?? new ImageLoadOptions(), decodeCost ?? NoDecode, cancellationToken).ConfigureAwait(false);
+        return new OpenedImage(image, ImageFormats.ContentTypeOf(file.Bytes), file);
+    }
+
+    private async Task<IReadOnlyList<LibraryHit>> SearchVectorCoreAsync(float[] vector, int k, long? leaveOut, CancellationToken cancellationToken)
+    {
+        var hits = await _index.SearchAsync(vector, leaveOut is null ? k : k + 1, cancellationToken).ConfigureAwait(false);
+        var images = await _store.GetImagesOfAsync([.. hits.Select(h => h.ContentId)], cancellationToken).ConfigureAwait(false);
+        return [.. hits.Where(h => h.ContentId != leaveOut && images.TryGetValue(h.ContentId, out var of) && of.Count > 0)
+            .Take(k)
+            .Select(h => LibraryHit.Of(images[h.ContentId], h.Score))];
     }
 
     /// <summary>Groups of images whose embeddings have a cosine of at least <paramref name="threshold"/> (copies included).</summary>
@@ -237,40 +235,35 @@ public sealed class ImageLibrary : IAsyncDisposable
             throw new ClipSearchException(ErrorCodes.DuplicatesBadThreshold, $"The similarity threshold must be in (0, 1] (got {threshold}).", [threshold]);
         }
 
-        var searcher = Store is INativeVectorSearch ? new LibrarySearcher(Store, _options.Search with { InMemory = true, HnswPath = null }) : _searcher;
-        try
+        var (groups, ids) = await _index.ScanInMemoryAsync(memory =>
         {
-            await searcher.RefreshAsync(cancellationToken).ConfigureAwait(false);
-            var groups = DuplicateFinder.Find(searcher, threshold, cancellationToken);
-            var exact = searcher.Exact;
-            var ids = exact is null ? [] : Enumerable.Range(0, exact.Count).Select(exact.IdAt).ToList();
-            var paths = await Store.GetPathsAsync(ids, cancellationToken).ConfigureAwait(false);
-            var covered = groups.SelectMany(g => g.Contents).ToHashSet();
-            var result = groups.Select(g => new DuplicateGroup([.. g.Contents.SelectMany(c => paths.GetValueOrDefault(c, [])).Order(StringComparer.Ordinal)], g.MinScore))
-                .Concat(paths.Where(p => p.Value.Count > 1 && !covered.Contains(p.Key)).Select(p => new DuplicateGroup(p.Value, 1)));
-            return [.. result.Where(g => g.Paths.Count > 1).OrderBy(g => g.Paths[0], StringComparer.Ordinal)];
-        }
-        finally
-        {
-            if (!ReferenceEquals(searcher, _searcher))
-            {
-                searcher.Dispose();
-            }
-        }
+            var exact = memory.Exact;
+            long[] all = exact is null ? [] : [.. Enumerable.Range(0, exact.Count).Select(exact.IdAt)];
+            return (DuplicateFinder.Find(memory, threshold, cancellationToken), all);
+        }, cancellationToken).ConfigureAwait(false);
+        var images = await _store.GetImagesOfAsync(ids, cancellationToken).ConfigureAwait(false);
+        var paths = images.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)[.. p.Value.Select(i => i.Path)]);
+        var covered = groups.SelectMany(g => g.Contents).ToHashSet();
+        var result = groups.Select(g => new DuplicateGroup([.. g.Contents.SelectMany(c => paths.GetValueOrDefault(c, [])).Order(StringComparer.Ordinal)], g.MinScore))
+            .Concat(paths.Where(p => p.Value.Count > 1 && !covered.Contains(p.Key)).Select(p => new DuplicateGroup(p.Value, 1)));
+        return [.. result.Where(g => g.Paths.Count > 1).OrderBy(g => g.Paths[0], StringComparer.Ordinal)];
     }
 
     /// <summary>Files that could not be indexed, with the reason.</summary>
-    public Task<IReadOnlyList<FileError>> GetErrorsAsync(CancellationToken cancellationToken = default) => GuardAsync(() => Store.GetErrorsAsync(cancellationToken));
+    public Task<IReadOnlyList<FileError>> GetErrorsAsync(CancellationToken cancellationToken = default) => GuardAsync(() => _store.GetErrorsAsync(cancellationToken));
+
+    /// <summary>The library's folders (what an index run without folders indexes).</summary>
+    public Task<IReadOnlyList<string>> GetFoldersAsync(CancellationToken cancellationToken = default) => GuardAsync(() => _store.GetFoldersAsync(cancellationToken));
 
     /// <summary>Counts, folders, model, size.</summary>
-    public Task<LibraryStats> GetStatsAsync(CancellationToken cancellationToken = default) => GuardAsync(() => Store.GetStatsAsync(cancellationToken));
+    public Task<LibraryStats> GetStatsAsync(CancellationToken cancellationToken = default) => GuardAsync(() => _store.GetStatsAsync(cancellationToken));
 
     /// <summary>Removes a folder and its files from the library (the files themselves are untouched).</summary>
     /// <exception cref="ClipSearchException"><paramref name="folder"/> is not one of the library's folders (the message lists them), or the library is read-only.</exception>
     public Task RemoveFolderAsync(string folder, CancellationToken cancellationToken = default) => GuardAsync(async () =>
     {
         var full = FolderWalker.FullPath(folder);
-        var folders = await Store.GetFoldersAsync(cancellationToken).ConfigureAwait(false);
+        var folders = await _store.GetFoldersAsync(cancellationToken).ConfigureAwait(false);
         if (!folders.Contains(full, StringComparer.Ordinal))
         {
             throw new ClipSearchException(folders.Count == 0
@@ -279,7 +272,7 @@ public sealed class ImageLibrary : IAsyncDisposable
         }
 
         CheckWritable();
-        await Store.RemoveFolderAsync(full, cancellationToken).ConfigureAwait(false);
+        await _store.RemoveFolderAsync(full, cancellationToken).ConfigureAwait(false);
         return true;
     });
 
@@ -287,7 +280,7 @@ public sealed class ImageLibrary : IAsyncDisposable
     /// <exception cref="ClipSearchException">The library is read-only.</exception>
     public void CheckWritable()
     {
-        if (Store.ReadOnlyReason is { } reason)
+        if (_store.ReadOnlyReason is { } reason)
         {
             throw new ClipSearchException(
                 $"The library {Location} is read-only ({reason}): it can be searched, but not indexed or changed. Copy it somewhere writable to index it.");
@@ -297,8 +290,8 @@ public sealed class ImageLibrary : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        _searcher.Dispose();
-        await Store.DisposeAsync().ConfigureAwait(false);
+        _index.Dispose();
+        await _store.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>A database that fails (connection lost, disk full, locked) is a message for the user, not a crash.</summary>
@@ -313,6 +306,8 @@ public sealed class ImageLibrary : IAsyncDisposable
             throw new ClipSearchException($"The library {Location} failed: {e.Message}", e);
         }
     }
+
+    private static long? NoDecode(ReadOnlyMemory<byte> encoded, bool isHead) => 0;
 
     private sealed class Progress(ImageLibrary owner, IProgress<IndexProgress>? inner) : IProgress<IndexProgress>
     {

@@ -203,7 +203,8 @@ public sealed class FolderWalkTests
 
         // Before: the roots were checked with Directory.Exists on the caller's thread, ignoring the token (and, on a
         // dead hard-mounted NFS root, blocking there: the web's run sat at "scanning").
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new LibraryIndexer(lib.Library.Store, Model).IndexAsync([temp.File("nowhere")], null, cancelled.Token));
+        await using var store = await lib.OpenStoreAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new LibraryIndexer(store, Model).IndexAsync([temp.File("nowhere")], null, cancelled.Token));
 
         using var hang = WalkHooks.HangStat(photos);
         var clock = Stopwatch.StartNew();

@@ -154,7 +154,8 @@ public sealed class LibraryIndexingTests
         Assert.Contains("--reembed", Cli.CliErrors.Describe(index), StringComparison.Ordinal);
         Assert.Contains("another model", search.Message, StringComparison.Ordinal);
         Assert.Equal(4, reembedded.Embedded);
-        Assert.Equal("quantized", (await lib.Library.Store.GetModelAsync())!.Variant);
+        await using var store = await lib.OpenStoreAsync();
+        Assert.Equal("quantized", (await store.GetModelAsync())!.Variant);
     }
 
     [SkippableTheory]
@@ -293,7 +294,7 @@ public sealed class LibraryIndexingTests
             WriteBmp(temp.File("photos", $"img{i:D2}.bmp"), 300 + i);
         }
 
-        var options = new LibraryOptions { Search = new Search.SearchOptions { HnswThreshold = 20 } };
+        var options = new LibraryOptions { Index = new Search.VectorIndexOptions { HnswThreshold = 20 } };
         await using (var lib = await OpenAsync(Sqlite, temp, options))
         {
             await lib.Library.IndexAsync(Model, [temp.File("photos")]);
@@ -305,8 +306,9 @@ public sealed class LibraryIndexingTests
         var top = (await reopened.SearchVectorAsync(query, 1))[0];
 
         Assert.True(File.Exists(temp.File("library.db.hnsw")));
-        Assert.True(reopened.Searcher.UsesHnsw);
-        Assert.StartsWith("HNSW graph, recall@10 ", described, StringComparison.Ordinal);
+        Assert.Equal(Search.SearchMethodKind.Hnsw, (await reopened.DescribeSearchAsync()).Kind);   // the graph in use
+        Assert.Equal(Search.SearchMethodKind.Hnsw, described.Kind);
+        Assert.InRange(described.Recall!.Value, 0.0, 1.0);
         Assert.Equal(temp.File("photos", "img07.bmp"), top.Path);
     }
 

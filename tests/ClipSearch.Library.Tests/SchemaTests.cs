@@ -34,7 +34,11 @@ public sealed class SchemaTests
     {
         using var temp = new TempFolder();
         await using var lib = await OpenAsync(Postgres, temp);
-        await lib.Library.Store.SetModelAsync(new ModelIdentity("m", "fp32", 4));
+        await using (var store = await lib.OpenStoreAsync())
+        {
+            await store.SetModelAsync(new ModelIdentity("m", "fp32", 4));
+        }
+
         await using (var c = new NpgsqlConnection(lib.Location))
         {
             await c.OpenAsync();

@@ -58,8 +58,8 @@ public sealed class SearchTests
     {
         using var temp = new TempFolder();
         await using var store = await FilledStoreAsync(temp, Rows);
-        using var exact = new LibrarySearcher(store, new SearchOptions { HnswThreshold = 0 });
-        using var hnsw = new LibrarySearcher(store, new SearchOptions { HnswThreshold = 1000 });
+        using var exact = new InMemoryVectorIndex(store, new VectorIndexOptions { HnswThreshold = 0 });
+        using var hnsw = new InMemoryVectorIndex(store, new VectorIndexOptions { HnswThreshold = 1000 });
         await exact.RefreshAsync();
         await hnsw.RefreshAsync();
         var queries = RandomUnitVectors(50, Dim, seed: 5);
@@ -85,8 +85,8 @@ public sealed class SearchTests
     {
         using var temp = new TempFolder();
         await using var store = await FilledStoreAsync(temp, Rows);
-        using var exact = new LibrarySearcher(store, new SearchOptions { HnswThreshold = 0 });
-        using var strict = new LibrarySearcher(store, new SearchOptions { HnswThreshold = 1000, MinimumRecall = 1.01 });
+        using var exact = new InMemoryVectorIndex(store, new VectorIndexOptions { HnswThreshold = 0 });
+        using var strict = new InMemoryVectorIndex(store, new VectorIndexOptions { HnswThreshold = 1000, MinimumRecall = 1.01 });
         await exact.RefreshAsync();
         await strict.RefreshAsync();
         var queries = RandomUnitVectors(20, Dim, seed: 6);
@@ -94,7 +94,8 @@ public sealed class SearchTests
         Assert.False(strict.UsesHnsw);
         Assert.Equal(0, strict.HnswRecall!.CandidatesPerResult);
         Assert.InRange(strict.HnswRecall.Recall, 0.5, 1.0);   // measured with the most candidates tried
-        Assert.StartsWith("exact", strict.HnswRecall.Describe(), StringComparison.Ordinal);
+        Assert.Equal(SearchMethodKind.Exact, (await strict.DescribeAsync()).Kind);
+        Assert.Equal(ExactSearchReason.LowRecall, (await strict.DescribeAsync()).ExactBecause);
         for (var q = 0; q < 20; q++)
         {
             var query = queries.AsSpan(q * Dim, Dim).ToArray();
@@ -107,7 +108,7 @@ public sealed class SearchTests
     {
         using var temp = new TempFolder();
         await using var lib = await OpenAsync(Postgres, temp);
-        var store = (PostgresLibraryStore)lib.Library.Store;
+        await using var store = await PostgresLibraryStore.OpenAsync(lib.Location);
         await store.SetModelAsync(new ModelIdentity("test", "fp32", Dim));
         var data = RandomUnitVectors(2000, Dim, seed: 4);
         await store.CommitAsync([.. Enumerable.Range(0, 2000).Select(i => new IndexedFile(new ScannedFile($"/x/{i}.png", 1, 1), $"h{i}", data.AsSpan(i * Dim, Dim).ToArray(), null))]);
@@ -116,25 +117,28 @@ public sealed class SearchTests
         exact.Add(stored.Ids, stored.Vectors);
         var queries = RandomUnitVectors(20, Dim, seed: 6);
 
-        var reachable = await store.CheckRecallAsync(0.95);
+        using var index = new PgvectorIndex(store);
+        var reachable = await index.CheckRecallAsync();
         HnswRecall? recorded;
         await using (var reopened = await PostgresLibraryStore.OpenAsync(lib.Location))
         {
-            recorded = await reopened.GetRecallAsync();
+            using var reopenedIndex = new PgvectorIndex(reopened);
+            recorded = await reopenedIndex.GetRecallAsync();
         }
 
-        var strict = await store.CheckRecallAsync(1.01);
+        using var strictIndex = new PgvectorIndex(store, new VectorIndexOptions { MinimumRecall = 1.01 });
+        var strict = await strictIndex.CheckRecallAsync();
 
         Assert.True(reachable.Usable);
         Assert.InRange(reachable.Recall, 0.95, 1.0);
-        Assert.Contains(reachable.CandidatesPerResult, PostgresLibraryStore.CandidateSteps);
+        Assert.Contains(reachable.CandidatesPerResult, index.CandidateSteps);
         Assert.Equal(2000, reachable.AtCount);
         Assert.Equal(reachable, recorded);
         Assert.False(strict.Usable);
         for (var q = 0; q < 20; q++)
         {
             var query = queries.AsSpan(q * Dim, Dim).ToArray();
-            Assert.Equal(exact.Search(query, 10).Select(h => h.Id), (await store.SearchAsync(query, 10)).Select(h => h.ContentId));
+            Assert.Equal(exact.Search(query, 10).Select(h => h.Id), (await strictIndex.SearchAsync(query, 10)).Select(h => h.ContentId));
         }
     }
 
@@ -143,7 +147,7 @@ public sealed class SearchTests
     {
         using var temp = new TempFolder();
         await using var store = await FilledStoreAsync(temp, 1500);
-        using var searcher = new LibrarySearcher(store, new SearchOptions { HnswThreshold = 1000 });
+        using var searcher = new InMemoryVectorIndex(store, new VectorIndexOptions { HnswThreshold = 1000 });
         await searcher.RefreshAsync();
         var extra = RandomUnitVectors(200, Dim, seed: 11);
         using var stop = new CancellationTokenSource();
@@ -189,7 +193,7 @@ public sealed class SearchTests
         await using var store = await FilledStoreAsync(temp, 1500);
         var path = temp.File("library.db.hnsw");
         HnswRecall measured;
-        using (var first = new LibrarySearcher(store, new SearchOptions { HnswThreshold = 1000, HnswPath = path }))
+        using (var first = new InMemoryVectorIndex(store, new VectorIndexOptions { HnswThreshold = 1000, HnswPath = path }))
         {
             await first.RefreshAsync();
             first.SaveHnsw();
@@ -198,7 +202,7 @@ public sealed class SearchTests
 
         var extra = RandomUnitVectors(1, Dim, seed: 9);
         await store.CommitAsync([new IndexedFile(new ScannedFile("/x/new.png", 1, 1), "new-hash", extra, null)]);
-        using var second = new LibrarySearcher(store, new SearchOptions { HnswThreshold = 1000, HnswPath = path });
+        using var second = new InMemoryVectorIndex(store, new VectorIndexOptions { HnswThreshold = 1000, HnswPath = path });
         await second.RefreshAsync();
 
         var top = second.Search(extra, 1)[0];

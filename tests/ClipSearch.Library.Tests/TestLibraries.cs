@@ -1,4 +1,7 @@
 using ClipSearch.Core.Model;
+using ClipSearch.Library.Storage;
+using ClipSearch.Library.Storage.Postgres;
+using ClipSearch.Library.Storage.Sqlite;
 using Npgsql;
 
 namespace ClipSearch.Library.Tests;
@@ -101,6 +104,10 @@ internal sealed class TestLibrary(string location, ImageLibrary library, Func<Ta
     public string Location { get; } = location;
 
     public ImageLibrary Library { get; } = library;
+
+    /// <summary>The library's store opened beside it (what the library hides), for tests that set it up or look inside.</summary>
+    public async Task<ILibraryStore> OpenStoreAsync() =>
+        LibraryLocation.IsPostgres(Location) ? await PostgresLibraryStore.OpenAsync(Location) : SqliteLibraryStore.Open(Location);
 
     public async ValueTask DisposeAsync()
     {

@@ -222,7 +222,7 @@ public sealed class ApiTests : IDisposable
     {
         string[] files = ["horse.png", "astronaut.png", "coffee.png", "camera.png"];
         var added = (await (await _client.PostAsync("/api/images", TinyClip.Form(files.Select(TinyClip.Image), []))).Content
-            .ReadFromJsonAsync<LibraryImageResponse[]>(Json))!;
+            .ReadFromJsonAsync<ImageResponse[]>(Json))!;
         Assert.Equal(files, added.Select(a => a.FileName));
 
         var byText = (await (await _client.PostAsJsonAsync("/api/search", new { text = "a horse", k = 2 })).Content.ReadFromJsonAsync<SearchResponse>(Json))!;
@@ -251,7 +251,7 @@ public sealed class ApiTests : IDisposable
         using var thumbnail = await _client.GetAsync(added[0].ThumbnailUrl);
         Assert.Equal("image/jpeg", thumbnail.Content.Headers.ContentType!.MediaType);
 
-        var list = (await _client.GetFromJsonAsync<LibraryListResponse>("/api/images", Json))!;
+        var list = (await _client.GetFromJsonAsync<ImageListResponse>("/api/images", Json))!;
         Assert.Equal(4, list.Count);
     }
 

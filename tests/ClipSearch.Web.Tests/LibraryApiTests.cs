@@ -138,6 +138,49 @@ public sealed class LibraryApiTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
+    [Fact]
+    public async Task LibraryImages_AreNamedByTheLibrarysIdsAndServedWithTheTypeTheirBytesHold()
+    {
+        File.Copy(TinyClip.Image("horse.png"), _photos.File("png-named.jpg"));   // a PNG (its own content) whatever its name says
+        File.WriteAllBytes(_photos.File("png-named.jpg"), [.. File.ReadAllBytes(_photos.File("png-named.jpg")), 0]);
+        await AddAndWaitAsync(_photos.Path);
+        var library = Host.Library!;
+        var images = await library.ListImagesAsync();
+        var misnamed = images.Single(i => i.Path == _photos.File("png-named.jpg"));
+        var search = _server.Services.GetRequiredService<IImageSearch>();
+
+        using var response = await _client.PostAsJsonAsync("/api/search", new { text = "a photo", k = 10 });
+        var page = (await response.Content.ReadFromJsonAsync<SearchResponse>(Json))!;
+        using var original = await _client.GetAsync(ImagesApi.ImageUrl(misnamed.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var id = misnamed.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal(images.Select(i => i.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)).Order(StringComparer.Ordinal), page.Results.Select(r => r.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, original.StatusCode);
+        Assert.Equal("image/png", original.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(File.ReadAllBytes(misnamed.Path), await original.Content.ReadAsByteArrayAsync());
+        Assert.Null(search.Uploads);   // the photo library takes folders, not uploads
+        Assert.Equal(new ImageEntry(id, "png-named.jpg"), await search.FindAsync(id, CancellationToken.None));
+        Assert.Equal(await library.GetEmbeddingAsync(misnamed.Id), await search.EmbeddingAsync(id, null!, CancellationToken.None));
+        foreach (var other in new[] { "0" + id, "+" + id, id + " ", "x" })
+        {
+            Assert.Null(await search.FindAsync(other, CancellationToken.None));   // one spelling per id
+        }
+    }
+
+    [Fact]
+    public async Task GetLibrary_GivesTheSearchMethodAsDataBesideItsEnglishWords()
+    {
+        await AddAndWaitAsync(_photos.Path);
+
+        using var library = JsonDocument.Parse(await _client.GetStringAsync("/api/library"));
+
+        var method = library.RootElement.GetProperty("searchMethod");
+        Assert.Equal("exact", method.GetProperty("kind").GetString());
+        Assert.Equal("belowThreshold", method.GetProperty("exactBecause").GetString());
+        Assert.Equal(ClipSearch.Library.Search.VectorIndexOptions.DefaultHnswThreshold, method.GetProperty("hnswThreshold").GetInt32());
+        Assert.Equal("exact (an HNSW graph is built from 50,000 images on)", library.RootElement.GetProperty("search").GetString());
+    }
+
     private LibraryHost Host => _server.Services.GetRequiredService<LibraryHost>();
 
     private async Task AddAndWaitAsync(string folder)

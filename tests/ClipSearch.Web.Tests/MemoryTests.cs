@@ -71,7 +71,7 @@ public sealed class MemoryTests
 
         using var response = await client.PostAsync("/api/images", Form([("big.png", HundredMegapixelPng.Value)], []));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var added = (await response.Content.ReadFromJsonAsync<LibraryImageResponse[]>(Json))!;
+        var added = (await response.Content.ReadFromJsonAsync<ImageResponse[]>(Json))!;
 
         // The crop (400 MB RGBA and the resize's rows) and the thumbnail (PNG decodes at full size) each took it.
         Assert.InRange(budget.Peak, 400_000_000L, budget.Capacity);
@@ -398,8 +398,8 @@ public sealed class MemoryTests
         var query = lease.Model.EmbedText("a cup of coffee");
         var before = batcher.ImagesEmbedded;
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(5));
-        var cancelled = library.SearchAsync(query, lease.Loaded, new SearchOptions(50, 0, -1), cancel.Token);
-        var others = Enumerable.Range(0, 4).Select(_ => library.SearchAsync(query, lease.Loaded, new SearchOptions(50, 0, -1), CancellationToken.None)).ToArray();
+        var cancelled = library.SearchAsync(query, lease.Loaded, new PageRequest(50, 0, -1), cancel.Token);
+        var others = Enumerable.Range(0, 4).Select(_ => library.SearchAsync(query, lease.Loaded, new PageRequest(50, 0, -1), CancellationToken.None)).ToArray();
 
         try
         {
@@ -414,7 +414,7 @@ public sealed class MemoryTests
         Assert.All(pages, p => Assert.Equal(24, p.Total));
         Assert.Equal(24, batcher.ImagesEmbedded - before);
         var expected = lease.Model.EmbedImages([Core.Imaging.ImageLoader.LoadCrop(TinyClip.Image("coffee.png"), lease.Model.Preprocess, new Core.Imaging.ImageLoadOptions())])[0];
-        var coffee = pages[0].Hits.First(h => h.Image.FileName == "1.png");
+        var coffee = pages[0].Hits.First(h => h.FileName == "1.png");
         Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Dot(query, expected), coffee.Score, 1e-5f);
     }
 
@@ -439,10 +439,10 @@ public sealed class MemoryTests
         var query = lease.Model.EmbedText("a horse");
         var before = batcher.ImagesEmbedded;
 
-        var page = await library.SearchAsync(query, lease.Loaded, new SearchOptions(10, 0, -1), CancellationToken.None).WaitAsync(Patience);
-        var again = await library.SearchAsync(query, lease.Loaded, new SearchOptions(10, 0, -1), CancellationToken.None).WaitAsync(Patience);
+        var page = await library.SearchAsync(query, lease.Loaded, new PageRequest(10, 0, -1), CancellationToken.None).WaitAsync(Patience);
+        var again = await library.SearchAsync(query, lease.Loaded, new PageRequest(10, 0, -1), CancellationToken.None).WaitAsync(Patience);
 
-        Assert.Equal(["astronaut.png", "horse.png"], page.Hits.Select(h => h.Image.FileName).Order());
+        Assert.Equal(["astronaut.png", "horse.png"], page.Hits.Select(h => h.FileName).Order());
         Assert.Equal(2, again.Total);
         Assert.Equal(2, batcher.ImagesEmbedded - before);   // once each; the broken one is not tried again and again
         Assert.Null(await library.EmbeddingAsync(library.Recent(10).Single(i => i.FileName == "coffee.png").Id, lease.Loaded, CancellationToken.None));

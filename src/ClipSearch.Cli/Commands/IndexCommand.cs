@@ -31,7 +31,7 @@ internal static class IndexCommand
             loadOptions = loadOptions with { Budget = new Core.Imaging.DecodeBudget(budget.Bytes(result, loadOptions.MaxPixels)) };
             await using var lib = await library.OpenAsync(result, cancellationToken, create: true).ConfigureAwait(false);
             var given = result.GetValue(folders) ?? [];
-            IReadOnlyList<string> roots = given.Length > 0 ? given : await lib.Store.GetFoldersAsync(cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<string> roots = given.Length > 0 ? given : await lib.GetFoldersAsync(cancellationToken).ConfigureAwait(false);
             if (roots.Count == 0)
             {
                 throw new Core.ClipSearchException($"The library {lib.Location} has no folders yet: give one or more FOLDER arguments.");
@@ -58,9 +58,9 @@ internal static class IndexCommand
                     $"{lib.Location}: {outcome.Scanned} images found, {outcome.Unchanged} unchanged, {outcome.Embedded} embedded, " +
                     $"{outcome.Reused} recognised (moved or copied), {outcome.Removed} removed, {outcome.Failed} failed{folders} " +
                     $"in {outcome.Elapsed.TotalSeconds:F1} s" + (outcome.Failed + outcome.FolderErrors > 0 ? " (see: clipsearch library errors)" : ""));
-                if (await lib.GetSearchRecallAsync(cancellationToken).ConfigureAwait(false) is { } recall)
+                if (await lib.DescribeSearchAsync(cancellationToken).ConfigureAwait(false) is { Recall: not null } method)
                 {
-                    Console.Error.WriteLine($"Search: {recall.Describe()}");
+                    Console.Error.WriteLine($"Search: {SearchMethodText.Of(method)}");
                 }
             }
 

@@ -44,7 +44,7 @@ internal static class LibraryCommand
 
             grid.AddRow("embeddings", $"{stats.Contents} distinct contents");
             grid.AddRow("size", $"{stats.StorageBytes / 1024.0 / 1024.0:F1} MiB");
-            grid.AddRow("search", Markup.Escape(await lib.DescribeSearchAsync(cancellationToken).ConfigureAwait(false)));
+            grid.AddRow("search", Markup.Escape(SearchMethodText.Of(await lib.DescribeSearchAsync(cancellationToken).ConfigureAwait(false))));
             Output.Stdout.Write(grid);
             return CliApp.Ok;
         });
@@ -90,7 +90,7 @@ internal static class LibraryCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             await using var lib = await library.OpenAsync(result, cancellationToken).ConfigureAwait(false);
-            foreach (var folder in await lib.Store.GetFoldersAsync(cancellationToken).ConfigureAwait(false))
+            foreach (var folder in await lib.GetFoldersAsync(cancellationToken).ConfigureAwait(false))
             {
                 Console.Out.WriteLine(folder);
             }

@@ -39,7 +39,7 @@ internal sealed class LibraryOption
 
         return ImageLibrary.OpenAsync(location, new LibraryOptions
         {
-            Search = new Library.Search.SearchOptions { HalfPrecision = result.GetValue(HalfPrecision) },
+            Index = new Library.Search.VectorIndexOptions { HalfPrecision = result.GetValue(HalfPrecision) },
         }, cancellationToken);
     }
 }

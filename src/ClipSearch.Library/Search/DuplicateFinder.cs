@@ -14,7 +14,7 @@ internal static class DuplicateFinder
 {
     private const int Neighbours = 16;
 
-    public static List<(List<long> Contents, float MinScore)> Find(LibrarySearcher searcher, float threshold, CancellationToken cancellationToken)
+    public static List<(List<long> Contents, float MinScore)> Find(InMemoryVectorIndex searcher, float threshold, CancellationToken cancellationToken)
     {
         var exact = searcher.Exact;
         if (exact is null || exact.Count == 0)

@@ -6,7 +6,7 @@ namespace ClipSearch.Library.Search;
 /// <summary>
 /// An approximate nearest-neighbour graph (HNSW, USearch) over a library's vectors, keyed by content id, saved
 /// beside the database with a small JSON file that says which rows it covers. Its candidates are re-ranked
-/// exactly by <see cref="LibrarySearcher"/>, so it only has to find the right neighbourhood.
+/// exactly by <see cref="InMemoryVectorIndex"/>, so it only has to find the right neighbourhood.
 /// </summary>
 public sealed class HnswIndex : IDisposable
 {

@@ -15,60 +15,33 @@ public static class HnswRecallCheck
     /// <summary>Results per query whose recall is measured.</summary>
     public const int K = 10;
 
-    /// <summary>Candidates per result tried in turn (k = 10: 100, 300, then 1,000 candidates re-ranked).</summary>
-    public static IReadOnlyList<int> CandidateSteps { get; } = [10, 30, 100];
+    /// <summary>Candidates per result the in-memory graph is tried with (k = 10: 100, 300, then 1,000 candidates re-ranked).</summary>
+    public static IReadOnlyList<int> GraphCandidateSteps { get; } = [10, 30, 100];
 
     /// <summary>
-    /// The fewest candidates per result (of <see cref="CandidateSteps"/>) whose recall@10 against exact search
-    /// reaches <paramref name="minimumRecall"/>, with the recall measured; 0 candidates when none does.
+    /// The fewest candidates per result (of <see cref="IApproximateSearch.CandidateSteps"/>) whose recall@10 against
+    /// exact search reaches <paramref name="minimumRecall"/>, with the recall measured; 0 candidates when none does.
+    /// Each of the <see cref="Samples"/> queries is one of the index's own vectors, which leaves itself out.
     /// </summary>
-    public static HnswRecall Measure(ExactIndex exact, HnswIndex hnsw, double minimumRecall)
+    public static async Task<HnswRecall> MeasureAsync(IApproximateSearch index, double minimumRecall, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(exact);
-        ArgumentNullException.ThrowIfNull(hnsw);
-        var count = exact.Count;
-        var samples = new List<(long Id, float[] Vector)>();
-        for (var s = 0; s < Math.Min(Samples, count); s++)
-        {
-            var row = (int)((long)count * s / Math.Min(Samples, count));
-            var vector = new float[exact.Dim];
-            exact.CopyRow(row, vector);
-            samples.Add((exact.IdAt(row), vector));
-        }
-
-        // Everything here runs synchronously: the tasks are complete when returned.
-        return MeasureAsync(samples, CandidateSteps, count, minimumRecall,
-            (query, k, _) => Task.FromResult<IReadOnlyList<long>>([.. exact.Search(query, k).Select(h => h.Id)]),
-            (query, k, perResult, _) => Task.FromResult<IReadOnlyList<long>>([.. LibrarySearcher.Rerank(exact, hnsw, query, k, perResult).Select(h => h.ContentId)]),
-            CancellationToken.None).GetAwaiter().GetResult();
-    }
-
-    /// <summary>
-    /// The measurement itself, for any index: <paramref name="exact"/> and <paramref name="approximate"/> (with a
-    /// number of candidates per result) give the ids nearest to a query; each sample leaves itself out.
-    /// </summary>
-    public static async Task<HnswRecall> MeasureAsync(IReadOnlyList<(long Id, float[] Vector)> samples, IReadOnlyList<int> steps, long count,
-        double minimumRecall, Func<float[], int, CancellationToken, Task<IReadOnlyList<long>>> exact,
-        Func<float[], int, int, CancellationToken, Task<IReadOnlyList<long>>> approximate, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(samples);
-        ArgumentNullException.ThrowIfNull(steps);
-        ArgumentNullException.ThrowIfNull(exact);
-        ArgumentNullException.ThrowIfNull(approximate);
+        ArgumentNullException.ThrowIfNull(index);
+        var count = await index.CountAsync(cancellationToken).ConfigureAwait(false);
+        var samples = await index.SampleAsync(Samples, cancellationToken).ConfigureAwait(false);
         var truth = new List<HashSet<long>>();
         foreach (var (id, vector) in samples)
         {
-            truth.Add([.. (await exact(vector, K + 1, cancellationToken).ConfigureAwait(false)).Where(x => x != id).Take(K)]);
+            truth.Add([.. (await index.SearchExactAsync(vector, K + 1, cancellationToken).ConfigureAwait(false)).Where(x => x != id).Take(K)]);
         }
 
         var recall = 1.0;
-        foreach (var perResult in steps)
+        foreach (var perResult in index.CandidateSteps)
         {
             var found = 0;
             var wanted = 0;
             for (var s = 0; s < samples.Count; s++)
             {
-                var hits = await approximate(samples[s].Vector, K + 1, perResult, cancellationToken).ConfigureAwait(false);
+                var hits = await index.SearchApproximateAsync(samples[s].Vector, K + 1, perResult, cancellationToken).ConfigureAwait(false);
                 found += hits.Where(x => x != samples[s].Id).Take(K).Count(truth[s].Contains);
                 wanted += truth[s].Count;
             }
@@ -83,22 +56,43 @@ public static class HnswRecallCheck
         return new HnswRecall(0, recall, count);
     }
 
+    /// <summary>
+    /// <see cref="MeasureAsync"/> for an in-memory graph over <paramref name="exact"/>'s vectors (synchronous: both
+    /// searches run in memory).
+    /// </summary>
+    public static HnswRecall Measure(ExactIndex exact, HnswIndex hnsw, double minimumRecall) =>
+        MeasureAsync(new GraphSearch(exact, hnsw), minimumRecall).GetAwaiter().GetResult();   // every task is complete when returned
+
     /// <summary>True when a library of <paramref name="count"/> contents should be measured (again).</summary>
     public static bool IsDue(HnswRecall? measured, long count) =>
         count > 0 && (measured is null || count >= measured.AtCount * 5 / 4 || count <= measured.AtCount * 3 / 4);
-}
 
-/// <summary>What <see cref="HnswRecallCheck"/> found for a graph.</summary>
-/// <param name="CandidatesPerResult">Candidates per result to ask the graph for; 0 when the graph is not used.</param>
-/// <param name="Recall">recall@10 against exact search with those candidates (or with the most tried).</param>
-/// <param name="AtCount">Vectors in the library when measured (a library that grows by a quarter is measured again).</param>
-public sealed record HnswRecall(int CandidatesPerResult, double Recall, long AtCount)
-{
-    /// <summary>True when searches go through the graph.</summary>
-    public bool Usable => CandidatesPerResult > 0;
+    /// <summary>An in-memory graph beside its exact index.</summary>
+    private sealed class GraphSearch(ExactIndex exact, HnswIndex hnsw) : IApproximateSearch
+    {
+        public IReadOnlyList<int> CandidateSteps => GraphCandidateSteps;
 
-    /// <summary>One line for people: how the library is searched, and why.</summary>
-    public string Describe(int k = HnswRecallCheck.K) => Usable
-        ? $"HNSW graph, recall@{k} {Recall:F2} against exact search with {CandidatesPerResult * k} candidates (measured on {Math.Min(HnswRecallCheck.Samples, AtCount)} of the library's images)"
-        : $"exact (the HNSW graph found only {Recall:F2} of the true top {k} with the most candidates tried on this library's vectors, so searches scan every vector)";
+        public Task<long> CountAsync(CancellationToken cancellationToken) => Task.FromResult((long)exact.Count);
+
+        public Task<IReadOnlyList<(long Id, float[] Vector)>> SampleAsync(int count, CancellationToken cancellationToken)
+        {
+            var taken = Math.Min(count, exact.Count);
+            var samples = new List<(long Id, float[] Vector)>(taken);
+            for (var s = 0; s < taken; s++)
+            {
+                var row = (int)((long)exact.Count * s / taken);
+                var vector = new float[exact.Dim];
+                exact.CopyRow(row, vector);
+                samples.Add((exact.IdAt(row), vector));
+            }
+
+            return Task.FromResult<IReadOnlyList<(long Id, float[] Vector)>>(samples);
+        }
+
+        public Task<IReadOnlyList<long>> SearchExactAsync(float[] query, int k, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<long>>([.. exact.Search(query, k).Select(h => h.Id)]);
+
+        public Task<IReadOnlyList<long>> SearchApproximateAsync(float[] query, int k, int candidatesPerResult, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<long>>([.. InMemoryVectorIndex.Rerank(exact, hnsw, query, k, candidatesPerResult).Select(h => h.ContentId)]);
+    }
 }

@@ -64,28 +64,21 @@ public interface ILibraryStore : IAsyncDisposable
     /// <summary>A number that changes whenever contents are deleted (an in-memory copy must then be reloaded).</summary>
     Task<long> GetGenerationAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>The paths of each content (ordinal order).</summary>
-    Task<IReadOnlyDictionary<long, IReadOnlyList<string>>> GetPathsAsync(IReadOnlyCollection<long> contentIds, CancellationToken cancellationToken = default);
+    /// <summary>The images of each content (ordinal order of their paths).</summary>
+    Task<IReadOnlyDictionary<long, IReadOnlyList<IndexedImage>>> GetImagesOfAsync(IReadOnlyCollection<long> contentIds, CancellationToken cancellationToken = default);
+
+    /// <summary>The indexed image with <paramref name="id"/> (see <see cref="IndexedImage"/>), or null.</summary>
+    Task<IndexedImage?> GetImageAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>Indexed images with an id above <paramref name="afterId"/>, in id order, at most <paramref name="limit"/> (a page).</summary>
+    Task<IReadOnlyList<IndexedImage>> ListImagesAsync(long afterId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>The stored embedding of a content, or null.</summary>
+    Task<float[]?> GetEmbeddingAsync(long contentId, CancellationToken cancellationToken = default);
 
     /// <summary>Files that could not be indexed, with the reason.</summary>
     Task<IReadOnlyList<FileError>> GetErrorsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Counts and sizes.</summary>
     Task<LibraryStats> GetStatsAsync(CancellationToken cancellationToken = default);
-}
-
-/// <summary>A store that searches its own vectors (pgvector); the others are searched in memory.</summary>
-public interface INativeVectorSearch
-{
-    /// <summary>The <paramref name="k"/> contents nearest to <paramref name="query"/> (a unit vector) by cosine.</summary>
-    Task<IReadOnlyList<VectorHit>> SearchAsync(float[] query, int k, CancellationToken cancellationToken = default);
-
-    /// <summary>What the last <see cref="CheckRecallAsync"/> found, or null before the first.</summary>
-    Task<Search.HnswRecall?> GetRecallAsync(CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// Measures the index's recall@10 against exact search on the library's own vectors, records the fewest
-    /// candidates that reach <paramref name="minimumRecall"/> (or exact search when none does), and returns it.
-    /// </summary>
-    Task<Search.HnswRecall> CheckRecallAsync(double minimumRecall, CancellationToken cancellationToken = default);
 }

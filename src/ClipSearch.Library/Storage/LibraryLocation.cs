@@ -1,5 +1,3 @@
-using ClipSearch.Library.Storage.Postgres;
-using ClipSearch.Library.Storage.Sqlite;
 using Npgsql;
 
 namespace ClipSearch.Library.Storage;
@@ -34,22 +32,18 @@ public static class LibraryLocation
             || location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
             || (location.Contains('=', StringComparison.Ordinal) && location.Contains("host", StringComparison.OrdinalIgnoreCase)));
 
-    /// <summary>Opens the store at <paramref name="location"/> (null: the default file).</summary>
-    public static async Task<ILibraryStore> OpenAsync(string? location, CancellationToken cancellationToken = default)
+    /// <summary>The Npgsql connection string of a PostgreSQL <paramref name="location"/> (see <see cref="IsPostgres"/>).</summary>
+    public static string ConnectionString(string location)
     {
-        if (IsPostgres(location))
-        {
-            var connectionString = location!.Contains("://", StringComparison.Ordinal) ? FromUrl(location) : location;
-            return await PostgresLibraryStore.OpenAsync(connectionString, cancellationToken).ConfigureAwait(false);
-        }
+        ArgumentNullException.ThrowIfNull(location);
+        return location.Contains("://", StringComparison.Ordinal) ? FromUrl(location) : location;
+    }
 
+    /// <summary>The SQLite file of <paramref name="location"/>: the default file when null, <c>library.db</c> inside a folder.</summary>
+    public static string SqlitePath(string? location)
+    {
         var path = string.IsNullOrWhiteSpace(location) ? DefaultPath() : location;
-        if (Directory.Exists(path))
-        {
-            path = Path.Combine(path, "library.db");
-        }
-
-        return SqliteLibraryStore.Open(path);
+        return Directory.Exists(path) ? Path.Combine(path, "library.db") : path;
     }
 
     /// <summary>Turns <c>postgres://user:password@host:port/database?key=value</c> into an Npgsql connection string.</summary>

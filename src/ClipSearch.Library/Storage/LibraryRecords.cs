@@ -54,6 +54,18 @@ public sealed record StoredVectors(long[] Ids, float[] Vectors, int Dim)
     public int Count => Ids.Length;
 }
 
+/// <summary>
+/// An indexed image as the library records it. <paramref name="Id"/> is the store's own row id of the file (SQLite's
+/// <c>files.id</c>, PostgreSQL's <c>clipsearch_files.id</c>): an integer in both stores, written once when the path is
+/// first indexed and kept when the file is indexed again (a changed file keeps its id; a moved or renamed one is a
+/// new path and gets a new id). So it survives a restart and names one file, not its content (copies of one content
+/// each have their own id). After an image leaves the library, SQLite may hand its id to a later file.
+/// </summary>
+/// <param name="Id">The image's id.</param>
+/// <param name="Path">Absolute path.</param>
+/// <param name="ContentId">Its content (embedding).</param>
+public sealed record IndexedImage(long Id, string Path, long ContentId);
+
 /// <summary>A search result before paths are attached.</summary>
 /// <param name="ContentId">The content.</param>
 /// <param name="Score">Cosine similarity to the query.</param>

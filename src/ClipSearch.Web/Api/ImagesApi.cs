@@ -39,20 +39,21 @@ public static class ImagesApi
     /// <summary>The URL of a library image's thumbnail.</summary>
     public static string ThumbnailUrl(string id) => $"/api/images/{id}/thumbnail";
 
-    private static async Task<Results<Ok<IReadOnlyList<LibraryImageResponse>>, ProblemHttpResult>> AddAsync(HttpRequest request, ClipService clip, IOptions<ClipSearchOptions> options, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<IReadOnlyList<ImageResponse>>, ProblemHttpResult>> AddAsync(HttpRequest request, ClipService clip, IOptions<ClipSearchOptions> options, CancellationToken cancellationToken)
     {
         var form = await FormInput.ReadAsync(request, "field 'images' (files)", cancellationToken).ConfigureAwait(false);
         var uploads = await FormInput.UploadsAsync(form, "images", options.Value, cancellationToken).ConfigureAwait(false);
-        var added = await clip.AddToLibraryAsync(uploads, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok<IReadOnlyList<LibraryImageResponse>>([.. added.Select(LibraryImageResponse.Of)]);
+        var added = await clip.AddUploadsAsync(uploads, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok<IReadOnlyList<ImageResponse>>([.. added.Select(ImageResponse.Of)]);
     }
 
-    private static Ok<LibraryListResponse> List(IImageSearch library) =>
-        TypedResults.Ok(new LibraryListResponse(library.Count, [.. library.Recent(ListLimit).Select(LibraryImageResponse.Of)]));
+    private static Ok<ImageListResponse> List(IImageSearch images) =>
+        TypedResults.Ok(new ImageListResponse(images.Count, [.. (images.Uploads?.Recent(ListLimit) ?? []).Select(ImageResponse.Of)]));
 
-    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ImageAsync(string id, IImageSearch library, HttpContext context)
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ImageAsync(string id, IImageSearch images, HttpContext context)
     {
-        if (library.Find(id) is not { } image || await library.OriginalAsync(id, context.RequestAborted).ConfigureAwait(false) is not { } original)
+        if (await images.FindAsync(id, context.RequestAborted).ConfigureAwait(false) is not { } image
+            || await images.OriginalAsync(id, context.RequestAborted).ConfigureAwait(false) is not { } original)
         {
             return NotFound(id);
         }
@@ -65,15 +66,15 @@ public static class ImagesApi
         }
 
         context.Response.Headers.XContentTypeOptions = "nosniff";
-        return TypedResults.File(original.Bytes, image.ContentType, image.FileName);
+        return TypedResults.File(original.Bytes, original.ContentType, image.FileName);
     }
 
     private static ProblemHttpResult NotFound(string id) =>
         TypedResults.Problem($"No library image has the id '{(id.Length > 64 ? id[..64] + "…" : id)}'.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
 
-    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ThumbnailAsync(string id, IImageSearch library, HttpContext context)
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ThumbnailAsync(string id, IImageSearch images, HttpContext context)
     {
-        if (await library.ThumbnailBytesAsync(id, context.RequestAborted).ConfigureAwait(false) is not { } bytes)
+        if (await images.ThumbnailBytesAsync(id, context.RequestAborted).ConfigureAwait(false) is not { } bytes)
         {
             return NotFound(id);
         }
@@ -88,18 +89,18 @@ public static class ImagesApi
 /// <param name="Images">Image files, repeated.</param>
 public sealed record ImagesForm(IFormFileCollection Images);
 
-/// <summary>A library image.</summary>
+/// <summary>An image, as JSON.</summary>
 /// <param name="Id">Its id.</param>
-/// <param name="FileName">Its upload name.</param>
+/// <param name="FileName">Its file or upload name.</param>
 /// <param name="ImageUrl">The full image.</param>
 /// <param name="ThumbnailUrl">A JPEG thumbnail.</param>
-public sealed record LibraryImageResponse(string Id, string FileName, string ImageUrl, string ThumbnailUrl)
+public sealed record ImageResponse(string Id, string FileName, string ImageUrl, string ThumbnailUrl)
 {
-    internal static LibraryImageResponse Of(LibraryImage image) =>
+    internal static ImageResponse Of(ImageEntry image) =>
         new(image.Id, image.FileName, ImagesApi.ImageUrl(image.Id), ImagesApi.ThumbnailUrl(image.Id));
 }
 
-/// <summary>The library.</summary>
+/// <summary>The images searched.</summary>
 /// <param name="Count">Images held.</param>
-/// <param name="Images">The newest, first.</param>
-public sealed record LibraryListResponse(int Count, IReadOnlyList<LibraryImageResponse> Images);
+/// <param name="Images">The newest uploads, first (none for the photo library).</param>
+public sealed record ImageListResponse(int Count, IReadOnlyList<ImageResponse> Images);

@@ -1,3 +1,4 @@
+using ClipSearch.Library.Search;
 using ClipSearch.Library.Storage;
 using ClipSearch.Web.Services;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -33,7 +34,8 @@ public static class LibraryApi
     {
         var library = host.Required;
         var stats = await library.GetStatsAsync(cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(new LibraryResponse(stats, host.State, await library.DescribeSearchAsync(cancellationToken).ConfigureAwait(false)));
+        var method = await library.DescribeSearchAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new LibraryResponse(stats, host.State, Localization.SearchMethodWords.English(method), method));
     }
 
     private static async Task<Accepted<IndexingState>> AddFolderAsync(FolderRequest body, LibraryHost host, CancellationToken cancellationToken) =>
@@ -62,5 +64,6 @@ public sealed record FolderRequest(string? Path);
 /// <summary>The library.</summary>
 /// <param name="Stats">Counts, folders, model, size.</param>
 /// <param name="Indexing">The indexing run (running or last).</param>
-/// <param name="Search">How searches find their results: exact, or the HNSW index with its measured recall.</param>
-public sealed record LibraryResponse(LibraryStats Stats, IndexingState Indexing, string Search);
+/// <param name="Search">How searches find their results, in English (<paramref name="SearchMethod"/> worded).</param>
+/// <param name="SearchMethod">How searches find their results, as data: exact, the HNSW graph or pgvector, with the measured recall.</param>
+public sealed record LibraryResponse(LibraryStats Stats, IndexingState Indexing, string Search, SearchMethod SearchMethod);

@@ -34,13 +34,13 @@ public static class SearchApi
                 throw new ClipSearchException("Send one image in the field 'image' (or JSON {\"text\": …} to search by text).");
             }
 
-            var search = new SearchOptions(FormInput.Number(form, "k", SearchRequest.DefaultK), FormInput.Number(form, "offset", 0), FormInput.Number(form, "minScore", -1f));
+            var search = new PageRequest(FormInput.Number(form, "k", SearchRequest.DefaultK), FormInput.Number(form, "offset", 0), FormInput.Number(form, "minScore", -1f));
             page = await clip.SearchByImageAsync(uploads[0], search, cancellationToken).ConfigureAwait(false);
         }
         else
         {
             var body = await ReadJsonAsync(request, cancellationToken).ConfigureAwait(false);
-            var search = new SearchOptions(body.K ?? SearchRequest.DefaultK, body.Offset ?? 0, body.MinScore ?? -1f);
+            var search = new PageRequest(body.K ?? SearchRequest.DefaultK, body.Offset ?? 0, body.MinScore ?? -1f);
             page = (string.IsNullOrWhiteSpace(body.Text), string.IsNullOrWhiteSpace(body.ImageId)) switch
             {
                 (false, true) => await clip.SearchByTextAsync(body.Text!, search, cancellationToken).ConfigureAwait(false),
@@ -49,7 +49,7 @@ public static class SearchApi
             };
         }
 
-        return TypedResults.Ok(new SearchResponse(page.Total, page.Offset, [.. page.Hits.Select(SearchResult.Of)]));
+        return TypedResults.Ok(new SearchResponse(page.Total, page.Offset, [.. page.Hits.Select(SearchHitResponse.Of)]));
     }
 
     private static async Task<SearchRequest> ReadJsonAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -87,16 +87,16 @@ public sealed record SearchRequest(string? Text, string? ImageId, int? K, int? O
 /// <param name="Total">Results at or above minScore.</param>
 /// <param name="Offset">Where this page starts.</param>
 /// <param name="Results">The page, best first.</param>
-public sealed record SearchResponse(int Total, int Offset, IReadOnlyList<SearchResult> Results);
+public sealed record SearchResponse(int Total, int Offset, IReadOnlyList<SearchHitResponse> Results);
 
-/// <summary>One result.</summary>
-/// <param name="Id">Library image id.</param>
-/// <param name="FileName">Its upload name.</param>
+/// <summary>One result, as JSON.</summary>
+/// <param name="Id">The image's id.</param>
+/// <param name="FileName">Its file or upload name.</param>
 /// <param name="Score">Cosine similarity with the query.</param>
 /// <param name="ImageUrl">The full image.</param>
 /// <param name="ThumbnailUrl">A JPEG thumbnail.</param>
-public sealed record SearchResult(string Id, string FileName, float Score, string ImageUrl, string ThumbnailUrl)
+public sealed record SearchHitResponse(string Id, string FileName, float Score, string ImageUrl, string ThumbnailUrl)
 {
-    internal static SearchResult Of(SearchHit hit) =>
-        new(hit.Image.Id, hit.Image.FileName, hit.Score, ImagesApi.ImageUrl(hit.Image.Id), ImagesApi.ThumbnailUrl(hit.Image.Id));
+    internal static SearchHitResponse Of(SearchHit hit) =>
+        new(hit.Id, hit.FileName, hit.Score, ImagesApi.ImageUrl(hit.Id), ImagesApi.ThumbnailUrl(hit.Id));
 }

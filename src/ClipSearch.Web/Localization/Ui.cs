@@ -45,6 +45,9 @@ public sealed class Ui
     public string Error(Exception error) =>
         ErrorWords.Describe(error, key => _strings[key] is { ResourceNotFound: false } found ? found.Value : null, CultureInfo.CurrentCulture);
 
+    /// <summary>The English string for <paramref name="key"/> (the neutral resources), whatever the request's language; the key itself when there is none.</summary>
+    public static string EnglishText(string key) => _english.GetString(key, CultureInfo.InvariantCulture) ?? key;
+
     /// <summary>An error as the API gives it: in English (the neutral resources), whatever the request's language.</summary>
     public static string English(Exception error) =>
         ErrorWords.Describe(error, key => _english.GetString(key, CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);

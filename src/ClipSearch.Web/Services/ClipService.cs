@@ -30,12 +30,12 @@ public sealed record ClassifyOutcome(IReadOnlyList<LabelScore> Ranked, int Label
 /// What the API and the UI both do with the model: check inputs, decode images, embed (through the batcher),
 /// match, classify, search. Every user mistake is a <see cref="ClipSearchException"/> with a clear message.
 /// </summary>
-public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImageSearch library, ZeroShotLabels zeroShot, ImageDecoding decoding, IOptions<ClipSearchOptions> options)
+public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImageSearch images, ZeroShotLabels zeroShot, ImageDecoding decoding, IOptions<ClipSearchOptions> options)
 {
     private readonly ClipSearchOptions _options = options.Value;
 
-    /// <summary>The library searched.</summary>
-    public IImageSearch Library => library;
+    /// <summary>The images searched: the photo library or the session's uploads.</summary>
+    public IImageSearch Images => images;
 
     /// <summary>Upload limits in force.</summary>
     public ClipSearchOptions Limits => _options;
@@ -114,41 +114,44 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         return new ClassifyOutcome([.. ranked.Take(Math.Min(topK, ranked.Count))], cleanLabels.Count, cleanTemplates.Count, clock.Elapsed, source);
     }
 
-    /// <summary>Adds images to the library.</summary>
-    public async Task<IReadOnlyList<LibraryImage>> AddToLibraryAsync(IReadOnlyList<Upload> uploads, CancellationToken cancellationToken)
+    /// <summary>Adds images to the session's uploads.</summary>
+    /// <exception cref="ClipSearchException">The server searches the photo library, which takes folders, not uploads.</exception>
+    public async Task<IReadOnlyList<ImageEntry>> AddUploadsAsync(IReadOnlyList<Upload> uploads, CancellationToken cancellationToken)
     {
         CheckUploads(uploads, allowNone: false);
         using var lease = host.Acquire();
-        return await library.AddAsync(uploads, lease.Loaded, cancellationToken).ConfigureAwait(false);
+        var session = images.Uploads
+            ?? throw new ClipSearchException("This server searches the photo library: add folders on the Library tab or with POST /api/library/folders {\"path\": …}.");
+        return await session.AddAsync(uploads, lease.Loaded, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Library images ranked by a text.</summary>
-    public async Task<ResultPage> SearchByTextAsync(string text, SearchOptions search, CancellationToken cancellationToken)
+    public async Task<ResultPage> SearchByTextAsync(string text, PageRequest search, CancellationToken cancellationToken)
     {
         var query = CleanTexts([text], allowNone: false);
         using var lease = host.Acquire();
         var embedding = (await batcher.EmbedTextsAsync(lease.Loaded, query, cancellationToken).ConfigureAwait(false))[0];
-        return await library.SearchAsync(embedding, lease.Loaded, Check(search), cancellationToken).ConfigureAwait(false);
+        return await images.SearchAsync(embedding, lease.Loaded, Check(search), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Library images ranked by an uploaded image.</summary>
-    public async Task<ResultPage> SearchByImageAsync(Upload upload, SearchOptions search, CancellationToken cancellationToken)
+    public async Task<ResultPage> SearchByImageAsync(Upload upload, PageRequest search, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
         CheckUploads([upload], allowNone: false);
         using var lease = host.Acquire();
         var crops = await PrepareAsync([upload], lease.Loaded, cancellationToken).ConfigureAwait(false);
         var embedding = (await batcher.EmbedImagesAsync(lease.Loaded, [crops[0].Crop], cancellationToken).ConfigureAwait(false))[0];
-        return await library.SearchAsync(embedding, lease.Loaded, Check(search), cancellationToken).ConfigureAwait(false);
+        return await images.SearchAsync(embedding, lease.Loaded, Check(search), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Library images like the library image <paramref name="id"/> ("more like this"; the image itself left out).</summary>
-    public async Task<ResultPage> SearchByIdAsync(string id, SearchOptions search, CancellationToken cancellationToken)
+    public async Task<ResultPage> SearchByIdAsync(string id, PageRequest search, CancellationToken cancellationToken)
     {
         using var lease = host.Acquire();
-        var embedding = await library.EmbeddingAsync(id, lease.Loaded, cancellationToken).ConfigureAwait(false)
+        var embedding = await images.EmbeddingAsync(id, lease.Loaded, cancellationToken).ConfigureAwait(false)
             ?? throw new ClipSearchException($"No library image has the id '{id}'.");
-        return await library.SearchAsync(embedding, lease.Loaded, Check(search) with { ExcludeId = id }, cancellationToken).ConfigureAwait(false);
+        return await images.SearchAsync(embedding, lease.Loaded, Check(search) with { ExcludeId = id }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A JPEG thumbnail of an upload, for the UI (through the decode budget).</summary>
@@ -163,7 +166,7 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
     public static IReadOnlyList<string> Lines(string? text) =>
         string.IsNullOrEmpty(text) ? [] : [.. text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0)];
 
-    private static SearchOptions Check(SearchOptions search)
+    private static PageRequest Check(PageRequest search)
     {
         if (search.K is < 1 or > 200)
         {

@@ -1,15 +1,15 @@
 using ClipSearch.Core;
 using ClipSearch.Core.Imaging;
 using ClipSearch.Core.Model;
+using ClipSearch.Library;
 using Microsoft.Extensions.Options;
 
 namespace ClipSearch.Web.Services;
 
 /// <summary>
 /// Every decode the server makes goes through here, and so through one <see cref="DecodeBudget"/>
-/// (<see cref="ClipSearchOptions.DecodeBudgetMegabytes"/>): model crops for every route, thumbnails, "more like
-/// this" on library files, and the library's indexer (<see cref="LoadOptions"/>). Waiting for the budget never
-/// blocks a thread.
+/// (<see cref="ClipSearchOptions.DecodeBudgetMegabytes"/>): model crops for every route, thumbnails, and the
+/// library's indexer (<see cref="LoadOptions"/>). Waiting for the budget never blocks a thread.
 /// </summary>
 public sealed class ImageDecoding
 {
@@ -37,25 +37,22 @@ public sealed class ImageDecoding
         return ImageLoader.LoadCropAsync(upload.Bytes, upload.FileName, model.Preprocess, LoadOptions, cancellationToken);
     }
 
-    /// <summary>The crop <paramref name="model"/> sees of an image file.</summary>
-    /// <exception cref="ImageLoadException">Missing, unreadable, not an image, too large, truncated or corrupt.</exception>
-    public Task<RgbImage> CropAsync(string path, ClipModel model, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        return ImageLoader.LoadCropAsync(path, model.Preprocess, LoadOptions, cancellationToken);
-    }
-
     /// <summary>A JPEG thumbnail of bytes held in memory (see <see cref="ImageFiles.ThumbnailAsync(byte[], string, DecodeBudget, CancellationToken)"/>).</summary>
     /// <exception cref="ImageLoadException">Not an image, too large, truncated or corrupt.</exception>
     public Task<byte[]> ThumbnailAsync(byte[] encoded, string name, CancellationToken cancellationToken) =>
         ImageFiles.ThumbnailAsync(encoded, name, Budget, cancellationToken);
 
     /// <summary>
-    /// A JPEG thumbnail of an image file, whose encoded bytes are taken from the budget with the decode (see
-    /// <see cref="ImageFiles.ThumbnailAsync(string, string, DecodeBudget, CancellationToken)"/>).
+    /// A JPEG thumbnail of a library image, or null when <paramref name="open"/> finds none: <paramref name="open"/>
+    /// reads it with the options and decode cost given, so that its bytes and its decode are taken from the budget
+    /// together (see <see cref="ImageFiles.ThumbnailCost"/>), and given back once the thumbnail is made.
     /// </summary>
     /// <exception cref="ImageLoadException">Missing, unreadable, not a regular file, not an image, too large, truncated or corrupt.</exception>
-    public Task<byte[]> ThumbnailAsync(string path, string name, CancellationToken cancellationToken) =>
-        ImageFiles.ThumbnailAsync(path, name, Budget, cancellationToken);
+    public async Task<byte[]?> ThumbnailAsync(Func<ImageLoadOptions, DecodeCost, Task<OpenedImage?>> open, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(open);
+        using var image = await open(ImageFiles.ThumbnailReadOptions(Budget), ImageFiles.ThumbnailCost(name)).ConfigureAwait(false);
+        return image is null ? null : await ImageFiles.ThumbnailOfReadAsync(image.Bytes, image.PeakBytes, name, cancellationToken).ConfigureAwait(false);
+    }
 
 }

@@ -65,11 +65,24 @@ public static class ImageFiles
     /// <exception cref="ImageLoadException">Missing, unreadable, not a regular file, timed out, not an image, over the size limit, truncated or corrupt.</exception>
     public static async Task<byte[]> ThumbnailAsync(string path, string name, DecodeBudget budget, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(budget);
-        var options = new ImageLoadOptions { Budget = budget, MaxPixels = MaxPixels };
-        using var file = await BudgetedFile.ReadAsync(path, options, (encoded, isHead) => PeakBytesOf(encoded, name, isHead), cancellationToken).ConfigureAwait(false);
-        return await ImageLoader.RunAsync(() => MakeThumbnail(file.Bytes, name), file.PeakBytes, cancellationToken).ConfigureAwait(false);
+        using var file = await BudgetedFile.ReadAsync(path, ThumbnailReadOptions(budget), ThumbnailCost(name), cancellationToken).ConfigureAwait(false);
+        return await ThumbnailOfReadAsync(file.Bytes, file.PeakBytes, name, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>How a file is read for a thumbnail: through <paramref name="budget"/>, with the thumbnail's pixel limit.</summary>
+    public static ImageLoadOptions ThumbnailReadOptions(DecodeBudget budget)
+    {
+        ArgumentNullException.ThrowIfNull(budget);
+        return new ImageLoadOptions { Budget = budget, MaxPixels = MaxPixels };
+    }
+
+    /// <summary>What making a thumbnail of a file's bytes holds besides them, taken from the budget with its read (see <see cref="BudgetedFile"/>).</summary>
+    public static DecodeCost ThumbnailCost(string name) => (encoded, isHead) => PeakBytesOf(encoded, name, isHead);
+
+    /// <summary>A thumbnail of bytes read with <see cref="ThumbnailReadOptions"/> and <see cref="ThumbnailCost"/>, whose lease covers <paramref name="peakBytes"/>.</summary>
+    /// <exception cref="ImageLoadException">Not an image, truncated or corrupt.</exception>
+    public static Task<byte[]> ThumbnailOfReadAsync(byte[] encoded, long peakBytes, string name, CancellationToken cancellationToken = default) =>
+        ImageLoader.RunAsync(() => MakeThumbnail(encoded, name), peakBytes, cancellationToken);
 
     /// <summary>
     /// What making a thumbnail of <paramref name="encoded"/> holds at once, from its header: the codec's own buffers

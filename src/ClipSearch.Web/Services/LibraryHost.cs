@@ -63,7 +63,7 @@ public sealed class LibraryHost(ModelHost models, ServerPaths paths, ImageDecodi
     {
         var library = Required;
         library.CheckWritable();   // before a 202: a read-only library would only fail in the background
-        var full = paths.LibraryFolder(folder, await library.Store.GetFoldersAsync(cancellationToken).ConfigureAwait(false));
+        var full = paths.LibraryFolder(folder, await library.GetFoldersAsync(cancellationToken).ConfigureAwait(false));
         if (!Directory.Exists(full))
         {
             throw new ClipSearchException($"The folder {full} does not exist on the server.");
@@ -118,7 +118,7 @@ public sealed class LibraryHost(ModelHost models, ServerPaths paths, ImageDecodi
 
         // The library says when it is not one of its folders (or is read-only).
         await library.RemoveFolderAsync(ServerPaths.Normalize(folder), cancellationToken).ConfigureAwait(false);
-        await library.Searcher.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        await library.RefreshSearchAsync(cancellationToken).ConfigureAwait(false);
         await CountAsync(library, cancellationToken).ConfigureAwait(false);
         Changed?.Invoke();
     }
@@ -153,7 +153,7 @@ public sealed class LibraryHost(ModelHost models, ServerPaths paths, ImageDecodi
             // link inside the folder to a file or folder outside the roots is not followed.
             var indexing = new IndexerOptions { LoadOptions = decoding.LoadOptions, ConfineTo = paths.Roots.Count > 0 ? paths.Roots : null };
             var result = await library.IndexAsync(lease.Model, [folder], indexing, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
-            await library.Searcher.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
+            await library.RefreshSearchAsync(CancellationToken.None).ConfigureAwait(false);
             await CountAsync(library, CancellationToken.None).ConfigureAwait(false);
             _state = _state with { Running = false, Result = result };
         }

@@ -1,8 +1,7 @@
-using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
+using System.Globalization;
 using ClipSearch.Core;
 using ClipSearch.Core.Imaging;
+using ClipSearch.Library;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
@@ -10,12 +9,12 @@ namespace ClipSearch.Web.Services;
 
 /// <summary>
 /// <see cref="IImageSearch"/> over the photo library (<see cref="LibraryHost"/>): the Search tab and
-/// <c>/api/search</c> search it. Results get opaque ids (a hash of the path); only ids handed out in results can be
-/// read back, so no request ever names a path. Thumbnails are made on demand and cached in memory (bounded).
+/// <c>/api/search</c> search it. Images are named by the library's own ids (<see cref="Library.Storage.IndexedImage"/>, in decimal),
+/// so no request ever names a path; bytes, types and embeddings come from the library (<see cref="ImageLibrary"/>),
+/// "more like this" from the stored embedding. Thumbnails are made on demand and cached in memory (bounded).
 /// </summary>
 public sealed class LibraryImageSearch : IImageSearch, IDisposable
 {
-    private const int IdHexDigits = 32;
     /// <summary>Bytes of library originals held at once while they are sent, all requests together (a larger file takes all of it).</summary>
     public const long OriginalsBudgetBytes = 512 * DecodeBudget.BytesPerMegabyte;
 
@@ -25,16 +24,12 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
     private readonly LibraryHost _host;
     private readonly ImageDecoding _decoding;
     private readonly Security.ServerPaths _serverPaths;
-    private readonly ConcurrentDictionary<string, string> _paths = new(StringComparer.Ordinal);
     private readonly MemoryCache _thumbnails;
 
     // Originals being sent, apart from the decode budget: a client that reads a download slowly holds its bytes
     // until it is done, and that must not stall thumbnails, searches and the indexer.
     private readonly DecodeBudget _originals = new(OriginalsBudgetBytes);
     private readonly ImageLoadOptions _originalsOptions;
-
-    /// <summary>The originals' budget (tests).</summary>
-    internal DecodeBudget OriginalsBudget => _originals;
 
     /// <summary>Creates the adapter.</summary>
     public LibraryImageSearch(LibraryHost host, ImageDecoding decoding, Security.ServerPaths serverPaths, IOptions<ClipSearchOptions> options)
@@ -51,66 +46,54 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
     public int Count => (int)Math.Min(int.MaxValue, _host.Indexed);
 
     /// <inheritdoc/>
-    public Task<IReadOnlyList<LibraryImage>> AddAsync(IReadOnlyList<Upload> uploads, LoadedModel model, CancellationToken cancellationToken) =>
-        throw new ClipSearchException("This server searches the photo library: add folders on the Library tab or with POST /api/library/folders {\"path\": …}.");
+    /// <remarks>None: the photo library's images are its folders' files.</remarks>
+    public ISessionUploads? Uploads => null;
+
+    /// <summary>The originals' budget (tests).</summary>
+    internal DecodeBudget OriginalsBudget => _originals;
 
     /// <inheritdoc/>
-    public async Task<ResultPage> SearchAsync(float[] query, LoadedModel model, SearchOptions options, CancellationToken cancellationToken)
+    public async Task<ResultPage> SearchAsync(float[] query, LoadedModel model, PageRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(request);
         var library = _host.Required;
         var stats = await library.GetStatsAsync(cancellationToken).ConfigureAwait(false);
         if (stats.Model is null || stats.Contents == 0)
         {
-            return new ResultPage(0, options.Offset, []);
+            return new ResultPage(0, request.Offset, []);
         }
 
         await library.CheckModelAsync(model.Model, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var wanted = options.Offset + options.K + (options.ExcludeId is null ? 0 : 1);
+        var wanted = request.Offset + request.K + (request.ExcludeId is null ? 0 : 1);
         var results = await library.SearchVectorAsync(query, wanted, cancellationToken).ConfigureAwait(false);
-        var hits = results.Select(r => new SearchHit(Describe(r.Path), r.Score))
-            .Where(h => h.Image.Id != options.ExcludeId && h.Score >= options.MinScore)
+        var hits = results.Select(r => new SearchHit(IdOf(r.Id), DisplayName.Of(r.Path), r.Score))
+            .Where(h => h.Id != request.ExcludeId && h.Score >= request.MinScore)
             .ToArray();
         // The library ranks its k best; when it returned all it was asked for, more may follow.
         var total = results.Count < wanted ? hits.Length : (int)Math.Max(hits.Length, stats.Contents);
-        return new ResultPage(total, options.Offset, [.. hits.Skip(options.Offset).Take(options.K)]);
+        return new ResultPage(total, request.Offset, [.. hits.Skip(request.Offset).Take(request.K)]);
     }
 
     /// <inheritdoc/>
-    public LibraryImage? Find(string id)
-    {
-        try
-        {
-            return _paths.TryGetValue(id, out var path) && File.Exists(path) ? Describe(path) : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;   // gone or unreadable since File.Exists: not found
-        }
-    }
+    public async Task<ImageEntry?> FindAsync(string id, CancellationToken cancellationToken) =>
+        Parse(id) is { } key && await _host.Required.GetImageAsync(key, cancellationToken).ConfigureAwait(false) is { } image
+            ? new ImageEntry(id, DisplayName.Of(image.Path))
+            : null;
 
     /// <inheritdoc/>
-    public async Task<float[]?> EmbeddingAsync(string id, LoadedModel model, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        if (await ReadablePathAsync(id, cancellationToken).ConfigureAwait(false) is not { } path)
-        {
-            return null;
-        }
-
-        var crop = await _decoding.CropAsync(path, model.Model, cancellationToken).ConfigureAwait(false);
-        return await Task.Run(() => model.Model.EmbedImages([crop])[0], cancellationToken).ConfigureAwait(false);
-    }
+    /// <remarks>The embedding stored when the image was indexed: nothing is read, decoded or embedded.</remarks>
+    public async Task<float[]?> EmbeddingAsync(string id, LoadedModel model, CancellationToken cancellationToken) =>
+        Parse(id) is { } key ? await _host.Required.GetEmbeddingAsync(key, cancellationToken).ConfigureAwait(false) : null;
 
     /// <inheritdoc/>
     /// <remarks>A regular file only, within the read timeout (a path since replaced by a FIFO or a device, or on a mount
     /// that stopped answering, is not found rather than a request that never ends), read only once its size fits in
-    /// the decode budget.</remarks>
+    /// the originals' budget.</remarks>
     public async Task<OriginalImage?> OriginalAsync(string id, CancellationToken cancellationToken)
     {
-        if (await ReadablePathAsync(id, cancellationToken).ConfigureAwait(false) is not { } path)
+        if (await ReadableAsync(id, cancellationToken).ConfigureAwait(false) is not { } key)
         {
             return null;
         }
@@ -119,8 +102,8 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
         {
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             wait.CancelAfter(OriginalsWait);
-            var file = await BudgetedFile.ReadAsync(path, _originalsOptions, static (_, _) => 0, wait.Token).ConfigureAwait(false);
-            return new OriginalImage(file.Bytes, file);
+            var image = await _host.Required.OpenImageAsync(key, _originalsOptions, cancellationToken: wait.Token).ConfigureAwait(false);
+            return image is null ? null : new OriginalImage(image.Bytes, image.ContentType, image);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -140,63 +123,50 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
             return cached;
         }
 
-        if (await ReadablePathAsync(id, cancellationToken).ConfigureAwait(false) is not { } path)
+        if (await ReadableAsync(id, cancellationToken).ConfigureAwait(false) is not { } key)
         {
             return null;
         }
 
-        byte[] thumbnail;
+        byte[]? thumbnail;
         try
         {
             // The file's bytes and its decode come from the decode budget together (read only once they fit).
-            thumbnail = await _decoding.ThumbnailAsync(path, DisplayName.Of(path), cancellationToken).ConfigureAwait(false);
+            thumbnail = await _decoding.ThumbnailAsync((options, cost) => _host.Required.OpenImageAsync(key, options, cost, cancellationToken), id, cancellationToken).ConfigureAwait(false);
         }
         catch (ClipSearchException)
         {
             return null;   // gone, unreadable, no longer a regular file or no longer an image since it was indexed
         }
 
-        return _thumbnails.Set(id, thumbnail, new MemoryCacheEntryOptions { Size = thumbnail.Length });
+        return thumbnail is null ? null : _thumbnails.Set(id, thumbnail, new MemoryCacheEntryOptions { Size = thumbnail.Length });
     }
-
-    /// <inheritdoc/>
-    public IReadOnlyList<LibraryImage> Recent(int count) => [];
 
     /// <inheritdoc/>
     public void Dispose() => _thumbnails.Dispose();
 
-    // The file of an id handed out in results, when the server may read it: with --allow-root, its real path must
-    // still be under a root or a library folder (a file swapped for a link out of them after indexing is not read).
-    private async Task<string?> ReadablePathAsync(string id, CancellationToken cancellationToken)
+    private static string IdOf(long id) => id.ToString(CultureInfo.InvariantCulture);
+
+    // The library's id in its one spelling (decimal digits, no sign or leading zero), or null: any other string names no image.
+    private static long? Parse(string id) =>
+        long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var key) && IdOf(key) == id ? key : null;
+
+    // The id of an image the server may read: with --allow-root, its real path must still be under a root or a
+    // library folder (a file swapped for a link out of them after indexing is not read).
+    private async Task<long?> ReadableAsync(string id, CancellationToken cancellationToken)
     {
-        if (!_paths.TryGetValue(id, out var path))
+        if (Parse(id) is not { } key)
         {
             return null;
         }
 
         if (_serverPaths.Roots.Count == 0)
         {
-            return path;
+            return key;
         }
 
-        var folders = await _host.Required.Store.GetFoldersAsync(cancellationToken).ConfigureAwait(false);
-        return _serverPaths.MayRead(path, folders) ? path : null;
+        var library = _host.Required;
+        var image = await library.GetImageAsync(key, cancellationToken).ConfigureAwait(false);
+        return image is not null && _serverPaths.MayRead(image.Path, await library.GetFoldersAsync(cancellationToken).ConfigureAwait(false)) ? key : null;
     }
-
-    private LibraryImage Describe(string path)
-    {
-        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(path)))[..IdHexDigits];
-        _paths[id] = path;
-        return new LibraryImage(id, DisplayName.Of(path), ContentType(path), File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTimeOffset.MinValue);
-    }
-
-    private static string ContentType(string path) => Path.GetExtension(path).ToUpperInvariant() switch
-    {
-        ".JPG" or ".JPEG" => "image/jpeg",
-        ".PNG" => "image/png",
-        ".WEBP" => "image/webp",
-        ".GIF" => "image/gif",
-        ".BMP" => "image/bmp",
-        _ => "application/octet-stream",
-    };
 }

@@ -11,7 +11,7 @@ namespace ClipSearch.Web.Services;
 /// embeddings. Embeddings belong to one model load; after a model change they are recomputed on the next search,
 /// once: concurrent searches share one refresh per model generation.
 /// </summary>
-public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding decoding, IOptions<ClipSearchOptions> options, ILogger<SessionImageLibrary> log) : IImageSearch
+public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding decoding, IOptions<ClipSearchOptions> options, ILogger<SessionImageLibrary> log) : IImageSearch, ISessionUploads
 {
     /// <summary>Images decoded and embedded together by a refresh (its crops are held until they are embedded).</summary>
     private const int RefreshChunk = 32;
@@ -26,7 +26,10 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding 
     public int Count => _entries.Count;
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<LibraryImage>> AddAsync(IReadOnlyList<Upload> uploads, LoadedModel model, CancellationToken cancellationToken)
+    public ISessionUploads Uploads => this;
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<ImageEntry>> AddAsync(IReadOnlyList<Upload> uploads, LoadedModel model, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(uploads);
         ArgumentNullException.ThrowIfNull(model);
@@ -48,11 +51,14 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding 
         }
 
         var embeddings = await batcher.EmbedImagesAsync(model, [.. prepared.Select(p => p.Crop)], cancellationToken).ConfigureAwait(false);
-        var added = new List<LibraryImage>();
+        var added = new List<ImageEntry>();
         for (var i = 0; i < prepared.Length; i++)
         {
-            var image = new LibraryImage(Guid.NewGuid().ToString("N"), uploads[i].FileName, prepared[i].ContentType, DateTimeOffset.UtcNow);
-            _entries[image.Id] = new Entry(image, uploads[i].Bytes, prepared[i].Thumbnail) { Embedded = new Embedded(embeddings[i], model.Generation) };
+            var image = new ImageEntry(Guid.NewGuid().ToString("N"), uploads[i].FileName);
+            _entries[image.Id] = new Entry(image, uploads[i].Bytes, prepared[i].ContentType, prepared[i].Thumbnail, DateTimeOffset.UtcNow)
+            {
+                Embedded = new Embedded(embeddings[i], model.Generation),
+            };
             added.Add(image);
         }
 
@@ -60,24 +66,26 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding 
     }
 
     /// <inheritdoc/>
-    public async Task<ResultPage> SearchAsync(float[] query, LoadedModel model, SearchOptions options, CancellationToken cancellationToken)
+    public async Task<ResultPage> SearchAsync(float[] query, LoadedModel model, PageRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(request);
         await RefreshAsync(model, cancellationToken).ConfigureAwait(false);
         var ranked = _entries.Values
-            .Select(e => (e.Image, e.Embedded))
-            .Where(e => e.Embedded.Generation == model.Generation && e.Embedded.Vector is not null && e.Image.Id != options.ExcludeId)
-            .Select(e => new SearchHit(e.Image, TensorPrimitives.Dot(query, e.Embedded.Vector!)))
-            .Where(h => h.Score >= options.MinScore)
+            .Select(e => (Entry: e, e.Embedded))
+            .Where(e => e.Embedded.Generation == model.Generation && e.Embedded.Vector is not null && e.Entry.Image.Id != request.ExcludeId)
+            .Select(e => (e.Entry, Score: TensorPrimitives.Dot(query, e.Embedded.Vector!)))
+            .Where(h => h.Score >= request.MinScore)
             .OrderByDescending(h => h.Score)
-            .ThenBy(h => h.Image.AddedAt)
+            .ThenBy(h => h.Entry.AddedAt)
+            .Select(h => new SearchHit(h.Entry.Image.Id, h.Entry.Image.FileName, h.Score))
             .ToArray();
-        return new ResultPage(ranked.Length, options.Offset, [.. ranked.Skip(options.Offset).Take(options.K)]);
+        return new ResultPage(ranked.Length, request.Offset, [.. ranked.Skip(request.Offset).Take(request.K)]);
     }
 
     /// <inheritdoc/>
-    public LibraryImage? Find(string id) => _entries.TryGetValue(id, out var e) ? e.Image : null;
+    public Task<ImageEntry?> FindAsync(string id, CancellationToken cancellationToken) =>
+        Task.FromResult(_entries.TryGetValue(id, out var e) ? e.Image : null);
 
     /// <inheritdoc/>
     public async Task<float[]?> EmbeddingAsync(string id, LoadedModel model, CancellationToken cancellationToken)
@@ -94,15 +102,15 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding 
 
     /// <inheritdoc/>
     public Task<OriginalImage?> OriginalAsync(string id, CancellationToken cancellationToken) =>
-        Task.FromResult(_entries.TryGetValue(id, out var e) ? new OriginalImage(e.Bytes) : null);
+        Task.FromResult(_entries.TryGetValue(id, out var e) ? new OriginalImage(e.Bytes, e.ContentType) : null);
 
     /// <inheritdoc/>
     public Task<byte[]?> ThumbnailBytesAsync(string id, CancellationToken cancellationToken) =>
         Task.FromResult(_entries.TryGetValue(id, out var e) ? e.Thumbnail : null);
 
     /// <inheritdoc/>
-    public IReadOnlyList<LibraryImage> Recent(int count) =>
-        [.. _entries.Values.Select(e => e.Image).OrderByDescending(i => i.AddedAt).Take(count)];
+    public IReadOnlyList<ImageEntry> Recent(int count) =>
+        [.. _entries.Values.OrderByDescending(e => e.AddedAt).Take(count).Select(e => e.Image)];
 
     private async Task<(RgbImage Crop, string ContentType, byte[] Thumbnail)> PrepareAsync(Upload upload, LoadedModel model, CancellationToken cancellationToken)
     {
@@ -208,13 +216,17 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding 
 
     private sealed record Refresh(long Generation, Task Task);
 
-    private sealed class Entry(LibraryImage image, byte[] bytes, byte[] thumbnail)
+    private sealed class Entry(ImageEntry image, byte[] bytes, string contentType, byte[] thumbnail, DateTimeOffset addedAt)
     {
-        public LibraryImage Image { get; } = image;
+        public ImageEntry Image { get; } = image;
 
         public byte[] Bytes { get; } = bytes;
 
+        public string ContentType { get; } = contentType;
+
         public byte[] Thumbnail { get; } = thumbnail;
+
+        public DateTimeOffset AddedAt { get; } = addedAt;
 
         private Embedded _embedded = new(null, 0);
 

@@ -11,7 +11,7 @@ namespace ClipSearch.Library.Storage.Postgres;
 /// (<c>vector_cosine_ops</c>), searched by the server. Several machines may index into one database at once:
 /// each claims its files batch by batch (<see cref="ClaimAsync"/>), and unique paths and hashes keep rows single.
 /// </summary>
-public sealed partial class PostgresLibraryStore : ILibraryStore, INativeVectorSearch
+public sealed partial class PostgresLibraryStore : ILibraryStore
 {
     private const string ClaimTimeout = "15 minutes";
     private readonly NpgsqlDataSource _source;
@@ -92,8 +92,8 @@ public sealed partial class PostgresLibraryStore : ILibraryStore, INativeVectorS
             }
         }
 
-        _recall = null;
-        await ExecAsync(c, $"DELETE FROM clipsearch_files; DELETE FROM clipsearch_claims; DELETE FROM clipsearch_meta WHERE key = 'setting:{RecallSetting}'; " + PostgresSchema.ContentsTable(model.EmbeddingDim) +
+        // The settings describe the embeddings (the model files' signature, the vector index's measured recall): dropped with them.
+        await ExecAsync(c, "DELETE FROM clipsearch_files; DELETE FROM clipsearch_claims; DELETE FROM clipsearch_meta WHERE key LIKE 'setting:%'; " + PostgresSchema.ContentsTable(model.EmbeddingDim) +
             "UPDATE clipsearch_meta SET value = (value::bigint + 1)::text WHERE key = 'generation'", cancellationToken).ConfigureAwait(false);
         foreach (var (key, value) in new[] { ("model_hash", model.Hash), ("model_variant", model.Variant), ("model_dim", model.EmbeddingDim.ToString(CultureInfo.InvariantCulture)) })
         {
@@ -278,12 +278,32 @@ public sealed partial class PostgresLibraryStore : ILibraryStore, INativeVectorS
     }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyDictionary<long, IReadOnlyList<string>>> GetPathsAsync(IReadOnlyCollection<long> contentIds, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<long, IReadOnlyList<IndexedImage>>> GetImagesOfAsync(IReadOnlyCollection<long> contentIds, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(contentIds);
-        var rows = await ReadListAsync("SELECT content_id, path FROM clipsearch_files WHERE content_id = ANY($1) ORDER BY path COLLATE \"C\"",
-            r => (r.GetInt64(0), r.GetString(1)), cancellationToken, (object)contentIds.ToArray()).ConfigureAwait(false);
-        return rows.GroupBy(r => r.Item1).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.Select(r => r.Item2)]);
+        var rows = await ReadListAsync($"{SelectImages} WHERE content_id = ANY($1) ORDER BY path COLLATE \"C\"",
+            ReadImage, cancellationToken, (object)contentIds.ToArray()).ConfigureAwait(false);
+        return rows.GroupBy(r => r.ContentId).ToDictionary(g => g.Key, g => (IReadOnlyList<IndexedImage>)[.. g]);
+    }
+
+    /// <inheritdoc/>
+    public async Task<IndexedImage?> GetImageAsync(long id, CancellationToken cancellationToken = default) =>
+        (await ReadListAsync($"{SelectImages} WHERE id = $1 AND content_id IS NOT NULL", ReadImage, cancellationToken, id).ConfigureAwait(false)) is [var image] ? image : null;
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<IndexedImage>> ListImagesAsync(long afterId, int limit, CancellationToken cancellationToken = default) =>
+        ReadListAsync($"{SelectImages} WHERE id > $1 AND content_id IS NOT NULL ORDER BY id LIMIT $2", ReadImage, cancellationToken, afterId, limit);
+
+    /// <inheritdoc/>
+    public async Task<float[]?> GetEmbeddingAsync(long contentId, CancellationToken cancellationToken = default)
+    {
+        if (await GetModelAsync(cancellationToken).ConfigureAwait(false) is null)
+        {
+            return null;   // no contents table before a model is recorded
+        }
+
+        var rows = await ReadListAsync("SELECT embedding FROM clipsearch_contents WHERE id = $1", r => r.GetFieldValue<Vector>(0).ToArray(), cancellationToken, contentId).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
     }
 
     /// <inheritdoc/>
@@ -342,6 +362,10 @@ public sealed partial class PostgresLibraryStore : ILibraryStore, INativeVectorS
 
         return command;
     }
+
+    private const string SelectImages = "SELECT id, path, content_id FROM clipsearch_files";
+
+    private static IndexedImage ReadImage(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetInt64(2));
 
     private static async Task<int> ExecAsync(NpgsqlConnection c, string sql, CancellationToken cancellationToken, params object[] values)
     {

@@ -478,17 +478,47 @@ public sealed class SqliteLibraryStore : ILibraryStore
     }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyDictionary<long, IReadOnlyList<string>>> GetPathsAsync(IReadOnlyCollection<long> contentIds, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<long, IReadOnlyList<IndexedImage>>> GetImagesOfAsync(IReadOnlyCollection<long> contentIds, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(contentIds);
-        var result = new Dictionary<long, IReadOnlyList<string>>();
+        var result = new Dictionary<long, IReadOnlyList<IndexedImage>>();
         await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         foreach (var id in contentIds.Distinct())
         {
-            result[id] = await ReadListAsync(c, "SELECT path FROM files WHERE content_id = $id ORDER BY path", r => r.GetString(0), cancellationToken, ("$id", id)).ConfigureAwait(false);
+            result[id] = await ReadListAsync(c, $"{SelectImages} WHERE content_id = $id ORDER BY path", ReadImage, cancellationToken, ("$id", id)).ConfigureAwait(false);
         }
 
         return result;
+    }
+
+    /// <inheritdoc/>
+    public async Task<IndexedImage?> GetImageAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await ReadListAsync(c, $"{SelectImages} WHERE id = $id AND content_id IS NOT NULL", ReadImage, cancellationToken, ("$id", id)).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<IndexedImage>> ListImagesAsync(long afterId, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadListAsync(c, $"{SelectImages} WHERE id > $a AND content_id IS NOT NULL ORDER BY id LIMIT $l", ReadImage, cancellationToken, ("$a", afterId), ("$l", limit)).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async Task<float[]?> GetEmbeddingAsync(long contentId, CancellationToken cancellationToken = default)
+    {
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var blob = await ScalarAsync(c, "SELECT embedding FROM contents WHERE id = $id", cancellationToken, ("$id", contentId)).ConfigureAwait(false);
+        if (blob is not byte[] bytes)
+        {
+            return null;
+        }
+
+        var vector = new float[bytes.Length / sizeof(float)];
+        VectorBytes.CopyTo(bytes, vector);
+        return vector;
     }
 
     /// <inheritdoc/>
@@ -528,6 +558,10 @@ public sealed class SqliteLibraryStore : ILibraryStore
         ClearPool();   // this library's pooled connections only: another library open in the process keeps its own
         return ValueTask.CompletedTask;
     }
+
+    private const string SelectImages = "SELECT id, path, content_id FROM files";
+
+    private static IndexedImage ReadImage(SqliteDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetInt64(2));
 
     /// <summary>[lo, hi) covering every path under <paramref name="folder"/>: '/' + 1 is '0'.</summary>
     internal static (string Lo, string Hi) PathRange(string folder)

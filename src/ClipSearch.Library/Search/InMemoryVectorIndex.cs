@@ -2,41 +2,15 @@ using ClipSearch.Library.Storage;
 
 namespace ClipSearch.Library.Search;
 
-/// <summary>How a library is searched in memory.</summary>
-public sealed record SearchOptions
-{
-    /// <summary>Libraries with at least this many contents get an HNSW graph; smaller ones are searched exactly.</summary>
-    public const int DefaultHnswThreshold = 50_000;
-
-    /// <summary>Keep vectors as float16 (half the memory; scores differ by about 1e-3).</summary>
-    public bool HalfPrecision { get; init; }
-
-    /// <summary>See <see cref="DefaultHnswThreshold"/>; 0 turns HNSW off.</summary>
-    public int HnswThreshold { get; init; } = DefaultHnswThreshold;
-
-    /// <summary>Where the graph is saved (beside the database), or null to keep it in memory only.</summary>
-    public string? HnswPath { get; init; }
-
-    /// <summary>Keep vectors in memory even when the store searches itself (needed to compare every pair).</summary>
-    public bool InMemory { get; init; }
-
-    /// <summary>
-    /// recall@10 against exact search a graph must reach on the library's own vectors to be used
-    /// (<see cref="HnswRecallCheck"/>); below it, searches stay exact.
-    /// </summary>
-    public double MinimumRecall { get; init; } = 0.95;
-}
-
 /// <summary>
-/// Searches a library's vectors. A store that searches itself (pgvector) is asked directly; otherwise the
-/// vectors are kept in memory (<see cref="ExactIndex"/>), brought up to date before each search (new rows are
-/// appended; a deletion reloads), and above a size threshold an <see cref="HnswIndex"/> finds candidates that
-/// are re-ranked exactly. Thread-safe.
+/// A library's vectors searched in memory: kept in an <see cref="ExactIndex"/>, brought up to date before each
+/// search (new rows are appended; a deletion reloads), and above a size threshold an <see cref="HnswIndex"/> finds
+/// candidates that are re-ranked exactly, once its recall has been measured good enough. Thread-safe.
 /// </summary>
-public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options = null) : IDisposable
+public sealed class InMemoryVectorIndex(ILibraryStore store, VectorIndexOptions? options = null) : IVectorIndex
 {
     private readonly ILibraryStore _store = store;
-    private readonly SearchOptions _options = options ?? new SearchOptions();
+    private readonly VectorIndexOptions _options = options ?? new VectorIndexOptions();
     private readonly SemaphoreSlim _refresh = new(1, 1);
 
     // Searches read the graph under this lock; replacing, freeing or extending it (native memory) takes it for
@@ -48,7 +22,7 @@ public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options 
     private string? _modelHash;
     private HnswCoverage? _savedCoverage;
 
-    /// <summary>The in-memory vectors (null for a store that searches itself, or before the first refresh).</summary>
+    /// <summary>The in-memory vectors (null before the first refresh).</summary>
     public ExactIndex? Exact => _exact;
 
     /// <summary>True when searches go through the HNSW graph (it exists and its measured recall is high enough).</summary>
@@ -60,11 +34,6 @@ public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options 
     /// <summary>Brings the in-memory vectors (and graph) up to date with the store.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken = default)
     {
-        if (_store is INativeVectorSearch && !_options.InMemory)
-        {
-            return;
-        }
-
         await _refresh.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -102,17 +71,56 @@ public sealed class LibrarySearcher(ILibraryStore store, SearchOptions? options 
         }
     }
 
-    /// <summary>The <paramref name="k"/> contents nearest to <paramref name="query"/> (a unit vector), best first.</summary>
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<VectorHit>> SearchAsync(float[] query, int k, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (_store is INativeVectorSearch native && !_options.InMemory)
-        {
-            return await native.SearchAsync(query, k, cancellationToken).ConfigureAwait(false);
-        }
-
         await RefreshAsync(cancellationToken).ConfigureAwait(false);
         return Search(query, k);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Only a library large enough for a graph loads its vectors here (a small one is loaded by its first search), and the graph is saved.</remarks>
+    public async Task UpdateAfterIndexingAsync(long contents, CancellationToken cancellationToken = default)
+    {
+        if (_options.HnswThreshold > 0 && contents >= _options.HnswThreshold)
+        {
+            await RefreshAsync(cancellationToken).ConfigureAwait(false);
+            SaveHnsw();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<SearchMethod> DescribeAsync(CancellationToken cancellationToken = default)
+    {
+        var recall = HnswRecall;
+        if (recall is null && _options.HnswPath is not null)
+        {
+            // Vectors not loaded yet (stats, a fresh server): what the saved graph of this model says.
+            var model = await _store.GetModelAsync(cancellationToken).ConfigureAwait(false);
+            recall = model is not null && HnswIndex.ReadCoverage(_options.HnswPath) is { } saved && saved.ModelHash == model.Hash ? saved.Recall : null;
+        }
+
+        if (recall is not null)
+        {
+            return SearchMethod.Measured(SearchMethodKind.Hnsw, recall) with { HnswThreshold = _options.HnswThreshold };
+        }
+
+        var threshold = _options.HnswThreshold;
+        var contents = (await _store.GetStatsAsync(cancellationToken).ConfigureAwait(false)).Contents;
+        return new SearchMethod(SearchMethodKind.Exact)
+        {
+            ExactBecause = threshold <= 0 || contents < threshold ? ExactSearchReason.BelowThreshold : ExactSearchReason.GraphNotBuilt,
+            HnswThreshold = threshold,
+        };
+    }
+
+    /// <inheritdoc/>
+    public async Task<T> ScanInMemoryAsync<T>(Func<InMemoryVectorIndex, T> scan, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scan);
+        await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        return scan(this);
     }
 
     /// <summary>Searches what is in memory now (no refresh).</summary>

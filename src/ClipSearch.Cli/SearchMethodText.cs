@@ -1,0 +1,22 @@
+using System.Globalization;
+using ClipSearch.Library.Search;
+
+namespace ClipSearch.Cli;
+
+/// <summary>The command line's words for how a library is searched (<c>library stats</c>, the end of <c>index</c>).</summary>
+internal static class SearchMethodText
+{
+    /// <summary>One line in English: how searches find their results, and why.</summary>
+    public static string Of(SearchMethod method) => (method.Kind, method.ExactBecause, method.Recall) switch
+    {
+        (SearchMethodKind.Exact, ExactSearchReason.LowRecall, var recall) =>
+            Format($"exact (the HNSW graph found only {recall:F2} of the true top {method.K} with the most candidates tried on this library's vectors, so searches scan every vector)"),
+        (SearchMethodKind.Exact, ExactSearchReason.GraphNotBuilt, _) => "exact until the HNSW graph is built (at the next index run or search)",
+        (SearchMethodKind.Exact, _, _) => Format($"exact (an HNSW graph is built from {method.HnswThreshold:N0} images on)"),
+        (SearchMethodKind.Pgvector, _, null) => Format($"pgvector HNSW index, ef_search {method.Candidates} (its recall is measured at the end of the next index run)"),
+        (_, _, var recall) =>
+            Format($"HNSW graph, recall@{method.K} {recall:F2} against exact search with {method.Candidates} candidates (measured on {method.MeasuredOn} of the library's images)"),
+    };
+
+    private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
