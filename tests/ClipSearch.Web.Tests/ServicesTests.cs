@@ -118,13 +118,13 @@ public sealed class ServicesTests
     }
 }
 
-public sealed class ImageFilesTests
+public sealed class ThumbnailsTests
 {
     [Fact]
     public void Thumbnail_Landscape_FitsTheLongSide()
     {
-        using var thumbnail = SkiaSharp.SKBitmap.Decode(ImageFiles.Thumbnail(File.ReadAllBytes(TinyClip.Image("gradient_640x480.png")), "g.png"));
-        Assert.Equal((ImageFiles.ThumbnailSide, 240), (thumbnail.Width, thumbnail.Height));
+        using var thumbnail = SkiaSharp.SKBitmap.Decode(Core.Imaging.Thumbnails.Make(File.ReadAllBytes(TinyClip.Image("gradient_640x480.png")), "g.png"));
+        Assert.Equal((Core.Imaging.Thumbnails.Side, 240), (thumbnail.Width, thumbnail.Height));
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public sealed class ImageFilesTests
     {
         var bytes = File.ReadAllBytes(TinyClip.Image("exif_orientation6.jpg"));
         using var codec = SkiaSharp.SKCodec.Create(new SkiaSharp.SKMemoryStream(bytes));
-        using var thumbnail = SkiaSharp.SKBitmap.Decode(ImageFiles.Thumbnail(bytes, "e.jpg"));
+        using var thumbnail = SkiaSharp.SKBitmap.Decode(Core.Imaging.Thumbnails.Make(bytes, "e.jpg"));
         // Stored sideways: the thumbnail swaps the stored width and height...
         Assert.NotEqual(codec.Info.Width, codec.Info.Height);
         Assert.Equal(codec.Info.Width > codec.Info.Height, thumbnail.Height > thumbnail.Width);
@@ -168,7 +168,7 @@ public sealed class ImageFilesTests
     [Fact]
     public void ContentType_NotAnImage_ThrowsNamingIt()
     {
-        var e = Assert.Throws<Core.ImageLoadException>(() => ImageFiles.ContentType("hello"u8.ToArray(), "notes.txt"));
+        var e = Assert.Throws<Core.ImageLoadException>(() => new Upload("notes.txt", "hello"u8.ToArray()).ContentType());
         Assert.Contains("notes.txt", e.Message);
     }
 }

@@ -49,7 +49,7 @@ internal static class PreprocessCommand
                 CheckTarget(target);
                 try
                 {
-                    crop.SaveAsPng(target);
+                    File.WriteAllBytes(target, ImageEncoder.Png(crop));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {

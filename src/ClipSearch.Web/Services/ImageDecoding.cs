@@ -45,17 +45,17 @@ public sealed class ImageDecoding
         return ImageLoader.LoadCropAsync(path, model.Preprocess, LoadOptions, cancellationToken);
     }
 
-    /// <summary>A JPEG thumbnail of bytes held in memory (see <see cref="ImageFiles.ThumbnailAsync(byte[], string, DecodeBudget, CancellationToken)"/>).</summary>
+    /// <summary>A JPEG thumbnail of bytes held in memory (see <see cref="Thumbnails.MakeAsync(byte[], string, DecodeBudget, CancellationToken)"/>).</summary>
     /// <exception cref="ImageLoadException">Not an image, too large, truncated or corrupt.</exception>
     public Task<byte[]> ThumbnailAsync(byte[] encoded, string name, CancellationToken cancellationToken) =>
-        ImageFiles.ThumbnailAsync(encoded, name, Budget, cancellationToken);
+        Thumbnails.MakeAsync(encoded, name, Budget, cancellationToken);
 
     /// <summary>
     /// A JPEG thumbnail of an image file, whose encoded bytes are taken from the budget with the decode (see
-    /// <see cref="ImageFiles.ThumbnailAsync(string, string, DecodeBudget, CancellationToken)"/>).
+    /// <see cref="Thumbnails.MakeAsync(string, string, DecodeBudget, CancellationToken)"/>).
     /// </summary>
     /// <exception cref="ImageLoadException">Missing, unreadable, not a regular file, not an image, too large, truncated or corrupt.</exception>
     public Task<byte[]> ThumbnailAsync(string path, string name, CancellationToken cancellationToken) =>
-        ImageFiles.ThumbnailAsync(path, name, Budget, cancellationToken);
+        Thumbnails.MakeAsync(path, name, Budget, cancellationToken);
 
 }
