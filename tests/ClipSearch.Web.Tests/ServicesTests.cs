@@ -166,6 +166,16 @@ public sealed class ThumbnailsTests
     }
 
     [Fact]
+    public void ContentType_IsSniffedNotTakenFromTheName()
+    {
+        // One sniffer: an upload's type, and the type a thumbnail is sent with, are what its bytes say.
+        var png = File.ReadAllBytes(TinyClip.Image("gradient_640x480.png"));
+        Assert.Equal("image/png", new Upload("photo.jpg", png).ContentType());
+        Assert.Equal(Core.Imaging.ImageFormats.ContentTypeOf(Core.Imaging.Thumbnails.Make(png, "g.png")), Core.Imaging.Thumbnails.ContentType);
+        Assert.Equal("image/jpeg", Core.Imaging.Thumbnails.ContentType);
+    }
+
+    [Fact]
     public void ContentType_NotAnImage_ThrowsNamingIt()
     {
         var e = Assert.Throws<Core.ImageLoadException>(() => new Upload("notes.txt", "hello"u8.ToArray()).ContentType());

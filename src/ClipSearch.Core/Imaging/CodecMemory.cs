@@ -205,7 +205,7 @@ public static class CodecMemory
     private static long WebpBytesPerPixel(ReadOnlySpan<byte> data)
     {
         const long lossless = 4, lossyWithAlpha = 5;
-        if (data.Length < 16 || !data.StartsWith("RIFF"u8) || !data.Slice(8, 4).SequenceEqual("WEBP"u8))
+        if (data.Length < 16 || ImageFormats.Sniff(data) != ImageFormat.WebP)
         {
             return lossyWithAlpha;
         }

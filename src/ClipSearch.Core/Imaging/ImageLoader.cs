@@ -106,9 +106,6 @@ public static class ImageLoader
         return await RunAsync(() => Preprocess(encoded.Span, name, config, options), peak, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Whether <paramref name="data"/> starts as a JPEG, PNG, WebP, GIF or BMP does (its signature; the rest may be anything).</summary>
-    public static bool LooksLikeImage(ReadOnlySpan<byte> data) => PillowModeSniffer.LooksLikeKnownFormat(data);
-
     /// <summary>
     /// The most bytes of pixels <see cref="LoadCrop(ReadOnlySpan{byte}, string, PreprocessConfig, ImageLoadOptions)"/>
     /// holds at once for <paramref name="encoded"/>, from its header alone: what it takes from the decode budget.

@@ -11,6 +11,9 @@ public static class Thumbnails
     /// <summary>Longest side of a thumbnail.</summary>
     public const int Side = 320;
 
+    /// <summary>The MIME type of every thumbnail (a JPEG).</summary>
+    public static string ContentType => ImageFormat.Jpeg.ContentType();
+
     private const int Quality = 82;
 
     /// <summary>Largest image decoded for a thumbnail (as the model's loader allows by default).</summary>
@@ -105,7 +108,7 @@ public static class Thumbnails
         if (codec.Codec is null)
         {
             codec.Dispose();
-            if (isHead && ImageLoader.LooksLikeImage(encoded.Span))
+            if (isHead && ImageFormats.Sniff(encoded.Span) is not null)
             {
                 return null;
             }
