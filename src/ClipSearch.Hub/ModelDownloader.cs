@@ -57,12 +57,12 @@ public sealed class ModelDownloader(HubClient client, ModelStore store)
     /// <summary>How to put a model folder in place by hand, for when the Hub cannot be used from this machine.</summary>
     public string ManualInstallHint(DownloadRequest request, string directory)
     {
-        var suffix = request.Variants[0].FileSuffix();
+        var variant = request.Variants[0];
         var endpoint = client.Settings.Endpoint == HubSettings.DefaultEndpoint
             ? ""
             : $" ({HubSettings.EndpointVariable} is {client.Settings.Endpoint}; unset it to use {HubSettings.DefaultEndpoint}.)";
         return $"To install it by hand: on a machine with internet, download config.json, preprocessor_config.json, tokenizer.json "
-            + $"(or vocab.json and merges.txt), onnx/text_model{suffix}.onnx and onnx/vision_model{suffix}.onnx "
+            + $"(or vocab.json and merges.txt), {OnnxFileNames.Text(variant)} and {OnnxFileNames.Vision(variant)} "
             + $"from {HubSettings.DefaultEndpoint}/{request.Repo}/tree/{request.Revision} and copy them into {directory}/ keeping the onnx/ folder "
             + $"(or into any folder, and pass --model FOLDER).{endpoint}";
     }

@@ -96,11 +96,7 @@ public sealed class ModelStore
             files.Where(f => f.Name.EndsWith(FileDownload.IncompleteSuffix, StringComparison.Ordinal)).Sum(f => f.Length));
     }
 
-    private static bool HasOnnx(string directory, ModelVariant variant)
-    {
-        bool Has(string stem) => File.Exists(Path.Combine(directory, "onnx", stem + variant.FileSuffix() + ".onnx"));
-        return (Has("text_model") && Has("vision_model")) || Has("model");
-    }
+    private static bool HasOnnx(string directory, ModelVariant variant) => OnnxFileNames.Find(directory, variant) is not null;
 
     private static string DefaultRoot()
     {
