@@ -17,17 +17,14 @@ public sealed record InstalledModel(string Repo, string Directory, IReadOnlyList
 /// </summary>
 public sealed class ModelStore
 {
-    /// <summary>Environment variable naming ClipSearch's home folder (models go to its <c>models/</c>).</summary>
-    public const string HomeVariable = "CLIPSEARCH_HOME";
-
     /// <summary>Creates a store rooted at <paramref name="root"/> (the folder that holds <c>owner/name/</c> folders).</summary>
     public ModelStore(string root) => Root = Path.GetFullPath(root);
 
     /// <summary>The folder that holds <c>owner/name/</c> model folders.</summary>
     public string Root { get; }
 
-    /// <summary>The store of this user, from <c>CLIPSEARCH_HOME</c> or the cache folder.</summary>
-    public static ModelStore FromEnvironment() => new(DefaultRoot());
+    /// <summary>The store of this user: <see cref="ClipSearchHome.Models"/> of <see cref="ClipSearchHome.FromEnvironment"/>.</summary>
+    public static ModelStore FromEnvironment() => new(ClipSearchHome.FromEnvironment().Models);
 
     /// <summary>
     /// The model commands use when <c>--model</c> is left out: Xenova/clip-vit-base-patch32 when installed, else
@@ -97,27 +94,4 @@ public sealed class ModelStore
     }
 
     private static bool HasOnnx(string directory, ModelVariant variant) => OnnxFileNames.Find(directory, variant) is not null;
-
-    private static string DefaultRoot()
-    {
-        var home = Environment.GetEnvironmentVariable(HomeVariable);
-        if (!string.IsNullOrWhiteSpace(home))
-        {
-            return Path.Combine(home, "models");
-        }
-
-        var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        if (string.IsNullOrWhiteSpace(cache))
-        {
-            var user = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            if (string.IsNullOrEmpty(user))
-            {
-                throw new ClipSearchException($"No home folder to keep models in: set {HomeVariable} to a folder (models go to its models/).");
-            }
-
-            cache = Path.Combine(user, ".cache");
-        }
-
-        return Path.Combine(cache, "clipsearch", "models");
-    }
 }

@@ -118,6 +118,28 @@ public sealed class ServicesTests
     }
 }
 
+public sealed class AppFoldersTests
+{
+    [Fact]
+    public void Home_IsLaidOutAsClipSearchHomeSays()
+    {
+        // One place knows the folders: the server's, the CLI's model store and the default library agree.
+        var root = Path.Combine(Path.GetTempPath(), "clipsearch-home");
+        var folders = new AppFolders(Options.Create(new ClipSearchOptions { Home = root }));
+        var home = ClipSearchHome.At(root);
+
+        Assert.Equal((home.Models, home.Cache, home.Keys), (folders.Store.Root, folders.Cache, folders.Keys));
+        Assert.Equal(
+            (Path.Combine(root, "models"), Path.Combine(root, "cache"), Path.Combine(root, "keys"), Path.Combine(root, "library.db")),
+            (home.Models, home.Cache, home.Keys, home.Library));
+        var fromEnvironment = new AppFolders(Options.Create(new ClipSearchOptions()));
+        Assert.Equal(Path.GetFullPath(ClipSearchHome.FromEnvironment().Models), fromEnvironment.Store.Root);
+        Assert.Equal(Hub.ModelStore.FromEnvironment().Root, fromEnvironment.Store.Root);
+        Assert.Equal(Path.GetDirectoryName(fromEnvironment.Store.Root), Path.GetDirectoryName(fromEnvironment.Cache));
+        Assert.Equal(ClipSearchHome.FromEnvironment().Library, Library.Storage.LibraryLocation.DefaultPath());
+    }
+}
+
 public sealed class ThumbnailsTests
 {
     [Fact]
