@@ -3,10 +3,7 @@ using ClipSearch.Core.Model;
 namespace ClipSearch.Hub;
 
 /// <summary>The files of one download, each with the size and sha256 the Hub announces.</summary>
-internal sealed record DownloadPlan(IReadOnlyList<HubFile> Files, IReadOnlyList<ModelVariant> Variants, string? Commit)
-{
-    public long TotalBytes => Files.Sum(f => f.Size ?? 0);
-}
+internal sealed record DownloadPlan(IReadOnlyList<HubFile> Files, IReadOnlyList<ModelVariant> Variants, string? Commit);
 
 /// <summary>
 /// Decides which files a model folder needs: the configuration and tokenizer files, and per variant the split

@@ -6,9 +6,7 @@ namespace ClipSearch.Hub;
 /// <summary>
 /// <c>clipsearch model download</c>: fetches a CLIP model folder from the Hub into the <see cref="ModelStore"/> (or
 /// a folder of your choice), resuming partial files, checking sizes and sha256, and loading the result with
-/// <see cref="ClipModel"/> to prove it works. For Xenova/clip-vit-base-patch32 at revision
-/// d15189d7028b43f1d3e65039190477f6af591c2a the quantized graphs are 64,504,507 bytes (text) and 89,117,001 bytes
-/// (vision); fp32 is about four times that.
+/// <see cref="ClipModel"/> to prove it works.
 /// </summary>
 public sealed class ModelDownloader(HubClient client, ModelStore store)
 {

@@ -30,9 +30,6 @@ public sealed class ModelStore
     /// The model commands use when <c>--model</c> is left out: Xenova/clip-vit-base-patch32 when installed, else
     /// the first installed model (by name); null when none is.
     /// </summary>
-    public static string? DefaultModelDirectory => FromEnvironment().DefaultModel?.Directory;
-
-    /// <summary>See <see cref="DefaultModelDirectory"/>.</summary>
     public InstalledModel? DefaultModel => Find(HubRepo.Default) ?? List().FirstOrDefault();
 
     /// <summary>The folder of <paramref name="repo"/> in this store (whether or not it exists).</summary>

@@ -89,12 +89,9 @@ public static class CodecMemory
         return blocks * JpegBlockBytes;
     }
 
-    /// <summary>Whether the JPEG is progressive, from its frame header (null when that is not in <paramref name="data"/>).</summary>
-    internal static bool? JpegIsProgressive(ReadOnlySpan<byte> data) => ReadJpegFrame(data)?.Progressive;
-
     private static JpegFrame? ReadJpegFrame(ReadOnlySpan<byte> data)
     {
-        if (data.Length < 4 || data[0] != 0xFF || data[1] != 0xD8)
+        if (data.Length < 4 || ImageFormats.Sniff(data) != ImageFormat.Jpeg)
         {
             return null;
         }

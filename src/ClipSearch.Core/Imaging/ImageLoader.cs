@@ -243,27 +243,6 @@ public static class ImageLoader
 
     private static string NameOf(string displayName) => string.IsNullOrEmpty(displayName) ? UploadName : displayName;
 
-    /// <summary>
-    /// The bytes of the image file at <paramref name="path"/>: only a regular file, at most
-    /// <see cref="RegularFile.DefaultMaxBytes"/>, within <see cref="ImageLoadOptions.ReadTimeout"/> (a FIFO or a device
-    /// cannot hang the reader, a stuck network mount cannot hold it past the timeout or a cancellation).
-    /// </summary>
-    /// <exception cref="ImageLoadException">The file is missing, unreadable, not a regular file, too large or timed out.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while the file was read.</exception>
-    public static async Task<byte[]> ReadFileAsync(string path, ImageLoadOptions options, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(options);
-        try
-        {
-            return await RegularFile.ReadAllBytesAsync(path, RegularFile.DefaultMaxBytes, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (ReadError(path, e) is { } error)
-        {
-            throw error;
-        }
-    }
-
     internal static ImageLoadException? ReadError(string path, Exception e) => e switch
     {
         FileNotFoundException or DirectoryNotFoundException => new ImageLoadException($"{path} does not exist", e),

@@ -95,9 +95,6 @@ public sealed class ModelDownloads(ModelHost host, AppFolders folders, ILogger<M
         }
     }
 
-    /// <summary>The running download (or the last one), for callers that want to wait.</summary>
-    public Task Current => _running;
-
     /// <summary>Starts a download in the background and returns its first state.</summary>
     /// <exception cref="DownloadInProgressException">One is already running.</exception>
     /// <exception cref="ClipSearchException">The repository, revision or variant is not valid.</exception>
