@@ -204,3 +204,39 @@ public sealed class ThumbnailsTests
         Assert.Contains("notes.txt", e.Message);
     }
 }
+
+public sealed class BackgroundJobTests
+{
+    private sealed record State(string Phase, string? Error = null);
+
+    [Fact]
+    public async Task OneRunAtATime_StopEndsCancelled_FailureEndsInTheState()
+    {
+        // Indexing runs and model downloads share this: 409 while one runs, Stop, errors in the state, events.
+        using var job = new BackgroundJob<State>(new State("idle"));
+        var changes = 0;
+        job.Changed += () => Interlocked.Increment(ref changes);
+        var release = new TaskCompletionSource();
+
+        Assert.True(job.TryStart(() => new State("running"), async token =>
+        {
+            await release.Task.WaitAsync(token);
+            return s => s with { Phase = "done" };
+        }, s => s with { Phase = "stopped" }, (s, e) => s with { Phase = "failed", Error = e.Message }));
+        Assert.Equal("running", job.State.Phase);
+        Assert.False(job.TryStart(() => throw new InvalidOperationException("must not be called"), _ => throw new InvalidOperationException(), s => s, (s, _) => s));
+        Assert.True(job.Stop());
+        await job.WaitAsync();
+        Assert.Equal(("stopped", false), (job.State.Phase, job.IsRunning));
+        Assert.False(job.Stop());
+
+        Assert.True(job.TryStart(() => new State("running"), _ => throw new IOException("disk full"), s => s with { Phase = "stopped" }, (s, e) => s with { Phase = "failed", Error = e.Message }));
+        await job.WaitAsync();
+        Assert.Equal(new State("failed", "disk full"), job.State);
+
+        Assert.True(job.TryStart(() => new State("running"), _ => Task.FromResult<Func<State, State>>(s => s with { Phase = "done" }), s => s, (s, _) => s));
+        await job.WaitAsync();
+        Assert.Equal("done", job.State.Phase);
+        Assert.Equal(6, changes);   // each start and each end
+    }
+}
