@@ -65,6 +65,13 @@ public sealed class CliLibraryTests
         var index = await CliRunner.RunAsync("index", "--model", model, "--library", db, "--json", photos);
 
         Assert.Equal((3, 3), (embed.ExitCode, index.ExitCode));   // the FIFO is an input not read, for both
+        // One progress reporter: without a terminal, plain lines (no bar redrawn with \r or escape codes) from both.
+        Assert.All(new[] { embed.Stderr, index.Stderr }, stderr =>
+        {
+            Assert.Contains("images/s", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain('\r', stderr);
+            Assert.DoesNotContain("\u001b[", stderr, StringComparison.Ordinal);
+        });
         var output = JsonDocument.Parse(embed.Stdout).RootElement;
         var embedded = output.GetProperty("images").EnumerateArray().Select(i => i.GetProperty("path").GetString()!).ToList();
         var failed = output.GetProperty("errors").EnumerateArray().Select(i => i.GetProperty("path").GetString()!).ToList();
