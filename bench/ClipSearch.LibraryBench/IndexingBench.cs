@@ -15,7 +15,7 @@ internal static class IndexingBench
     public static async Task RunAsync(string modelDir, string corpus)
     {
         using var model = ClipModel.Load(modelDir, new ModelOptions { Encoders = Encoders.Vision });
-        var files = FolderWalker.Walk(corpus);
+        var files = FolderWalker.List(corpus).Files;
         Console.WriteLine($"model {modelDir}, corpus {corpus}: {files.Count} images, {files.Sum(f => f.Size) / 1e6:F0} MB");
 
         // Warm-up: one batch, so that neither run pays for first-call costs.

@@ -28,7 +28,7 @@ internal static class CliErrors
         [ErrorCodes.LibraryBadConnectionString] = e => Format("--library: not a PostgreSQL connection string ({0}).", e),
         [ErrorCodes.LibraryBadPostgresUrl] = e => $"--library: {Fact(e)}",
         [ErrorCodes.ModelNotInstalled] = e => Format("{0} is not installed in {1} (`clipsearch model list` shows what is).", e),
-        [ErrorCodes.DiskFull] = Then($"Free some space, set {ModelStore.HomeVariable} to another disk, or pass --dir."),
+        [ErrorCodes.DiskFull] = Then($"Free some space, set {ClipSearchHome.Variable} to another disk, or pass --dir."),
         [ErrorCodes.HubUnreachable] = AsIs,
         [ErrorCodes.HubUnauthorized] = AsIs,
         [ErrorCodes.HubNotFound] = AsIs,

@@ -9,23 +9,11 @@ namespace ClipSearch.Cli;
 /// </summary>
 internal static class DownloadReporter
 {
-    private static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(5);
-
     /// <summary>Runs <paramref name="download"/> with a progress display fitting where stderr goes.</summary>
-    public static async Task<T> RunAsync<T>(Func<IProgress<DownloadProgress>, Task<T>> download)
-    {
-        if (Console.IsErrorRedirected || !Output.Stderr.Profile.Capabilities.Interactive)
-        {
-            return await download(new PlainLines()).ConfigureAwait(false);
-        }
-
-        return await Output.Stderr.Progress()
-            .AutoClear(false)
-            .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(),
-                new TransferSpeedColumn(), new RemainingTimeColumn())
-            .StartAsync(context => download(new Bars(context))).ConfigureAwait(false);
-    }
+    public static Task<T> RunAsync<T>(Func<IProgress<DownloadProgress>, Task<T>> download) =>
+        CliProgress.RunAsync(
+            [new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn()],
+            context => download(context is null ? new PlainLines() : new Bars(context)));
 
     private sealed class Bars(ProgressContext context) : IProgress<DownloadProgress>
     {
@@ -68,30 +56,28 @@ internal static class DownloadReporter
 
     private sealed class PlainLines : IProgress<DownloadProgress>
     {
+        private readonly CliProgress.Throttle _throttle = new();
         private int _file = -1;
-        private DateTime _last = DateTime.MinValue;
 
         public void Report(DownloadProgress value)
         {
-            var now = DateTime.UtcNow;
             if (value.Stage == DownloadStage.Resolving)
             {
-                Console.Error.WriteLine("asking the Hub for the file list…");
+                CliProgress.Line("asking the Hub for the file list…");
             }
             else if (value.Stage == DownloadStage.Loading)
             {
-                Console.Error.WriteLine("loading the model to check it…");
+                CliProgress.Line("loading the model to check it…");
             }
             else if (value.Stage == DownloadStage.Downloading && value.FileIndex != _file)
             {
                 _file = value.FileIndex;
-                _last = now;
-                Console.Error.WriteLine($"[{value.FileIndex + 1}/{value.FileCount}] {value.File} ({Bytes.Format(value.FileBytesTotal)})");
+                _throttle.Due(force: true);
+                CliProgress.Line($"[{value.FileIndex + 1}/{value.FileCount}] {value.File} ({Bytes.Format(value.FileBytesTotal)})");
             }
-            else if (value.Stage == DownloadStage.Downloading && now - _last >= PlainInterval)
+            else if (value.Stage == DownloadStage.Downloading && _throttle.Due())
             {
-                _last = now;
-                Console.Error.WriteLine($"  {Bytes.Format(value.FileBytesDone)} of {Bytes.Format(value.FileBytesTotal)}; all files {value.Fraction:P0}, {Bytes.Format((long)value.BytesPerSecond)}/s");
+                CliProgress.Line($"  {Bytes.Format(value.FileBytesDone)} of {Bytes.Format(value.FileBytesTotal)}; all files {value.Fraction:P0}, {Bytes.Format((long)value.BytesPerSecond)}/s");
             }
         }
     }

@@ -40,38 +40,31 @@ internal static class Output
             return;
         }
 
-        if (!Console.IsErrorRedirected)
-        {
-            await Stderr.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                .StartAsync(async context =>
+        await CliProgress.RunAsync<bool>(
+            [new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn()],
+            async context =>
+            {
+                var task = context?.AddTask("embedding images", maxValue: total);
+                var throttle = new CliProgress.Throttle();
+                await work(new Progress(value =>
                 {
-                    var task = context.AddTask("embedding images", maxValue: total);
-                    await work(new Progress(value =>
+                    last.Value = value;
+                    if (task is not null)
                     {
-                        last.Value = value;
                         task.Value = value.Done;
                         task.Description = $"embedding images ({value.ImagesPerSecond:F1}/s)";
-                    })).ConfigureAwait(false);
-                }).ConfigureAwait(false);
-        }
-        else
-        {
-            var lastLine = DateTime.MinValue;
-            await work(new Progress(value =>
-            {
-                last.Value = value;
-                if ((DateTime.UtcNow - lastLine).TotalSeconds >= 5 || value.Done == value.Total)
-                {
-                    Console.Error.WriteLine($"{value.Done}/{value.Total} images, {value.ImagesPerSecond:F1} images/s");
-                    lastLine = DateTime.UtcNow;
-                }
-            })).ConfigureAwait(false);
-        }
+                    }
+                    else if (throttle.Due(force: value.Done == value.Total))
+                    {
+                        CliProgress.Line($"{value.Done}/{value.Total} images, {value.ImagesPerSecond:F1} images/s");
+                    }
+                })).ConfigureAwait(false);
+                return true;
+            }).ConfigureAwait(false);
 
         if (last.Value is { } done)
         {
-            Console.Error.WriteLine($"embedded {done.Done - done.Failed} of {done.Total} images in {done.Elapsed.TotalSeconds:F1} s ({done.ImagesPerSecond:F1} images/s){(done.Failed > 0 ? $", {done.Failed} failed" : "")}");
+            CliProgress.Line($"embedded {done.Done - done.Failed} of {done.Total} images in {done.Elapsed.TotalSeconds:F1} s ({done.ImagesPerSecond:F1} images/s){(done.Failed > 0 ? $", {done.Failed} failed" : "")}");
         }
     }
 

@@ -3,21 +3,17 @@ using ClipSearch.Core.Model;
 namespace ClipSearch.Hub;
 
 /// <summary>The files of one download, each with the size and sha256 the Hub announces.</summary>
-internal sealed record DownloadPlan(IReadOnlyList<HubFile> Files, IReadOnlyList<ModelVariant> Variants, string? Commit)
-{
-    public long TotalBytes => Files.Sum(f => f.Size ?? 0);
-}
+internal sealed record DownloadPlan(IReadOnlyList<HubFile> Files, IReadOnlyList<ModelVariant> Variants, string? Commit);
 
 /// <summary>
 /// Decides which files a model folder needs: the configuration and tokenizer files, and per variant the split
-/// graphs (<c>onnx/text_model{suffix}.onnx</c> + <c>onnx/vision_model{suffix}.onnx</c>, else the combined
-/// <c>onnx/model{suffix}.onnx</c>) with any external-data files beside them. The ONNX folder is listed with the
+/// graphs, else the combined one (named by <see cref="OnnxFileNames"/>), with any external-data files beside them. The ONNX folder is listed with the
 /// Hub's tree API; a server without it (a plain mirror) is asked for the conventional names one by one.
 /// </summary>
 internal static class DownloadPlanner
 {
     public const string ConfigFile = "config.json";
-    public const string OnnxFolder = "onnx";
+    public const string OnnxFolder = OnnxFileNames.Folder;
 
     /// <summary>Small files a folder can do without (CLIP's preprocessing is the default; one tokenizer form suffices).</summary>
     public static readonly string[] OptionalFiles = ["preprocessor_config.json", "tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json"];
@@ -75,9 +71,8 @@ internal static class DownloadPlanner
     /// <summary>The ONNX files of <paramref name="variant"/>, external data before the graph that needs it; empty when there are none.</summary>
     private static async Task<List<HubFile>> OnnxFilesAsync(ModelVariant variant, HashSet<string>? listed, Func<string, Task<HubFile?>> head)
     {
-        string Graph(string stem) => $"{OnnxFolder}/{stem}{variant.FileSuffix()}.onnx";
-        var split = new[] { Graph("text_model"), Graph("vision_model") };
-        var combined = new[] { Graph("model") };
+        var split = OnnxFileNames.Of(variant, ModelLayout.Split);
+        var combined = OnnxFileNames.Of(variant, ModelLayout.Combined);
         var result = new List<HubFile>();
         if (listed is not null)
         {
@@ -104,7 +99,7 @@ internal static class DownloadPlanner
             }
         }
 
-        if (found.Count < split.Length)
+        if (found.Count < split.Count)
         {
             found.Clear();
             if (await head(combined[0]).ConfigureAwait(false) is { } file)
@@ -138,10 +133,9 @@ internal static class DownloadPlanner
 
     private static string MissingVariantMessage(HubRepo repo, string revision, ModelVariant variant, HashSet<string>? listed)
     {
-        var suffix = variant.FileSuffix();
         var has = listed is null ? "" : listed.Count == 0
             ? " Its onnx/ folder is empty or missing."
             : $" Its onnx/ folder holds: {string.Join(", ", listed.Order(StringComparer.Ordinal).Select(Path.GetFileName))}.";
-        return $"{repo} has no {variant.Name()} ONNX files at revision {revision} (looked for onnx/text_model{suffix}.onnx and onnx/vision_model{suffix}.onnx, or onnx/model{suffix}.onnx).{has}";
+        return $"{repo} has no {variant.Name()} ONNX files at revision {revision} (looked for {OnnxFileNames.Text(variant)} and {OnnxFileNames.Vision(variant)}, or {OnnxFileNames.Combined(variant)}).{has}";
     }
 }

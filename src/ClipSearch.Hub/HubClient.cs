@@ -49,9 +49,6 @@ public sealed class HubClient : IDisposable
     public Uri ResolveUrl(HubRepo repo, string revision, string path) =>
         new(_endpoint, $"{repo.Owner}/{repo.Name}/resolve/{Uri.EscapeDataString(revision)}/{EscapePath(path)}");
 
-    /// <summary>The repository's page, for messages.</summary>
-    public Uri RepoUrl(HubRepo repo) => new(_endpoint, $"{repo.Owner}/{repo.Name}");
-
     /// <summary>
     /// Size and sha256 of one file (HEAD of its resolve URL), or null when the Hub says it does not exist (404).
     /// Any other failure is a <see cref="HubException"/>.

@@ -6,9 +6,7 @@ namespace ClipSearch.Hub;
 /// <summary>
 /// <c>clipsearch model download</c>: fetches a CLIP model folder from the Hub into the <see cref="ModelStore"/> (or
 /// a folder of your choice), resuming partial files, checking sizes and sha256, and loading the result with
-/// <see cref="ClipModel"/> to prove it works. For Xenova/clip-vit-base-patch32 at revision
-/// d15189d7028b43f1d3e65039190477f6af591c2a the quantized graphs are 64,504,507 bytes (text) and 89,117,001 bytes
-/// (vision); fp32 is about four times that.
+/// <see cref="ClipModel"/> to prove it works.
 /// </summary>
 public sealed class ModelDownloader(HubClient client, ModelStore store)
 {
@@ -57,12 +55,12 @@ public sealed class ModelDownloader(HubClient client, ModelStore store)
     /// <summary>How to put a model folder in place by hand, for when the Hub cannot be used from this machine.</summary>
     public string ManualInstallHint(DownloadRequest request, string directory)
     {
-        var suffix = request.Variants[0].FileSuffix();
+        var variant = request.Variants[0];
         var endpoint = client.Settings.Endpoint == HubSettings.DefaultEndpoint
             ? ""
             : $" ({HubSettings.EndpointVariable} is {client.Settings.Endpoint}; unset it to use {HubSettings.DefaultEndpoint}.)";
         return $"To install it by hand: on a machine with internet, download config.json, preprocessor_config.json, tokenizer.json "
-            + $"(or vocab.json and merges.txt), onnx/text_model{suffix}.onnx and onnx/vision_model{suffix}.onnx "
+            + $"(or vocab.json and merges.txt), {OnnxFileNames.Text(variant)} and {OnnxFileNames.Vision(variant)} "
             + $"from {HubSettings.DefaultEndpoint}/{request.Repo}/tree/{request.Revision} and copy them into {directory}/ keeping the onnx/ folder "
             + $"(or into any other folder, and use that folder as the model folder).{endpoint}";
     }

@@ -17,25 +17,19 @@ public sealed record InstalledModel(string Repo, string Directory, IReadOnlyList
 /// </summary>
 public sealed class ModelStore
 {
-    /// <summary>Environment variable naming ClipSearch's home folder (models go to its <c>models/</c>).</summary>
-    public const string HomeVariable = "CLIPSEARCH_HOME";
-
     /// <summary>Creates a store rooted at <paramref name="root"/> (the folder that holds <c>owner/name/</c> folders).</summary>
     public ModelStore(string root) => Root = Path.GetFullPath(root);
 
     /// <summary>The folder that holds <c>owner/name/</c> model folders.</summary>
     public string Root { get; }
 
-    /// <summary>The store of this user, from <c>CLIPSEARCH_HOME</c> or the cache folder.</summary>
-    public static ModelStore FromEnvironment() => new(DefaultRoot());
+    /// <summary>The store of this user: <see cref="ClipSearchHome.Models"/> of <see cref="ClipSearchHome.FromEnvironment"/>.</summary>
+    public static ModelStore FromEnvironment() => new(ClipSearchHome.FromEnvironment().Models);
 
     /// <summary>
     /// The model commands use when <c>--model</c> is left out: Xenova/clip-vit-base-patch32 when installed, else
     /// the first installed model (by name); null when none is.
     /// </summary>
-    public static string? DefaultModelDirectory => FromEnvironment().DefaultModel?.Directory;
-
-    /// <summary>See <see cref="DefaultModelDirectory"/>.</summary>
     public InstalledModel? DefaultModel => Find(HubRepo.Default) ?? List().FirstOrDefault();
 
     /// <summary>The folder of <paramref name="repo"/> in this store (whether or not it exists).</summary>
@@ -96,32 +90,5 @@ public sealed class ModelStore
             files.Where(f => f.Name.EndsWith(FileDownload.IncompleteSuffix, StringComparison.Ordinal)).Sum(f => f.Length));
     }
 
-    private static bool HasOnnx(string directory, ModelVariant variant)
-    {
-        bool Has(string stem) => File.Exists(Path.Combine(directory, "onnx", stem + variant.FileSuffix() + ".onnx"));
-        return (Has("text_model") && Has("vision_model")) || Has("model");
-    }
-
-    private static string DefaultRoot()
-    {
-        var home = Environment.GetEnvironmentVariable(HomeVariable);
-        if (!string.IsNullOrWhiteSpace(home))
-        {
-            return Path.Combine(home, "models");
-        }
-
-        var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        if (string.IsNullOrWhiteSpace(cache))
-        {
-            var user = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            if (string.IsNullOrEmpty(user))
-            {
-                throw new ClipSearchException($"No home folder to keep models in: set {HomeVariable} to a folder (models go to its models/).");
-            }
-
-            cache = Path.Combine(user, ".cache");
-        }
-
-        return Path.Combine(cache, "clipsearch", "models");
-    }
+    private static bool HasOnnx(string directory, ModelVariant variant) => OnnxFileNames.Find(directory, variant) is not null;
 }

@@ -93,7 +93,7 @@ public sealed class CliErrorTests
         using var temp = new TempFolder();
         File.Copy(Horse, temp.File("horse.png"));
         SpecialFiles.MakeFifo(temp.File("x.jpg"));
-        File.CreateSymbolicLink(temp.File("zero.png"), "/dev/zero");   // a folder's links are not followed: given by name
+        File.CreateSymbolicLink(temp.File("zero.png"), "/dev/zero");   // listed in the folder (links are followed) and given by name
 
         // Before: open() on the FIFO waited for a writer forever, and /dev/zero was read until memory ran out.
         var result = await CliRunner.RunAsync("embed", "-m", TinyClip, "--image", temp.Path, "--image", temp.File("zero.png"), "--json").WaitAsync(TimeSpan.FromSeconds(90));

@@ -23,6 +23,41 @@ public sealed class ModelStoreTests
         Assert.Equal(result.Directory, context.Store.DefaultModel?.Directory);
     }
 
+    [Theory]
+    [InlineData(ModelVariant.Fp32, ModelLayout.Split)]
+    [InlineData(ModelVariant.Quantized, ModelLayout.Combined)]
+    [InlineData(ModelVariant.Fp16, ModelLayout.Split)]
+    public void Inspect_AndModelFolder_FindTheSameGraphs(ModelVariant variant, ModelLayout layout)
+    {
+        // One place names the graphs: what the store counts as installed is what a load opens.
+        var dir = Path.Combine(Path.GetTempPath(), "clipsearch-tests-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, OnnxFileNames.Folder));
+            foreach (var name in new[] { "config.json", "vocab.json", "merges.txt" })
+            {
+                File.WriteAllText(Path.Combine(dir, name), "{}");
+            }
+
+            var graphs = OnnxFileNames.Of(variant, layout);
+            foreach (var graph in graphs)
+            {
+                File.WriteAllText(OnnxFileNames.InFolder(dir, graph), "");
+            }
+
+            Assert.Equal([variant], ModelStore.Inspect(dir, "a/b")!.Variants);
+            var folder = ModelFolder.Open(dir, variant);
+            Assert.Equal(layout, folder.Layout);
+            Assert.Equal(graphs.Select(g => OnnxFileNames.InFolder(dir, g)), folder.OnnxFiles);
+            Assert.Equal("onnx/text_model_fp16.onnx", OnnxFileNames.Text(ModelVariant.Fp16));
+            Assert.Equal("onnx/model_quantized.onnx", OnnxFileNames.Combined(ModelVariant.Quantized));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Remove_DeletesTheFolder()
     {

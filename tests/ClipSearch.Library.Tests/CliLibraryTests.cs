@@ -46,6 +46,45 @@ public sealed class CliLibraryTests
     }
 
     [Fact]
+    public async Task EmbedAndIndex_SameFolder_ListTheSameImageFiles()
+    {
+        // One enumerator (FolderWalker) for both: a linked folder is followed, a link to a folder above the root is
+        // not, a FIFO named as an image is an input that cannot be read, a file that is not named as one is not looked at.
+        using var temp = ImageFolder("horse.png", "coffee.png");
+        var photos = temp.File("photos");
+        Directory.CreateDirectory(temp.File("elsewhere"));
+        File.Copy(Fixtures.Path("images", "chelsea.png"), temp.File("elsewhere", "chelsea.png"));
+        Directory.CreateSymbolicLink(Path.Combine(photos, "linked"), temp.File("elsewhere"));
+        Directory.CreateSymbolicLink(Path.Combine(photos, "up"), temp.Path);
+        SpecialFiles.MakeFifo(Path.Combine(photos, "pipe.jpg"));
+        File.WriteAllText(Path.Combine(photos, "notes.txt"), "text");
+        var model = Fixtures.Path("tiny-clip");
+        var db = temp.File("lib.db");
+
+        var embed = await CliRunner.RunAsync("embed", "--model", model, "--json", "-i", photos);
+        var index = await CliRunner.RunAsync("index", "--model", model, "--library", db, "--json", photos);
+
+        Assert.Equal((3, 3), (embed.ExitCode, index.ExitCode));   // the FIFO is an input not read, for both
+        // One progress reporter: without a terminal, plain lines (no bar redrawn with \r or escape codes) from both.
+        Assert.All(new[] { embed.Stderr, index.Stderr }, stderr =>
+        {
+            Assert.Contains("images/s", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain('\r', stderr);
+            Assert.DoesNotContain("\u001b[", stderr, StringComparison.Ordinal);
+        });
+        var output = JsonDocument.Parse(embed.Stdout).RootElement;
+        var embedded = output.GetProperty("images").EnumerateArray().Select(i => i.GetProperty("path").GetString()!).ToList();
+        var failed = output.GetProperty("errors").EnumerateArray().Select(i => i.GetProperty("path").GetString()!).ToList();
+        string[] images = [Path.Combine(photos, "coffee.png"), Path.Combine(photos, "horse.png"), Path.Combine(photos, "linked", "chelsea.png")];
+        Assert.Equal(images, embedded);
+        Assert.Equal([Path.Combine(photos, "pipe.jpg")], failed);
+        await using var store = SqliteLibraryStore.Open(db);
+        var files = await store.GetFilesUnderAsync(photos);
+        Assert.Equal([.. images, Path.Combine(photos, "pipe.jpg")], files.Select(f => f.Path).Order(StringComparer.Ordinal));
+        Assert.Equal([Path.Combine(photos, "pipe.jpg")], files.Where(f => f.Error is not null).Select(f => f.Path));
+    }
+
+    [Fact]
     public async Task LibraryErrors_AsText_NamesEachFileOnce()
     {
         using var temp = ImageFolder("horse.png");

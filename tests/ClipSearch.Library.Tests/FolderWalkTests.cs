@@ -108,9 +108,9 @@ public sealed class FolderWalkTests
         Directory.CreateSymbolicLink(Path.Combine(photos, "up"), "..");   // real/photos/up → real
         Directory.CreateSymbolicLink(temp.File("link"), photos);          // link → real/photos
 
-        var direct = FolderWalker.Walk(photos).Select(f => f.Path);
+        var direct = FolderWalker.List(photos).Files.Select(f => f.Path);
         // Before: the folders above link were taken from its text (temp, /), so up (real) was followed: secret listed.
-        var throughLink = FolderWalker.Walk(temp.File("link")).Select(f => f.Path);
+        var throughLink = FolderWalker.List(temp.File("link")).Files.Select(f => f.Path);
 
         Assert.Equal([Path.Combine(photos, "horse.png")], direct);
         Assert.Equal([temp.File("link", "horse.png")], throughLink);
@@ -142,7 +142,7 @@ public sealed class FolderWalkTests
         var result = await lib.Library.IndexAsync(Model, [photos], confined).WaitAsync(Bound);
         var errors = (await lib.Library.GetErrorsAsync()).ToDictionary(e => Path.GetFileName(e.Path), e => e.Error);
         var throughLink = await Assert.ThrowsAsync<ClipSearchException>(() => lib.Library.IndexAsync(Model, [Path.Combine(allowed, "away")], confined));
-        var unconfined = FolderWalker.Walk(photos).Count(f => f.Problem is null);
+        var unconfined = FolderWalker.List(photos).Files.Count(f => f.Problem is null);
 
         Assert.Equal((3, 2, 1, 1), (result.Scanned, result.Embedded, result.Failed, result.FolderErrors));
         Assert.Equal(new Dictionary<string, string>

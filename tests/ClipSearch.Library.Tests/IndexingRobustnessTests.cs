@@ -62,7 +62,7 @@ public sealed class IndexingRobustnessTests
         var photos = temp.File("photos");
 
         // Before: the self-link threw IOException out of Walk (exit 134 from `clipsearch index`).
-        var files = FolderWalker.Walk(photos).ToDictionary(f => Path.GetRelativePath(photos, f.Path), f => f.Problem);
+        var files = FolderWalker.List(photos).Files.ToDictionary(f => Path.GetRelativePath(photos, f.Path), f => f.Problem);
 
         Assert.Equal(new Dictionary<string, string?>
         {
@@ -88,7 +88,7 @@ public sealed class IndexingRobustnessTests
         SpecialFiles.Run("chmod", "000", locked);
         try
         {
-            var problem = Assert.Single(FolderWalker.Walk(temp.File("photos")), f => f.Problem is not null);
+            var problem = Assert.Single(FolderWalker.List(temp.File("photos")).Files, f => f.Problem is not null);
 
             Assert.Equal(locked, problem.Path);
             Assert.StartsWith($"{locked} is a folder that could not be listed: ", problem.Problem, StringComparison.Ordinal);

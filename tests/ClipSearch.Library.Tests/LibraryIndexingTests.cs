@@ -321,7 +321,7 @@ public sealed class LibraryIndexingTests
         Directory.CreateSymbolicLink(temp.File("photos", "sub", "loop"), temp.File("photos"));
         File.WriteAllText(temp.File("photos", "readme.txt"), "not an image extension: not listed");
 
-        var files = FolderWalker.Walk(temp.File("photos"));
+        var files = FolderWalker.List(temp.File("photos")).Files;
 
         Assert.Equal([temp.File("photos", "horse.png"), temp.File("photos", "sub", "coffee.png")], files.Select(f => f.Path));
     }

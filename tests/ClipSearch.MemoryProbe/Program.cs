@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using ClipSearch.Core.Imaging;
 using ClipSearch.Tests;
-using ClipSearch.Web.Services;
 
 namespace ClipSearch.MemoryProbe;
 
@@ -69,10 +68,10 @@ internal static class Probe
                 ImageLoader.LoadCrop(file, PreprocessConfig.Default, withBudget);
                 break;
             case "thumbnail":
-                ImageFiles.Thumbnail(encoded ?? File.ReadAllBytes(file), file, budget);
+                Thumbnails.Make(encoded ?? File.ReadAllBytes(file), file, budget);
                 break;
             case "thumbnail-file":
-                ImageFiles.ThumbnailAsync(file, file, budget).GetAwaiter().GetResult();
+                Thumbnails.MakeAsync(file, file, budget).GetAwaiter().GetResult();
                 break;
             default:
                 throw new ArgumentException($"unknown mode {mode}");

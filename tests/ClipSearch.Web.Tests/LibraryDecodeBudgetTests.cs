@@ -75,7 +75,7 @@ public sealed class LibraryDecodeBudgetTests : IDisposable
         }
 
         Assert.Equal(grants + 1, budget.Grants);
-        Assert.Equal(_jpeg.Length + ImageFiles.PeakBytes(_jpeg, "progressive.jpg"), budget.Peak);
+        Assert.Equal(_jpeg.Length + Core.Imaging.Thumbnails.PeakBytes(_jpeg, "progressive.jpg"), budget.Peak);
         Assert.Equal(0, budget.InUse);
     }
 

@@ -78,7 +78,7 @@ public sealed class MemoryTests
         Assert.Equal(0, budget.InUse);
         using var thumbnail = await client.GetAsync(added[0].ThumbnailUrl);
         using var decoded = SkiaSharp.SKBitmap.Decode(await thumbnail.Content.ReadAsByteArrayAsync());
-        Assert.Equal((ImageFiles.ThumbnailSide, ImageFiles.ThumbnailSide), (decoded.Width, decoded.Height));
+        Assert.Equal((Core.Imaging.Thumbnails.Side, Core.Imaging.Thumbnails.Side), (decoded.Width, decoded.Height));
     }
 
     [Fact]

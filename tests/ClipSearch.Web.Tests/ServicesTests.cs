@@ -138,13 +138,35 @@ public sealed class ServicesTests
     }
 }
 
-public sealed class ImageFilesTests
+public sealed class AppFoldersTests
+{
+    [Fact]
+    public void Home_IsLaidOutAsClipSearchHomeSays()
+    {
+        // One place knows the folders: the server's, the CLI's model store and the default library agree.
+        var root = Path.Combine(Path.GetTempPath(), "clipsearch-home");
+        var folders = new AppFolders(Options.Create(new ClipSearchOptions { Home = root }));
+        var home = ClipSearchHome.At(root);
+
+        Assert.Equal((home.Models, home.Cache, home.Keys), (folders.Store.Root, folders.Cache, folders.Keys));
+        Assert.Equal(
+            (Path.Combine(root, "models"), Path.Combine(root, "cache"), Path.Combine(root, "keys"), Path.Combine(root, "library.db")),
+            (home.Models, home.Cache, home.Keys, home.Library));
+        var fromEnvironment = new AppFolders(Options.Create(new ClipSearchOptions()));
+        Assert.Equal(Path.GetFullPath(ClipSearchHome.FromEnvironment().Models), fromEnvironment.Store.Root);
+        Assert.Equal(Hub.ModelStore.FromEnvironment().Root, fromEnvironment.Store.Root);
+        Assert.Equal(Path.GetDirectoryName(fromEnvironment.Store.Root), Path.GetDirectoryName(fromEnvironment.Cache));
+        Assert.Equal(ClipSearchHome.FromEnvironment().Library, Library.Storage.LibraryLocation.DefaultPath());
+    }
+}
+
+public sealed class ThumbnailsTests
 {
     [Fact]
     public void Thumbnail_Landscape_FitsTheLongSide()
     {
-        using var thumbnail = SkiaSharp.SKBitmap.Decode(ImageFiles.Thumbnail(File.ReadAllBytes(TinyClip.Image("gradient_640x480.png")), "g.png"));
-        Assert.Equal((ImageFiles.ThumbnailSide, 240), (thumbnail.Width, thumbnail.Height));
+        using var thumbnail = SkiaSharp.SKBitmap.Decode(Core.Imaging.Thumbnails.Make(File.ReadAllBytes(TinyClip.Image("gradient_640x480.png")), "g.png"));
+        Assert.Equal((Core.Imaging.Thumbnails.Side, 240), (thumbnail.Width, thumbnail.Height));
     }
 
     [Fact]
@@ -152,7 +174,7 @@ public sealed class ImageFilesTests
     {
         var bytes = File.ReadAllBytes(TinyClip.Image("exif_orientation6.jpg"));
         using var codec = SkiaSharp.SKCodec.Create(new SkiaSharp.SKMemoryStream(bytes));
-        using var thumbnail = SkiaSharp.SKBitmap.Decode(ImageFiles.Thumbnail(bytes, "e.jpg"));
+        using var thumbnail = SkiaSharp.SKBitmap.Decode(Core.Imaging.Thumbnails.Make(bytes, "e.jpg"));
         // Stored sideways: the thumbnail swaps the stored width and height...
         Assert.NotEqual(codec.Info.Width, codec.Info.Height);
         Assert.Equal(codec.Info.Width > codec.Info.Height, thumbnail.Height > thumbnail.Width);
@@ -186,9 +208,55 @@ public sealed class ImageFilesTests
     }
 
     [Fact]
+    public void ContentType_IsSniffedNotTakenFromTheName()
+    {
+        // One sniffer: an upload's type, and the type a thumbnail is sent with, are what its bytes say.
+        var png = File.ReadAllBytes(TinyClip.Image("gradient_640x480.png"));
+        Assert.Equal("image/png", new Upload("photo.jpg", png).ContentType());
+        Assert.Equal(Core.Imaging.ImageFormats.ContentTypeOf(Core.Imaging.Thumbnails.Make(png, "g.png")), Core.Imaging.Thumbnails.ContentType);
+        Assert.Equal("image/jpeg", Core.Imaging.Thumbnails.ContentType);
+    }
+
+    [Fact]
     public void ContentType_NotAnImage_ThrowsNamingIt()
     {
-        var e = Assert.Throws<Core.ImageLoadException>(() => ImageFiles.ContentType("hello"u8.ToArray(), "notes.txt"));
+        var e = Assert.Throws<Core.ImageLoadException>(() => new Upload("notes.txt", "hello"u8.ToArray()).ContentType());
         Assert.Contains("notes.txt", e.Message);
+    }
+}
+
+public sealed class BackgroundJobTests
+{
+    private sealed record State(string Phase, string? Error = null);
+
+    [Fact]
+    public async Task OneRunAtATime_StopEndsCancelled_FailureEndsInTheState()
+    {
+        // Indexing runs and model downloads share this: 409 while one runs, Stop, errors in the state, events.
+        using var job = new BackgroundJob<State>(new State("idle"));
+        var changes = 0;
+        job.Changed += () => Interlocked.Increment(ref changes);
+        var release = new TaskCompletionSource();
+
+        Assert.True(job.TryStart(() => new State("running"), async token =>
+        {
+            await release.Task.WaitAsync(token);
+            return s => s with { Phase = "done" };
+        }, s => s with { Phase = "stopped" }, (s, e) => s with { Phase = "failed", Error = e.Message }));
+        Assert.Equal("running", job.State.Phase);
+        Assert.False(job.TryStart(() => throw new InvalidOperationException("must not be called"), _ => throw new InvalidOperationException(), s => s, (s, _) => s));
+        Assert.True(job.Stop());
+        await job.WaitAsync();
+        Assert.Equal(("stopped", false), (job.State.Phase, job.IsRunning));
+        Assert.False(job.Stop());
+
+        Assert.True(job.TryStart(() => new State("running"), _ => throw new IOException("disk full"), s => s with { Phase = "stopped" }, (s, e) => s with { Phase = "failed", Error = e.Message }));
+        await job.WaitAsync();
+        Assert.Equal(new State("failed", "disk full"), job.State);
+
+        Assert.True(job.TryStart(() => new State("running"), _ => Task.FromResult<Func<State, State>>(s => s with { Phase = "done" }), s => s, (s, _) => s));
+        await job.WaitAsync();
+        Assert.Equal("done", job.State.Phase);
+        Assert.Equal(6, changes);   // each start and each end
     }
 }

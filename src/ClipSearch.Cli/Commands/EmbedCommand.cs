@@ -24,7 +24,7 @@ internal static class EmbedCommand
             model.Validate(result);
             images.Validate(result);
             var texts = result.GetValue(text) ?? [];
-            var files = ImageFiles.Expand(result.GetValue(image) ?? []);
+            var files = ImageArguments.Expand(result.GetValue(image) ?? []);
             if (texts.Length == 0 && files.Count == 0)
             {
                 throw new ClipSearchException("Nothing to embed: give --image PATH and/or --text TEXT.");

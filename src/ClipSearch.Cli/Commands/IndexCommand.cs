@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ClipSearch.Library.Indexing;
+using Spectre.Console;
 
 namespace ClipSearch.Cli.Commands;
 
@@ -38,10 +39,10 @@ internal static class IndexCommand
             }
 
             using var clip = model.Load(result, Core.Model.Encoders.Vision);
-            var reporter = new IndexReporter();
             var options = new IndexerOptions { LoadOptions = loadOptions, DecoderThreads = images.DecoderThreads(result) };
-            var outcome = await lib.IndexAsync(clip, roots, options, result.GetValue(reembed), reporter, cancellationToken).ConfigureAwait(false);
-            reporter.Finish();
+            var outcome = await CliProgress.RunAsync(
+                [new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()],
+                context => lib.IndexAsync(clip, roots, options, result.GetValue(reembed), new IndexReporter(context), cancellationToken)).ConfigureAwait(false);
             if (result.GetValue(json))
             {
                 Output.Json(outcome);
@@ -70,12 +71,11 @@ internal static class IndexCommand
         return command;
     }
 
-    /// <summary>Indexing progress on stderr: images/s and ETA; a live line on a terminal, a line every 5 s otherwise.</summary>
-    private sealed class IndexReporter : IProgress<IndexProgress>
+    /// <summary>Indexing progress on stderr (<see cref="CliProgress"/>): images/s and ETA; a bar on a terminal, a line every 5 s otherwise.</summary>
+    private sealed class IndexReporter(ProgressContext? context) : IProgress<IndexProgress>
     {
-        private readonly bool _interactive = !Console.IsErrorRedirected;
-        private DateTime _lastLine = DateTime.MinValue;
-        private bool _wrote;
+        private readonly CliProgress.Throttle _throttle = new();
+        private ProgressTask? _task;
 
         public void Report(IndexProgress value)
         {
@@ -84,26 +84,18 @@ internal static class IndexCommand
                 return;
             }
 
-            var eta = value.Eta is { } e ? $"ETA {e:hh\\:mm\\:ss}" : "ETA …";
-            var line = $"{value.Done}/{value.Total} new or changed images, {value.ImagesPerSecond:F1} images/s, {eta} ({value.Embedded} embedded, {value.Reused} recognised, {value.Failed} failed)";
-            var now = DateTime.UtcNow;
-            if (_interactive)
+            var counts = $"{value.ImagesPerSecond:F1} images/s ({value.Embedded} embedded, {value.Reused} recognised, {value.Failed} failed)";
+            if (context is not null)
             {
-                Console.Error.Write($"\r{line}  ");
-                _wrote = true;
+                _task ??= context.AddTask("new or changed images", maxValue: value.Total);
+                _task.MaxValue = value.Total;
+                _task.Value = value.Done;
+                _task.Description = Markup.Escape($"{value.Done}/{value.Total} new or changed images, {counts}");
             }
-            else if ((now - _lastLine).TotalSeconds >= 5)
+            else if (_throttle.Due())
             {
-                Console.Error.WriteLine(line);
-                _lastLine = now;
-            }
-        }
-
-        public void Finish()
-        {
-            if (_wrote)
-            {
-                Console.Error.WriteLine();
+                var eta = value.Eta is { } e ? $"ETA {e:hh\\:mm\\:ss}" : "ETA …";
+                CliProgress.Line($"{value.Done}/{value.Total} new or changed images, {value.ImagesPerSecond:F1} images/s, {eta} ({value.Embedded} embedded, {value.Reused} recognised, {value.Failed} failed)");
             }
         }
     }

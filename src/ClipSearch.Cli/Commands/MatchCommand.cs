@@ -28,7 +28,7 @@ internal static class MatchCommand
             model.Validate(result);
             images.Validate(result);
             var texts = result.GetRequiredValue(text);
-            var files = ImageFiles.Expand(result.GetRequiredValue(image));
+            var files = ImageArguments.Expand(result.GetRequiredValue(image));
             if (files.Count == 0)
             {
                 throw new ClipSearchException("No images found in the given folders.");

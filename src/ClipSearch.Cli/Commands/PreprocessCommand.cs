@@ -30,7 +30,7 @@ internal static class PreprocessCommand
             var options = new ImageLoadOptions { Exact = result.GetValue(exact), ApplyExifOrientation = !result.GetValue(noExif) };
             var outDir = OutputFolder(result.GetRequiredValue(output).FullName);
             var failed = 0;
-            foreach (var file in ImageFiles.Expand(result.GetRequiredValue(images)))
+            foreach (var file in ImageArguments.Expand(result.GetRequiredValue(images)))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 RgbImage crop;
@@ -49,7 +49,7 @@ internal static class PreprocessCommand
                 CheckTarget(target);
                 try
                 {
-                    crop.SaveAsPng(target);
+                    File.WriteAllBytes(target, ImageEncoder.Png(crop));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {

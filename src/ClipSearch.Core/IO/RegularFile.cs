@@ -231,8 +231,8 @@ public static class RegularFile
     }
 
     /// <summary>
-    /// The threads reads run on: kept a while between reads (starting a thread costs 0.2–1 ms, several times the
-    /// read of a photo), and never shared with the thread pool (a read stuck in the kernel must not hold a pool
+    /// The threads reads run on: kept a while between reads (starting a thread costs several times the read of a
+    /// photo), and never shared with the thread pool (a read stuck in the kernel must not hold a pool
     /// thread, and callers on pool threads must not wait for a work item queued behind them). A read goes to an idle
     /// thread or to a new one, never behind another read, so one that is stuck delays no other.
     /// </summary>

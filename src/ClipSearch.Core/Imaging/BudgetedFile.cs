@@ -52,9 +52,6 @@ public sealed class BudgetedFile : IDisposable
     /// <summary>What the decode holds at its peak besides <see cref="Bytes"/> (pixels and codec).</summary>
     public long PeakBytes { get; }
 
-    /// <summary>Bytes taken from the budget: <see cref="Bytes"/> and <see cref="PeakBytes"/> (at most its capacity).</summary>
-    public long LeasedBytes => _lease.Bytes;
-
     /// <summary>Reads <paramref name="path"/> under the budget of <paramref name="options"/>, waiting for it without blocking a thread.</summary>
     /// <param name="path">The image file (a regular file only, see <see cref="RegularFile"/>).</param>
     /// <param name="options">The budget (<see cref="ImageLoadOptions.Budget"/>), the size limit and the read timeout.</param>

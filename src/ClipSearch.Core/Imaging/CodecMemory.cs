@@ -89,12 +89,9 @@ public static class CodecMemory
         return blocks * JpegBlockBytes;
     }
 
-    /// <summary>Whether the JPEG is progressive, from its frame header (null when that is not in <paramref name="data"/>).</summary>
-    internal static bool? JpegIsProgressive(ReadOnlySpan<byte> data) => ReadJpegFrame(data)?.Progressive;
-
     private static JpegFrame? ReadJpegFrame(ReadOnlySpan<byte> data)
     {
-        if (data.Length < 4 || data[0] != 0xFF || data[1] != 0xD8)
+        if (data.Length < 4 || ImageFormats.Sniff(data) != ImageFormat.Jpeg)
         {
             return null;
         }
@@ -205,7 +202,7 @@ public static class CodecMemory
     private static long WebpBytesPerPixel(ReadOnlySpan<byte> data)
     {
         const long lossless = 4, lossyWithAlpha = 5;
-        if (data.Length < 16 || !data.StartsWith("RIFF"u8) || !data.Slice(8, 4).SequenceEqual("WEBP"u8))
+        if (data.Length < 16 || ImageFormats.Sniff(data) != ImageFormat.WebP)
         {
             return lossyWithAlpha;
         }

@@ -64,7 +64,7 @@ internal static class ImageDecoder
         {
             using var data = Wrap(pinned, encoded.Length);
             using var codec = SKCodec.Create(data);
-            if (codec is null && isHead && PillowModeSniffer.LooksLikeKnownFormat(encoded))
+            if (codec is null && isHead && ImageFormats.Sniff(encoded) is not null)
             {
                 return null;
             }
@@ -167,7 +167,7 @@ internal static class ImageDecoder
         SKCodec.Create(data) ?? throw CodecError(encoded, name);
 
     private static ImageLoadException CodecError(ReadOnlySpan<byte> encoded, string name) =>
-        new(PillowModeSniffer.LooksLikeKnownFormat(encoded)
+        new(ImageFormats.Sniff(encoded) is not null
             ? $"{name} is truncated or corrupt (its header cannot be read)"
             : $"{name} is not an image (or an unsupported format)");
 

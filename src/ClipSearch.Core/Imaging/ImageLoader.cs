@@ -106,9 +106,6 @@ public static class ImageLoader
         return await RunAsync(() => Preprocess(encoded.Span, name, config, options), peak, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Whether <paramref name="data"/> starts as a JPEG, PNG, WebP, GIF or BMP does (its signature; the rest may be anything).</summary>
-    public static bool LooksLikeImage(ReadOnlySpan<byte> data) => PillowModeSniffer.LooksLikeKnownFormat(data);
-
     /// <summary>
     /// The most bytes of pixels <see cref="LoadCrop(ReadOnlySpan{byte}, string, PreprocessConfig, ImageLoadOptions)"/>
     /// holds at once for <paramref name="encoded"/>, from its header alone: what it takes from the decode budget.
@@ -245,27 +242,6 @@ public static class ImageLoader
         or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
 
     private static string NameOf(string displayName) => string.IsNullOrEmpty(displayName) ? UploadName : displayName;
-
-    /// <summary>
-    /// The bytes of the image file at <paramref name="path"/>: only a regular file, at most
-    /// <see cref="RegularFile.DefaultMaxBytes"/>, within <see cref="ImageLoadOptions.ReadTimeout"/> (a FIFO or a device
-    /// cannot hang the reader, a stuck network mount cannot hold it past the timeout or a cancellation).
-    /// </summary>
-    /// <exception cref="ImageLoadException">The file is missing, unreadable, not a regular file, too large or timed out.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while the file was read.</exception>
-    public static async Task<byte[]> ReadFileAsync(string path, ImageLoadOptions options, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(options);
-        try
-        {
-            return await RegularFile.ReadAllBytesAsync(path, RegularFile.DefaultMaxBytes, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (ReadError(path, e) is { } error)
-        {
-            throw error;
-        }
-    }
 
     internal static ImageLoadException? ReadError(string path, Exception e) => e switch
     {

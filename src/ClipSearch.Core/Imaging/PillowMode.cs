@@ -34,35 +34,20 @@ internal static class PillowModeSniffer
     private const int PngColourTypeOffset = 25;
     private const int PngBitDepthOffset = 24;
 
-    /// <summary>Whether the bytes start like a format Skia decodes (used to tell "corrupt" from "not an image").</summary>
-    public static bool LooksLikeKnownFormat(ReadOnlySpan<byte> data) => ImageFormats.Sniff(data) is not null;
-
     /// <summary>
     /// The mode from the container's header where the header decides it (PNG, GIF, BMP); null where Skia's own
     /// description of the image (grey or colour, alpha or not) is enough (JPEG, WebP, others).
     /// </summary>
     public static PillowMode? FromHeader(ReadOnlySpan<byte> data)
     {
-        if (IsPng(data))
+        return ImageFormats.Sniff(data) switch
         {
-            return FromPngHeader(data);
-        }
-
-        if (data.StartsWith("GIF8"u8))
-        {
-            return FromGifHeader(data);
-        }
-
-        if (data.StartsWith("BM"u8))
-        {
-            return FromBmpHeader(data);
-        }
-
-        return null;
+            ImageFormat.Png => FromPngHeader(data),
+            ImageFormat.Gif => FromGifHeader(data),
+            ImageFormat.Bmp => FromBmpHeader(data),
+            _ => null,
+        };
     }
-
-    private static bool IsPng(ReadOnlySpan<byte> data) =>
-        data.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
 
     // PngImagePlugin: colour type 0 → "1" (1 bit) or "L"; 2 → "RGB"; 3 → "P"; 4 → "LA"; 6 → "RGBA". A tRNS chunk
     // does not change the mode. Known difference: 16-bit grey opens as "I;16" in Pillow, whose convert("RGB") clips
@@ -100,7 +85,7 @@ internal static class PillowModeSniffer
     /// </summary>
     public static (byte R, byte G, byte B)? GifTransparentFill(ReadOnlySpan<byte> data)
     {
-        if (!data.StartsWith("GIF8"u8))
+        if (ImageFormats.Sniff(data) != ImageFormat.Gif)
         {
             return null;
         }

@@ -148,13 +148,8 @@ public sealed class ClipModel : IDisposable
         for (var start = 0; start < texts.Count; start += Options.BatchSize)
         {
             var count = Math.Min(Options.BatchSize, texts.Count - start);
-            var tokens = new int[count][];
-            for (var i = 0; i < count; i++)
-            {
-                tokens[i] = Tokenizer.Encode(texts[start + i]);
-            }
-
-            var rows = RunText(encoder, tokens);
+            var batch = Tokenizer.EncodeBatch([.. texts.Skip(start).Take(count)], encoder.FixedDimension(InputIds, 1));
+            var rows = RunText(encoder, batch);
             for (var i = 0; i < count; i++)
             {
                 result[start + i] = Vectors.Normalized(rows[i]);
@@ -243,31 +238,17 @@ public sealed class ClipModel : IDisposable
         }
     }
 
-    private float[][] RunText(OnnxEncoder encoder, int[][] tokens)
+    private float[][] RunText(OnnxEncoder encoder, TokenBatch batch)
     {
-        var length = encoder.FixedDimension(InputIds, 1) ?? tokens.Max(t => t.Length);
-        var rows = tokens.Length;
-        var ids = new long[rows * length];
-        var mask = new long[rows * length];
-        Array.Fill(ids, Tokenizer.PadTokenId);
-        for (var r = 0; r < rows; r++)
-        {
-            var row = tokens[r].AsSpan(0, Math.Min(tokens[r].Length, length));
-            for (var c = 0; c < row.Length; c++)
-            {
-                ids[(r * length) + c] = row[c];
-                mask[(r * length) + c] = 1;
-            }
-        }
-
+        var (rows, length) = (batch.Count, batch.Length);
         var names = new List<string> { InputIds };
-        var values = new List<OrtValue> { encoder.IntegerInput(InputIds, ids, rows, length) };
+        var values = new List<OrtValue> { encoder.IntegerInput(InputIds, batch.InputIds, rows, length) };
         try
         {
             if (encoder.HasInput(AttentionMask))
             {
                 names.Add(AttentionMask);
-                values.Add(encoder.IntegerInput(AttentionMask, mask, rows, length));
+                values.Add(encoder.IntegerInput(AttentionMask, batch.AttentionMask, rows, length));
             }
 
             if (_combined)

@@ -84,12 +84,9 @@ public sealed class ModelFolder
             throw new ModelLoadException($"{Path.Combine(dir, "config.json")} is missing: {dir} is not a model folder in the Hugging Face layout (config.json, tokenizer files, preprocessor_config.json, onnx/).");
         }
 
-        var onnxDir = Path.Combine(dir, "onnx");
-        var suffix = variant.FileSuffix();
-        string Onnx(string stem) => Path.Combine(onnxDir, stem + suffix + ".onnx");
-        var text = Onnx("text_model");
-        var vision = Onnx("vision_model");
-        var combined = Onnx("model");
+        var text = OnnxFileNames.InFolder(dir, OnnxFileNames.Text(variant));
+        var vision = OnnxFileNames.InFolder(dir, OnnxFileNames.Vision(variant));
+        var combined = OnnxFileNames.InFolder(dir, OnnxFileNames.Combined(variant));
         var hasSplit = File.Exists(text) && File.Exists(vision);
         var hasCombined = File.Exists(combined);
 
@@ -186,7 +183,7 @@ public sealed class ModelFolder
 
     private static ModelLoadException MissingOnnx(string dir, ModelVariant variant, ModelLayout layout, string text, string vision, string combined)
     {
-        var onnxDir = Path.Combine(dir, "onnx");
+        var onnxDir = Path.Combine(dir, OnnxFileNames.Folder);
         var found = System.IO.Directory.Exists(onnxDir)
             ? System.IO.Directory.GetFiles(onnxDir, "*.onnx").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()
             : [];

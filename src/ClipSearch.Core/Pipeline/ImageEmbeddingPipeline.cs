@@ -34,7 +34,7 @@ public sealed record EmbeddingProgress(int Done, int Total, int Failed, TimeSpan
 /// both use every core), decoding pauses while a batch is inferred and runs, on every core, while the model waits
 /// for the next batch. Decoding alongside inference looks like overlap but is slower there: ONNX Runtime splits each
 /// operator evenly over its threads and waits for the slowest, so one preempted thread stalls the whole batch
-/// (measured on 2 cores: 27.7 images/s interleaved that way vs 32 taking turns; see bench/README.md).
+/// (on 2 cores, interleaving measured slower than taking turns; figures in bench/README.md).
 /// </remarks>
 public sealed class ImageEmbeddingPipeline(ClipModel model, ImageLoadOptions? loadOptions = null, int decoderThreads = 0)
 {

@@ -135,38 +135,21 @@ public sealed class ClipTokenizer
 
     /// <summary>
     /// Encodes several texts (each as <see cref="Encode"/> does) and pads them with <see cref="PadTokenId"/> to the
-    /// longest one.
+    /// longest one, or to <paramref name="length"/> when the model's graph fixes it (longer rows are cut there). The
+    /// one padder: <see cref="Model.ClipModel.EmbedTexts"/> feeds the model what this returns.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="texts"/> or one of its texts is null.</exception>
-    public TokenBatch EncodeBatch(IReadOnlyList<string> texts)
+    public TokenBatch EncodeBatch(IReadOnlyList<string> texts, int? length = null)
     {
         ArgumentNullException.ThrowIfNull(texts);
         var rows = new int[texts.Count][];
-        var length = 0;
         for (var i = 0; i < rows.Length; i++)
         {
             var text = texts[i] ?? throw new ArgumentNullException(nameof(texts), $"Text {i} of the batch is null.");
             rows[i] = Encode(text);
-            length = Math.Max(length, rows[i].Length);
         }
 
-        var inputIds = new long[rows.Length * length];
-        var attentionMask = new long[rows.Length * length];
-        var lengths = new int[rows.Length];
-        Array.Fill(inputIds, PadTokenId);
-        for (var i = 0; i < rows.Length; i++)
-        {
-            var row = rows[i];
-            lengths[i] = row.Length;
-            var offset = i * length;
-            for (var j = 0; j < row.Length; j++)
-            {
-                inputIds[offset + j] = row[j];
-                attentionMask[offset + j] = 1;
-            }
-        }
-
-        return new TokenBatch(rows.Length, length, inputIds, attentionMask, lengths);
+        return TokenBatch.Pad(rows, PadTokenId, length);
     }
 
     /// <summary>

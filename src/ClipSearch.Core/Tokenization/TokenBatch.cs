@@ -15,6 +15,32 @@ public sealed class TokenBatch
         Lengths = lengths;
     }
 
+    /// <summary>
+    /// <paramref name="rows"/> padded with <paramref name="padId"/> to the longest, or to <paramref name="length"/>
+    /// (rows longer than it are cut), with the attention mask marking the real tokens.
+    /// </summary>
+    internal static TokenBatch Pad(int[][] rows, long padId, int? length = null)
+    {
+        var width = length ?? (rows.Length == 0 ? 0 : rows.Max(r => r.Length));
+        var inputIds = new long[rows.Length * width];
+        var attentionMask = new long[rows.Length * width];
+        var lengths = new int[rows.Length];
+        Array.Fill(inputIds, padId);
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var row = rows[i].AsSpan(0, Math.Min(rows[i].Length, width));
+            lengths[i] = row.Length;
+            var offset = i * width;
+            for (var j = 0; j < row.Length; j++)
+            {
+                inputIds[offset + j] = row[j];
+                attentionMask[offset + j] = 1;
+            }
+        }
+
+        return new TokenBatch(rows.Length, width, inputIds, attentionMask, lengths);
+    }
+
     /// <summary>Number of rows (texts).</summary>
     public int Count { get; }
 

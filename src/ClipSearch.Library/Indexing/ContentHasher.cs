@@ -4,8 +4,8 @@ namespace ClipSearch.Library.Indexing;
 
 /// <summary>
 /// SHA-256 of a file's bytes: how a moved, renamed or copied file is recognised without inference. SHA-256 rather
-/// than a faster non-cryptographic hash (xxHash) because it is built into .NET (no dependency), runs at about
-/// 1–2 GB/s with the CPU's SHA instructions — far above image decoding, so never the bottleneck — and because
+/// than a faster non-cryptographic hash (xxHash) because it is built into .NET (no dependency), runs with the
+/// CPU's SHA instructions far faster than images decode (so it is never the bottleneck), and because
 /// a collision would silently give one photo another's embedding, which a 256-bit cryptographic hash rules out.
 /// Only regular files are read, at most the size they had when opened, within a timeout (see <see cref="RegularFile"/>).
 /// </summary>

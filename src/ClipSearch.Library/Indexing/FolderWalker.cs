@@ -76,10 +76,6 @@ public static class FolderWalker
         return Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
     }
 
-    /// <summary>The image files under <paramref name="root"/>, with size and modification time (and the folders' problems).</summary>
-    /// <exception cref="ClipSearchException"><paramref name="root"/> is not a folder that can be listed.</exception>
-    public static List<ScannedFile> Walk(string root, CancellationToken cancellationToken = default) => [.. List(root, null, cancellationToken).Files];
-
     /// <summary>
     /// The image files under <paramref name="root"/>, and the folders below it whose contents are unknown (they could
     /// not be listed): what was indexed under those is still there, as far as anyone knows.

@@ -14,7 +14,7 @@ public sealed class HnswIndex : IDisposable
     public const int Connectivity = 32;
 
     /// <summary>
-    /// How the graph stores vectors: int8, 4× smaller and about 4× faster to build and search than float32, at
+    /// How the graph stores vectors: int8, a quarter of float32's size and faster to build and search, at
     /// the same recall once candidates are re-ranked with the exact vectors (bench/README.md, hnsw-tune).
     /// </summary>
     public const ScalarKind Quantization = ScalarKind.Int8;

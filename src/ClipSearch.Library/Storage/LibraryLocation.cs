@@ -8,23 +8,8 @@ namespace ClipSearch.Library.Storage;
 /// </summary>
 public static class LibraryLocation
 {
-    /// <summary>The default library file: <c>$CLIPSEARCH_HOME/library.db</c>, else <c>$XDG_DATA_HOME/clipsearch/library.db</c>, else <c>~/.local/share/clipsearch/library.db</c>.</summary>
-    public static string DefaultPath()
-    {
-        var home = Environment.GetEnvironmentVariable("CLIPSEARCH_HOME");
-        if (!string.IsNullOrEmpty(home))
-        {
-            return Path.Combine(home, "library.db");
-        }
-
-        var data = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
-        if (string.IsNullOrEmpty(data))
-        {
-            data = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
-        }
-
-        return Path.Combine(data, "clipsearch", "library.db");
-    }
+    /// <summary>The default library file (<see cref="Core.ClipSearchHome.Library"/>): <c>$CLIPSEARCH_HOME/library.db</c>, else <c>$XDG_DATA_HOME/clipsearch/library.db</c>, else <c>~/.local/share/clipsearch/library.db</c>.</summary>
+    public static string DefaultPath() => Core.ClipSearchHome.FromEnvironment().Library;
 
     /// <summary>True when <paramref name="location"/> names a PostgreSQL database.</summary>
     public static bool IsPostgres(string? location) =>

@@ -81,7 +81,7 @@ public static class ImagesApi
 
         context.Response.Headers.XContentTypeOptions = "nosniff";
         context.Response.Headers.CacheControl = "private, max-age=3600";
-        return TypedResults.File(bytes, "image/jpeg");
+        return TypedResults.File(bytes, Core.Imaging.Thumbnails.ContentType);
     }
 }
 

@@ -37,22 +37,22 @@ public sealed class ImageDecoding
         return ImageLoader.LoadCropAsync(upload.Bytes, upload.FileName, model.Preprocess, LoadOptions, cancellationToken);
     }
 
-    /// <summary>A JPEG thumbnail of bytes held in memory (see <see cref="ImageFiles.ThumbnailAsync(byte[], string, DecodeBudget, CancellationToken)"/>).</summary>
+    /// <summary>A JPEG thumbnail of bytes held in memory (see <see cref="Thumbnails.MakeAsync(byte[], string, DecodeBudget, CancellationToken)"/>).</summary>
     /// <exception cref="ImageLoadException">Not an image, too large, truncated or corrupt.</exception>
     public Task<byte[]> ThumbnailAsync(byte[] encoded, string name, CancellationToken cancellationToken) =>
-        ImageFiles.ThumbnailAsync(encoded, name, Budget, cancellationToken);
+        Thumbnails.MakeAsync(encoded, name, Budget, cancellationToken);
 
     /// <summary>
     /// A JPEG thumbnail of a library image, or null when <paramref name="open"/> finds none: <paramref name="open"/>
     /// reads it with the options and decode cost given, so that its bytes and its decode are taken from the budget
-    /// together (see <see cref="ImageFiles.ThumbnailCost"/>), and given back once the thumbnail is made.
+    /// together (see <see cref="Thumbnails.ThumbnailCost"/>), and given back once the thumbnail is made.
     /// </summary>
     /// <exception cref="ImageLoadException">Missing, unreadable, not a regular file, not an image, too large, truncated or corrupt.</exception>
     public async Task<byte[]?> ThumbnailAsync(Func<ImageLoadOptions, DecodeCost, Task<OpenedImage?>> open, string name, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(open);
-        using var image = await open(ImageFiles.ThumbnailReadOptions(Budget), ImageFiles.ThumbnailCost(name)).ConfigureAwait(false);
-        return image is null ? null : await ImageFiles.ThumbnailOfReadAsync(image.Bytes, image.PeakBytes, name, cancellationToken).ConfigureAwait(false);
+        using var image = await open(Thumbnails.ThumbnailReadOptions(Budget), Thumbnails.ThumbnailCost(name)).ConfigureAwait(false);
+        return image is null ? null : await Thumbnails.ThumbnailOfReadAsync(image.Bytes, image.PeakBytes, name, cancellationToken).ConfigureAwait(false);
     }
 
 }

@@ -21,15 +21,16 @@ public sealed record IndexingState(bool Running, string? Folder, IndexProgress? 
 /// </summary>
 public sealed class LibraryHost(ModelHost models, ServerPaths paths, ImageDecoding decoding, IOptions<ClipSearchOptions> options, ILogger<LibraryHost> log) : IAsyncDisposable
 {
-    private readonly Lock _lock = new();
+    private readonly BackgroundJob<IndexingState> _job = new(new(false, null, null, null, false, null));
     private ImageLibrary? _library;
-    private CancellationTokenSource? _stop;
-    private Task _run = Task.CompletedTask;
-    private IndexingState _state = new(false, null, null, null, false, null);
     private long _indexed;
 
     /// <summary>Raised when indexing starts, reports progress or ends.</summary>
-    public event Action? Changed;
+    public event Action? Changed
+    {
+        add => _job.Changed += value;
+        remove => _job.Changed -= value;
+    }
 
     /// <summary>The open library, or null (the server uses the session library).</summary>
     public ImageLibrary? Library => _library;
@@ -38,7 +39,7 @@ public sealed class LibraryHost(ModelHost models, ServerPaths paths, ImageDecodi
     public long Indexed => Interlocked.Read(ref _indexed);
 
     /// <summary>Indexing now.</summary>
-    public IndexingState State => _state;
+    public IndexingState State => _job.State;
 
     /// <summary>The open library, or a 400 saying how to open one.</summary>
     public ImageLibrary Required => _library
@@ -69,38 +70,30 @@ public sealed class LibraryHost(ModelHost models, ServerPaths paths, ImageDecodi
             throw new ClipSearchException($"The folder {full} does not exist on the server.");
         }
 
-        lock (_lock)
-        {
-            if (_state.Running)
+        ModelLease? lease = null;
+        var started = _job.TryStart(
+            () =>
             {
-                throw new LibraryBusyException();
-            }
-
-            var lease = models.Acquire();
-            var stop = new CancellationTokenSource();
-            _stop?.Dispose();   // the last run's, ended (Running is false)
-            _stop = stop;
-            _state = new IndexingState(true, full, null, null, false, null);
-            _run = Task.Run(() => RunAsync(library, lease, full, stop.Token));
-        }
-
-        Changed?.Invoke();
-        return _state;
+                lease = models.Acquire();
+                return new IndexingState(true, full, null, null, false, null);
+            },
+            token => RunAsync(library, lease!.Value, full, token),
+            s => s with { Running = false, Stopped = true },
+            (s, e) => e is OperationCanceledException
+                ? s with { Running = false, Stopped = true }
+                : s with { Running = false, LastError = Failure(full, e) });
+        return started ? _job.State : throw new LibraryBusyException();
     }
 
     /// <summary>Asks the running indexing (if any) to stop after its batch in flight.</summary>
     public IndexingState Stop()
     {
-        lock (_lock)
-        {
-            _stop?.Cancel();
-        }
-
-        return _state;
+        _job.Stop();
+        return _job.State;
     }
 
     /// <summary>Waits for the running indexing, if any, to end.</summary>
-    public Task WaitAsync() => _run;
+    public Task WaitAsync() => _job.WaitAsync();
 
     /// <summary>Removes a folder (not while indexing).</summary>
     public async Task RemoveFolderAsync(string? folder, CancellationToken cancellationToken)
@@ -111,7 +104,7 @@ public sealed class LibraryHost(ModelHost models, ServerPaths paths, ImageDecodi
             throw new ClipSearchException("Give the folder to remove (?path=…).");
         }
 
-        if (_state.Running)
+        if (_job.IsRunning)
         {
             throw new LibraryBusyException("The library is indexing; stop it or wait before removing a folder.");
         }
@@ -120,20 +113,15 @@ public sealed class LibraryHost(ModelHost models, ServerPaths paths, ImageDecodi
         await library.RemoveFolderAsync(ServerPaths.Normalize(folder), cancellationToken).ConfigureAwait(false);
         await library.RefreshSearchAsync(cancellationToken).ConfigureAwait(false);
         await CountAsync(library, cancellationToken).ConfigureAwait(false);
-        Changed?.Invoke();
+        _job.Update(s => s);
     }
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
         Stop();
-        try
-        {
-            await _run.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        await _job.WaitAsync().ConfigureAwait(false);
+        _job.Dispose();
 
         if (_library is not null)
         {
@@ -144,48 +132,38 @@ public sealed class LibraryHost(ModelHost models, ServerPaths paths, ImageDecodi
     private async Task CountAsync(ImageLibrary library, CancellationToken cancellationToken) =>
         Interlocked.Exchange(ref _indexed, (await library.GetStatsAsync(cancellationToken).ConfigureAwait(false)).Indexed);
 
-    private async Task RunAsync(ImageLibrary library, ModelLease lease, string folder, CancellationToken cancellationToken)
+    private async Task<Func<IndexingState, IndexingState>> RunAsync(ImageLibrary library, ModelLease lease, string folder, CancellationToken cancellationToken)
     {
-        var progress = new Progress(this);
         try
         {
             // The indexer decodes through the server's decode budget, as every route does; with --allow-root, a
             // link inside the folder to a file or folder outside the roots is not followed.
             var indexing = new IndexerOptions { LoadOptions = decoding.LoadOptions, ConfineTo = paths.Roots.Count > 0 ? paths.Roots : null };
-            var result = await library.IndexAsync(lease.Model, [folder], indexing, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var result = await library.IndexAsync(lease.Model, [folder], indexing, progress: new Progress(_job), cancellationToken: cancellationToken).ConfigureAwait(false);
             await library.RefreshSearchAsync(CancellationToken.None).ConfigureAwait(false);
             await CountAsync(library, CancellationToken.None).ConfigureAwait(false);
-            _state = _state with { Running = false, Result = result };
-        }
-        catch (OperationCanceledException)
-        {
-            _state = _state with { Running = false, Stopped = true };
-        }
-        catch (ClipSearchException e)
-        {
-            _state = _state with { Running = false, LastError = e.Message };
-        }
-#pragma warning disable CA1031 // A background run must end in a state the user sees, whatever went wrong.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            log.LogError(e, "Indexing {Folder} failed", folder);
-            _state = _state with { Running = false, LastError = $"Indexing stopped unexpectedly: {e.Message}" };
+            return s => s with { Running = false, Result = result };
         }
         finally
         {
             lease.Dispose();
         }
-
-        Changed?.Invoke();
     }
 
-    private sealed class Progress(LibraryHost owner) : IProgress<IndexProgress>
+    /// <summary>What the state says of a run that failed: the library's message, or (logged) an unexpected error.</summary>
+    private string Failure(string folder, Exception e)
     {
-        public void Report(IndexProgress value)
+        if (e is ClipSearchException)
         {
-            owner._state = owner._state with { Progress = value };
-            owner.Changed?.Invoke();
+            return e.Message;
         }
+
+        log.LogError(e, "Indexing {Folder} failed", folder);
+        return $"Indexing stopped unexpectedly: {e.Message}";
+    }
+
+    private sealed class Progress(BackgroundJob<IndexingState> job) : IProgress<IndexProgress>
+    {
+        public void Report(IndexProgress value) => job.Update(s => s with { Progress = value });
     }
 }

@@ -73,30 +73,28 @@ public sealed class ModelDownloads(ModelHost host, AppFolders folders, ILogger<M
 
     private static readonly ModelDownloadStatus IdleStatus = new(ModelDownloadState.Idle, null, null, null, null, null, null, 0);
 
-    private readonly Lock _lock = new();
-    private ModelDownloadStatus _status = IdleStatus;
-    private CancellationTokenSource? _cancel;
-    private Task _running = Task.CompletedTask;
+    private readonly BackgroundJob<ModelDownloadStatus> _job = new(IdleStatus);
     private long _lastChanged;
     private Stopwatch? _clock;
 
     /// <summary>Raised when the state changes and, at most every 200 ms, when bytes arrive.</summary>
-    public event Action? Changed;
+    public event Action? Changed
+    {
+        add => _job.Changed += value;
+        remove => _job.Changed -= value;
+    }
 
     /// <summary>The state now.</summary>
     public ModelDownloadStatus Status
     {
         get
         {
-            var status = Volatile.Read(ref _status);
+            var status = _job.State;
             return status.State == ModelDownloadState.Running && _clock is { } clock
                 ? status with { ElapsedSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1) }
                 : status;
         }
     }
-
-    /// <summary>The running download (or the last one), for callers that want to wait.</summary>
-    public Task Current => _running;
 
     /// <summary>Starts a download in the background and returns its first state.</summary>
     /// <exception cref="DownloadInProgressException">One is already running.</exception>
@@ -114,105 +112,68 @@ public sealed class ModelDownloads(ModelHost host, AppFolders folders, ILogger<M
             // The host loads the folder right after; loading it twice would only cost time and memory.
             VerifyLoad = false,
         };
-        lock (_lock)
-        {
-            if (_status.State == ModelDownloadState.Running)
+        var started = _job.TryStart(
+            () =>
             {
-                throw new DownloadInProgressException(_status.Repo ?? repo.ToString());
-            }
-
-            _cancel?.Dispose();
-            _cancel = new CancellationTokenSource();
-            _clock = Stopwatch.StartNew();
-            Publish(new ModelDownloadStatus(ModelDownloadState.Running, repo.ToString(), download.Revision, variants[0].Name(), null,
-                folders.Store.DirectoryFor(repo), null, 0));
-            var token = _cancel.Token;
-            _running = Task.Run(() => RunAsync(download, token), CancellationToken.None);
-            return Status;
-        }
+                _clock = Stopwatch.StartNew();
+                Interlocked.Exchange(ref _lastChanged, Environment.TickCount64);
+                return new ModelDownloadStatus(ModelDownloadState.Running, repo.ToString(), download.Revision, variants[0].Name(), null,
+                    folders.Store.DirectoryFor(repo), null, 0);
+            },
+            token => RunAsync(download, token),
+            s => Finished(s, ModelDownloadState.Cancelled, null),
+            (s, e) => Finished(s, ModelDownloadState.Failed, Failure(e)));
+        return started ? Status : throw new DownloadInProgressException(_job.State.Repo ?? repo.ToString());
     }
 
     /// <summary>Cancels the running download; false when none runs.</summary>
-    public bool Cancel()
-    {
-        lock (_lock)
-        {
-            if (_status.State != ModelDownloadState.Running)
-            {
-                return false;
-            }
-
-            _cancel?.Cancel();
-            return true;
-        }
-    }
+    public bool Cancel() => _job.Stop();
 
     /// <summary>Cancels a running download.</summary>
-    public void Dispose()
+    public void Dispose() => _job.Dispose();
+
+    private async Task<Func<ModelDownloadStatus, ModelDownloadStatus>> RunAsync(DownloadRequest request, CancellationToken cancellationToken)
     {
-        _cancel?.Cancel();
-        _cancel?.Dispose();
+        DownloadResult result;
+        using (var client = new HubClient(folders.Hub))
+        {
+            result = await new ModelDownloader(client, folders.Store)
+                .DownloadAsync(request, new Reporter(this), cancellationToken).ConfigureAwait(false);
+        }
+
+        Update(s => s with { Directory = result.Directory, Progress = s.Progress is { } p ? p with { Stage = DownloadStage.Loading } : null }, force: true);
+        await host.LoadAsync(result.Directory, request.Variants[0].Name(), null, cancellationToken).ConfigureAwait(false);
+        return s => Finished(s, ModelDownloadState.Completed, null);
     }
 
-    private async Task RunAsync(DownloadRequest request, CancellationToken cancellationToken)
+    /// <summary>Why a download failed, for the user: the Hub client's message, the disk's, or (logged) an unexpected error.</summary>
+    private string Failure(Exception e)
     {
-        try
+        switch (e)
         {
-            DownloadResult result;
-            using (var client = new HubClient(folders.Hub))
-            {
-                result = await new ModelDownloader(client, folders.Store)
-                    .DownloadAsync(request, new Reporter(this), cancellationToken).ConfigureAwait(false);
-            }
-
-            Update(s => s with { Directory = result.Directory, Progress = s.Progress is { } p ? p with { Stage = DownloadStage.Loading } : null }, force: true);
-            await host.LoadAsync(result.Directory, request.Variants[0].Name(), null, cancellationToken).ConfigureAwait(false);
-            Finish(ModelDownloadState.Completed, null);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            Finish(ModelDownloadState.Cancelled, null);
-        }
-        catch (ClipSearchException e)
-        {
-            Finish(ModelDownloadState.Failed, e.Message);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Finish(ModelDownloadState.Failed, $"Cannot write the model to {folders.Store.Root}: {e.Message}");
-        }
-#pragma warning disable CA1031 // A background download must end in a state the user sees, whatever went wrong.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            log.LogError(e, "Model download failed");
-            Finish(ModelDownloadState.Failed, $"The download stopped unexpectedly: {e.Message}");
+            case ClipSearchException:
+                return e.Message;
+            case IOException or UnauthorizedAccessException:
+                return $"Cannot write the model to {folders.Store.Root}: {e.Message}";
+            default:
+                log.LogError(e, "Model download failed");
+                return $"The download stopped unexpectedly: {e.Message}";
         }
     }
 
-    private void Finish(ModelDownloadState state, string? error) =>
-        Update(s => s with { State = state, Error = error, ElapsedSeconds = Math.Round(_clock?.Elapsed.TotalSeconds ?? 0, 1) }, force: true);
+    private ModelDownloadStatus Finished(ModelDownloadStatus status, ModelDownloadState state, string? error) =>
+        status with { State = state, Error = error, ElapsedSeconds = Math.Round(_clock?.Elapsed.TotalSeconds ?? 0, 1) };
 
     private void Update(Func<ModelDownloadStatus, ModelDownloadStatus> change, bool force)
     {
-        lock (_lock)
-        {
-            _status = change(_status);
-        }
-
         var now = Environment.TickCount64;
-        if (force || now - Interlocked.Read(ref _lastChanged) >= ChangedIntervalMilliseconds)
+        var notify = force || now - Interlocked.Read(ref _lastChanged) >= ChangedIntervalMilliseconds;
+        if (notify)
         {
             Interlocked.Exchange(ref _lastChanged, now);
-            Changed?.Invoke();
         }
-    }
 
-    private void Publish(ModelDownloadStatus status)
-    {
-        _status = status;
-        Interlocked.Exchange(ref _lastChanged, Environment.TickCount64);
-        Changed?.Invoke();
+        _job.Update(change, notify);
     }
 
     // Progress<T> would post to a synchronisation context; the latest report is all that matters here.

@@ -114,7 +114,7 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding 
 
     private async Task<(RgbImage Crop, string ContentType, byte[] Thumbnail)> PrepareAsync(Upload upload, LoadedModel model, CancellationToken cancellationToken)
     {
-        var contentType = ImageFiles.ContentType(upload.Bytes, upload.FileName);
+        var contentType = upload.ContentType();
         var crop = await decoding.CropAsync(upload, model.Model, cancellationToken).ConfigureAwait(false);
         var thumbnail = await decoding.ThumbnailAsync(upload.Bytes, upload.FileName, cancellationToken).ConfigureAwait(false);
         return (crop, contentType, thumbnail);

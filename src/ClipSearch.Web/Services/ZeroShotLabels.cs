@@ -29,17 +29,6 @@ public sealed class ZeroShotLabels(AppFolders folders, ILogger<ZeroShotLabels> l
     /// <summary>The disk cache.</summary>
     public LabelEmbeddingCache Cache { get; } = new(Path.Combine(folders.Cache, "zero-shot"));
 
-    /// <summary>Puts the embeddings of <paramref name="labels"/> × <paramref name="templates"/> into <paramref name="loaded"/>'s classifier.</summary>
-    /// <param name="loaded">The model.</param>
-    /// <param name="preset">The preset the labels are (cached on disk), or null for labels of the user's own (memory only).</param>
-    /// <param name="labels">The labels.</param>
-    /// <param name="templates">The templates.</param>
-    /// <param name="progress">Prompts embedded so far, when they have to be embedded.</param>
-    /// <param name="cancellationToken">Stops the embedding between chunks.</param>
-    public async Task<LabelEmbeddingSource> EnsureAsync(LoadedModel loaded, string? preset, IReadOnlyList<string> labels, IReadOnlyList<string> templates,
-        IProgress<ZeroShotProgress>? progress, CancellationToken cancellationToken) =>
-        (await EmbeddingsAsync(loaded, preset, labels, templates, progress, cancellationToken).ConfigureAwait(false)).Source;
-
     /// <summary>
     /// The embeddings of <paramref name="labels"/> × <paramref name="templates"/> and where they came from, put
     /// into <paramref name="loaded"/>'s classifier on the way (which may evict them again: its cache is bounded;

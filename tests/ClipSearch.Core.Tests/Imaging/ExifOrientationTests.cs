@@ -34,6 +34,24 @@ public sealed class ExifOrientationTests
         Assert.Equal(expected.Select(v => (byte)(v * 20)).ToArray(), uprightRgba.ToArray().Where((_, i) => i % 4 == 2).ToArray());
     }
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Apply_Bitmap_MovesPixelsAsTheCropsDo(int orientation, int width, int height, byte[] expected)
+    {
+        // Thumbnails turn Skia bitmaps upright through the same mapping as the model's crops: the same Pillow cases.
+        using var bitmap = new SKBitmap(new SKImageInfo(3, 2, SKColorType.Rgba8888, SKAlphaType.Premul));
+        for (var i = 0; i < 6; i++)
+        {
+            bitmap.SetPixel(i % 3, i / 3, new SKColor((byte)(i + 1), (byte)((i + 1) * 10), (byte)((i + 1) * 20), 255));
+        }
+
+        using var upright = ExifOrientation.Apply(bitmap, (SKEncodedOrigin)orientation);
+        Assert.Equal((width, height), (upright.Width, upright.Height));
+        var pixels = Enumerable.Range(0, width * height).Select(i => upright.GetPixel(i % width, i / width)).ToArray();
+        Assert.Equal(expected, pixels.Select(p => p.Red).ToArray());
+        Assert.Equal(expected.Select(v => (byte)(v * 20)).ToArray(), pixels.Select(p => p.Blue).ToArray());
+    }
+
     [Fact]
     public void LoadCrop_ReadsOrientationFromJpeg()
     {

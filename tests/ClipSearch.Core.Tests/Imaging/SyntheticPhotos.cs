@@ -1,3 +1,4 @@
+using ClipSearch.Core.Imaging;
 using SkiaSharp;
 
 namespace ClipSearch.Core.Tests.Imaging;
@@ -27,9 +28,7 @@ internal static class SyntheticPhotos
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
         using var bitmap = new SKBitmap(info);
         System.Runtime.InteropServices.Marshal.Copy(pixels, 0, bitmap.GetPixels(), pixels.Length);
-        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, quality)
-            ?? throw new InvalidOperationException("Skia could not encode the test JPEG.");
-        return data.ToArray();
+        return ImageEncoder.Jpeg(bitmap, quality);
     }
 
     private static byte Clamp(double value) => (byte)Math.Clamp((int)Math.Round(value), 0, 255);

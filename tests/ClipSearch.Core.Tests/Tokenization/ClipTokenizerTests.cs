@@ -189,6 +189,18 @@ public sealed class ClipTokenizerTests
     }
 
     [Fact]
+    public void EncodeBatch_FixedLength_PadsShortRowsAndCutsLongOnes()
+    {
+        // What ClipModel feeds a graph whose sequence length is fixed: the same padder, to that length.
+        var batch = ClipTokenizer.Default.EncodeBatch(["a photo of a cat", "", "dog"], length: 4);
+
+        Assert.Equal((3, 4), (batch.Count, batch.Length));
+        Assert.Equal([4, 2, 3], batch.Lengths);
+        Assert.Equal([Start, 320, 1125, 539, Start, End, End, End, Start, 1929, End, End], batch.InputIds);
+        Assert.Equal([1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0], batch.AttentionMask);
+    }
+
+    [Fact]
     public void EncodeBatch_EmptyList_GivesEmptyBatch()
     {
         var batch = ClipTokenizer.Default.EncodeBatch([]);

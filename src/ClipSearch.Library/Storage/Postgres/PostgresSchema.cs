@@ -38,7 +38,7 @@ internal static class PostgresSchema
     /// <summary>
     /// The contents table for <paramref name="dim"/>-d embeddings, with its HNSW index (cosine). The embedding is
     /// stored in the row (<c>STORAGE PLAIN</c>): a 512-d vector (2 KB) is over PostgreSQL's TOAST threshold, and
-    /// fetching every vector from the TOAST table made an exact scan of 100k rows 7× slower (bench/README.md).
+    /// fetching every vector from the TOAST table makes an exact scan several times slower (figures: bench/README.md).
     /// </summary>
     public static string ContentsTable(int dim) => $"""
         DROP TABLE IF EXISTS clipsearch_contents;

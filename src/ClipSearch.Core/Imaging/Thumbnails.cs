@@ -1,21 +1,20 @@
-using ClipSearch.Core;
-using ClipSearch.Core.Imaging;
 using SkiaSharp;
 
-namespace ClipSearch.Web.Services;
+namespace ClipSearch.Core.Imaging;
 
-/// <summary>An uploaded file: its name as the browser sent it and its bytes.</summary>
-/// <param name="FileName">The file name (display only; never used as a path).</param>
-/// <param name="Bytes">The encoded image.</param>
-public sealed record Upload(string FileName, byte[] Bytes);
-
-/// <summary>Thumbnails, PNG encoding of crops and content types, through Skia.</summary>
-public static class ImageFiles
+/// <summary>
+/// JPEG thumbnails of encoded images, upright per EXIF (<see cref="ExifOrientation"/>), decoded at a reduced scale
+/// where the codec can, within a <see cref="DecodeBudget"/>.
+/// </summary>
+public static class Thumbnails
 {
     /// <summary>Longest side of a thumbnail.</summary>
-    public const int ThumbnailSide = 320;
+    public const int Side = 320;
 
-    private const int ThumbnailQuality = 82;
+    /// <summary>The MIME type of every thumbnail (a JPEG).</summary>
+    public static string ContentType => ImageFormat.Jpeg.ContentType();
+
+    private const int Quality = 82;
 
     /// <summary>Largest image decoded for a thumbnail (as the model's loader allows by default).</summary>
     private const long MaxPixels = 100_000_000;
@@ -23,18 +22,13 @@ public static class ImageFiles
     /// <summary>Thumbnails decoding this many bytes or more run on a thread of their own (seconds of work), not the thread pool.</summary>
     private const long OwnThreadDecodeBytes = 32 * DecodeBudget.BytesPerMegabyte;
 
-    /// <summary>The MIME type of an encoded image (image/jpeg, image/png, …).</summary>
-    /// <exception cref="ImageLoadException">The bytes do not start as an image ClipSearch reads.</exception>
-    public static string ContentType(byte[] encoded, string name) =>
-        ImageFormats.Sniff(encoded)?.ContentType() ?? throw new ImageLoadException($"{name} is not an image (JPEG, PNG, WebP, GIF or BMP).");
-
     /// <summary>
-    /// A JPEG at most <see cref="ThumbnailSide"/> pixels on its longer side, upright per EXIF; what the decode holds
+    /// A JPEG at most <see cref="Side"/> pixels on its longer side, upright per EXIF; what the decode holds
     /// (<see cref="PeakBytes"/>) is taken from <paramref name="budget"/> (default <see cref="DecodeBudget.Shared"/>),
-    /// blocking while it is not free. Servers use <see cref="ThumbnailAsync(byte[], string, DecodeBudget, CancellationToken)"/>.
+    /// blocking while it is not free. Servers use <see cref="MakeAsync(byte[], string, DecodeBudget, CancellationToken)"/>.
     /// </summary>
     /// <exception cref="ImageLoadException">Not an image, over the size limit, truncated or corrupt.</exception>
-    public static byte[] Thumbnail(byte[] encoded, string name, DecodeBudget? budget = null)
+    public static byte[] Make(byte[] encoded, string name, DecodeBudget? budget = null)
     {
         ArgumentNullException.ThrowIfNull(encoded);
         var bytes = PeakBytes(encoded, name);
@@ -43,12 +37,12 @@ public static class ImageFiles
     }
 
     /// <summary>
-    /// As <see cref="Thumbnail"/>, waiting for the decode budget without blocking a thread, then decoding off the
+    /// As <see cref="Make"/>, waiting for the decode budget without blocking a thread, then decoding off the
     /// caller's thread (on a thread of its own when the decode is large, as <see cref="ImageLoader"/> does). The
     /// bytes are already in memory (an upload, counted where it is held): only the decode is taken from the budget.
     /// </summary>
     /// <exception cref="ImageLoadException">Not an image, over the size limit, truncated or corrupt.</exception>
-    public static async Task<byte[]> ThumbnailAsync(byte[] encoded, string name, DecodeBudget budget, CancellationToken cancellationToken = default)
+    public static async Task<byte[]> MakeAsync(byte[] encoded, string name, DecodeBudget budget, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoded);
         ArgumentNullException.ThrowIfNull(budget);
@@ -63,7 +57,7 @@ public static class ImageFiles
     /// (see <see cref="BudgetedFile"/>), and given back once the thumbnail is made.
     /// </summary>
     /// <exception cref="ImageLoadException">Missing, unreadable, not a regular file, timed out, not an image, over the size limit, truncated or corrupt.</exception>
-    public static async Task<byte[]> ThumbnailAsync(string path, string name, DecodeBudget budget, CancellationToken cancellationToken = default)
+    public static async Task<byte[]> MakeAsync(string path, string name, DecodeBudget budget, CancellationToken cancellationToken = default)
     {
         using var file = await BudgetedFile.ReadAsync(path, ThumbnailReadOptions(budget), ThumbnailCost(name), cancellationToken).ConfigureAwait(false);
         return await ThumbnailOfReadAsync(file.Bytes, file.PeakBytes, name, cancellationToken).ConfigureAwait(false);
@@ -107,9 +101,9 @@ public static class ImageFiles
         }
 
         var codec = pinned.Codec!;
-        var decoded = codec.GetScaledDimensions(DecodeScale(codec, 2 * ThumbnailSide));
+        var decoded = codec.GetScaledDimensions(DecodeScale(codec, 2 * Side));
         long image = 4L * decoded.Width * decoded.Height;
-        long thumbnail = 4L * ThumbnailSide * ThumbnailSide;
+        long thumbnail = 4L * Side * Side;
         long held = CodecMemory.Bytes(encoded.Span, codec.EncodedFormat, codec.Info.Width, codec.Info.Height);
         return Math.Max(held + image, Math.Max(image + thumbnail, (2 * thumbnail) + CodecMemory.FixedAllowanceBytes));
     }
@@ -127,7 +121,7 @@ public static class ImageFiles
         if (codec.Codec is null)
         {
             codec.Dispose();
-            if (isHead && ImageLoader.LooksLikeImage(encoded.Span))
+            if (isHead && ImageFormats.Sniff(encoded.Span) is not null)
             {
                 return null;
             }
@@ -155,13 +149,13 @@ public static class ImageFiles
         {
             var codec = pinned.Codec!;
             origin = codec.EncodedOrigin;
-            decoded = DecodeNear(codec, 2 * ThumbnailSide) ?? throw new ImageLoadException($"{name} is truncated or corrupt.");
+            decoded = DecodeNear(codec, 2 * Side) ?? throw new ImageLoadException($"{name} is truncated or corrupt.");
         }
 
         SKBitmap resized;
         using (decoded)
         {
-            var scale = Math.Min(1.0, ThumbnailSide / (double)Math.Max(decoded.Width, decoded.Height));
+            var scale = Math.Min(1.0, Side / (double)Math.Max(decoded.Width, decoded.Height));
             var width = Math.Max(1, (int)Math.Round(decoded.Width * scale));
             var height = Math.Max(1, (int)Math.Round(decoded.Height * scale));
             resized = decoded.Resize(new SKImageInfo(width, height), new SKSamplingOptions(SKCubicResampler.Mitchell));
@@ -169,33 +163,10 @@ public static class ImageFiles
 
         using (resized)
         {
-            using var upright = Orient(resized, origin);
-            using var data = upright.Encode(SKEncodedImageFormat.Jpeg, ThumbnailQuality);
-            return data.ToArray();
+            using var upright = ExifOrientation.Apply(resized, origin);
+            return ImageEncoder.Jpeg(upright, Quality);
         }
     }
-
-    /// <summary>The crop the model sees, as PNG.</summary>
-    public static byte[] Png(RgbImage image)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        using var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        var rgba = new byte[4 * image.Width * image.Height];
-        for (int i = 0, j = 0; i < image.Pixels.Length; i += 3, j += 4)
-        {
-            rgba[j] = image.Pixels[i];
-            rgba[j + 1] = image.Pixels[i + 1];
-            rgba[j + 2] = image.Pixels[i + 2];
-            rgba[j + 3] = 255;
-        }
-
-        System.Runtime.InteropServices.Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        return data.ToArray();
-    }
-
-    /// <summary>A data: URL for an image (for thumbnails inside the UI).</summary>
-    public static string DataUrl(byte[] bytes, string contentType) => $"data:{contentType};base64,{Convert.ToBase64String(bytes)}";
 
     // JPEG and WebP decode at a reduced scale directly (far less memory for large photos); others decode in full.
     // Only at that size: the budget was taken for it (a decode that fails there is reported as corrupt).
@@ -218,33 +189,6 @@ public static class ImageFiles
     private static float DecodeScale(SKCodec codec, int side) => codec.EncodedFormat is SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Webp
         ? Math.Min(1f, side / (float)Math.Max(codec.Info.Width, codec.Info.Height))
         : 1f;
-
-    private static SKBitmap Orient(SKBitmap bitmap, SKEncodedOrigin origin)
-    {
-        if (origin is SKEncodedOrigin.TopLeft or SKEncodedOrigin.Default)
-        {
-            return bitmap.Copy();
-        }
-
-        var swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
-        var result = new SKBitmap(swap ? bitmap.Height : bitmap.Width, swap ? bitmap.Width : bitmap.Height);
-        using var canvas = new SKCanvas(result);
-        var (w, h) = (result.Width, result.Height);
-        // x' = scaleX·x + skewX·y + transX, y' = skewY·x + scaleY·y + transY (EXIF orientations 2–8).
-        var matrix = origin switch
-        {
-            SKEncodedOrigin.TopRight => new SKMatrix(-1, 0, w, 0, 1, 0, 0, 0, 1),
-            SKEncodedOrigin.BottomRight => new SKMatrix(-1, 0, w, 0, -1, h, 0, 0, 1),
-            SKEncodedOrigin.BottomLeft => new SKMatrix(1, 0, 0, 0, -1, h, 0, 0, 1),
-            SKEncodedOrigin.LeftTop => new SKMatrix(0, 1, 0, 1, 0, 0, 0, 0, 1),
-            SKEncodedOrigin.RightTop => new SKMatrix(0, -1, w, 1, 0, 0, 0, 0, 1),
-            SKEncodedOrigin.RightBottom => new SKMatrix(0, -1, w, -1, 0, h, 0, 0, 1),
-            _ => new SKMatrix(0, 1, 0, -1, 0, h, 0, 0, 1),
-        };
-        canvas.SetMatrix(matrix);
-        canvas.DrawBitmap(bitmap, 0, 0);
-        return result;
-    }
 
     /// <summary>A codec over pinned bytes (an array's, or part of one): the pin, the Skia data wrapping them and the codec, released together.</summary>
     private sealed class PinnedCodec : IDisposable
