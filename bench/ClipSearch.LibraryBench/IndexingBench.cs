@@ -107,7 +107,9 @@ internal static class IndexingBench
 
         public Task<IReadOnlyList<string>> GetFoldersAsync(CancellationToken cancellationToken = default) => Time(() => inner.GetFoldersAsync(cancellationToken));
 
-        public Task RemoveFolderAsync(string folder, CancellationToken cancellationToken = default) => Time(() => inner.RemoveFolderAsync(folder, cancellationToken));
+        public Task<bool> TryRemoveFolderAsync(string folder, CancellationToken cancellationToken = default) => Time(() => inner.TryRemoveFolderAsync(folder, cancellationToken));
+
+        public Task<IAsyncDisposable> HoldForIndexingAsync(CancellationToken cancellationToken = default) => Time(() => inner.HoldForIndexingAsync(cancellationToken));
 
         public Task<IReadOnlyList<StoredFile>> GetFilesUnderAsync(string folder, CancellationToken cancellationToken = default) => Time(() => inner.GetFilesUnderAsync(folder, cancellationToken));
 

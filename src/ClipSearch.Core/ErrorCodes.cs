@@ -33,6 +33,9 @@ public static class ErrorCodes
     /// </summary>
     public const string LibraryModelMismatch = "library-model-mismatch";
 
+    /// <summary>A folder's removal while an indexing run (in this process or another) holds the library. Values: the library's location.</summary>
+    public const string LibraryIndexing = "library-indexing";
+
     /// <summary>A library search with no query and no image; no values.</summary>
     public const string SearchNothing = "search-nothing";
 

@@ -108,6 +108,7 @@ public sealed class ImageLibrary : IAsyncDisposable
         CheckWritable();
         await CheckModelAsync(model, reembed, cancellationToken).ConfigureAwait(false);
         var relay = new Progress(this, progress);
+        await using var hold = await _store.HoldForIndexingAsync(cancellationToken).ConfigureAwait(false);
         var result = await new LibraryIndexer(_store, model, options).IndexAsync(folders, relay, cancellationToken).ConfigureAwait(false);
         // Keep the search index up to date: a saved HNSW graph (only libraries large enough to have one load their
         // vectors here), or a server-side index's recall, measured again when the library has grown or shrunk by a quarter.
@@ -272,7 +273,12 @@ public sealed class ImageLibrary : IAsyncDisposable
         }
 
         CheckWritable();
-        await _store.RemoveFolderAsync(full, cancellationToken).ConfigureAwait(false);
+        if (!await _store.TryRemoveFolderAsync(full, cancellationToken).ConfigureAwait(false))
+        {
+            throw new ClipSearchException(ErrorCodes.LibraryIndexing,
+                $"The library {Location} is being indexed; a folder can be removed once the run ends.", [Location]);
+        }
+
         return true;
     });
 

@@ -30,6 +30,36 @@ public sealed class ArgumentTests
         Assert.Equal(0L, (await lib.Library.GetStatsAsync()).Files);
     }
 
+    [SkippableTheory]
+    [InlineData(Sqlite)]
+    [InlineData(Postgres)]
+    public async Task RemoveFolder_WhileAnotherProcessIndexes_IsRefusedAndRemovesNothing(string kind)
+    {
+        using var temp = ImageFolder("horse.png", "coffee.png");
+        await using var lib = await OpenAsync(kind, temp);
+        await lib.Library.IndexAsync(Model, [temp.File("photos")]);
+
+        // Another process's run: the library opened again beside this one, holding it as an index run does.
+        var other = await lib.OpenStoreAsync();
+        await using (other)
+        {
+            await using (await other.HoldForIndexingAsync())
+            {
+                var busy = await Assert.ThrowsAsync<ClipSearchException>(() => lib.Library.RemoveFolderAsync(temp.File("photos")));
+                Assert.Equal(ErrorCodes.LibraryIndexing, busy.Code);
+                Assert.Equal($"The library {lib.Library.Location} is being indexed; a folder can be removed once the run ends.", busy.Message);
+                Assert.Contains("Stop on the server's Library tab", Cli.CliErrors.Describe(busy), StringComparison.Ordinal);
+                Assert.Equal(2L, (await lib.Library.GetStatsAsync()).Files);
+
+                // Runs do not exclude one another: this library indexes while the other holds it.
+                await lib.Library.IndexAsync(Model, [temp.File("photos")]);
+            }
+        }
+
+        await lib.Library.RemoveFolderAsync(temp.File("photos"));
+        Assert.Equal(0L, (await lib.Library.GetStatsAsync()).Files);
+    }
+
     [Fact]
     public async Task Search_NothingOrFewerThanOneResult_IsACodedFactTheCliWordsWithItsFlags()
     {

@@ -37,8 +37,18 @@ public interface ILibraryStore : IAsyncDisposable
     /// <summary>The folders of the library.</summary>
     Task<IReadOnlyList<string>> GetFoldersAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Removes a folder and every file under it (one transaction).</summary>
-    Task RemoveFolderAsync(string folder, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Removes a folder and every file under it (one transaction), unless an indexing run holds the library
+    /// (<see cref="HoldForIndexingAsync"/>, in this process or any other): then nothing changes and the answer is false.
+    /// </summary>
+    Task<bool> TryRemoveFolderAsync(string folder, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Marks the library as being indexed until the result is disposed, visibly to every process that opens it
+    /// (several runs may hold it at once; <see cref="TryRemoveFolderAsync"/> waits for none of them). A process that
+    /// dies lets go at once.
+    /// </summary>
+    Task<IAsyncDisposable> HoldForIndexingAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Files recorded under <paramref name="folder"/> (the folder itself and every subfolder).</summary>
     Task<IReadOnlyList<StoredFile>> GetFilesUnderAsync(string folder, CancellationToken cancellationToken = default);

@@ -36,6 +36,7 @@ internal sealed class ProblemMapping(IProblemDetailsService problems, Microsoft.
             ServerBusyException => (StatusCodes.Status503ServiceUnavailable, "Server busy"),
             RequestTooLargeException => (StatusCodes.Status413PayloadTooLarge, "Too large"),
             LibraryBusyException => (StatusCodes.Status409Conflict, "Library busy"),
+            ClipSearchException { Code: ErrorCodes.LibraryIndexing } => (StatusCodes.Status409Conflict, "Library busy"),
             DownloadInProgressException => (StatusCodes.Status409Conflict, "Download already running"),
             Security.PathNotAllowedException => (StatusCodes.Status403Forbidden, "Folder not allowed"),
             ClipSearchException => (StatusCodes.Status400BadRequest, "Bad input"),

@@ -95,7 +95,7 @@ public sealed class LibraryHost(ModelHost models, ServerPaths paths, ImageDecodi
     /// <summary>Waits for the running indexing, if any, to end.</summary>
     public Task WaitAsync() => _job.WaitAsync();
 
-    /// <summary>Removes a folder (not while indexing).</summary>
+    /// <summary>Removes a folder (not while any indexing run holds the library: 409).</summary>
     public async Task RemoveFolderAsync(string? folder, CancellationToken cancellationToken)
     {
         var library = Required;
@@ -104,12 +104,8 @@ public sealed class LibraryHost(ModelHost models, ServerPaths paths, ImageDecodi
             throw new ClipSearchException("Give the folder to remove (?path=…).");
         }
 
-        if (_job.IsRunning)
-        {
-            throw new LibraryBusyException("The library is indexing; stop it or wait before removing a folder.");
-        }
-
-        // The library says when it is not one of its folders (or is read-only).
+        // The library says when it is not one of its folders, is read-only, or is being indexed (by this server's run
+        // or any other process's): the same checks as `clipsearch library remove`.
         await library.RemoveFolderAsync(ServerPaths.Normalize(folder), cancellationToken).ConfigureAwait(false);
         await library.RefreshSearchAsync(cancellationToken).ConfigureAwait(false);
         await CountAsync(library, cancellationToken).ConfigureAwait(false);

@@ -14,6 +14,13 @@ namespace ClipSearch.Library.Storage.Postgres;
 public sealed partial class PostgresLibraryStore : ILibraryStore
 {
     private const string ClaimTimeout = "15 minutes";
+    /// <summary>
+    /// The advisory lock indexing runs hold shared and a folder's removal takes exclusively: "CSIX" in the high 32 bits,
+    /// the OID of this library's files table in the low ones, so libraries in other schemas of one database do not
+    /// share it.
+    /// </summary>
+    private const string IndexingLock = "((x'43534958'::bigint << 32) | 'clipsearch_files'::regclass::oid::bigint)";
+
     private readonly NpgsqlDataSource _source;
     private static int _instances;
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Interlocked.Increment(ref _instances)}";
@@ -130,14 +137,61 @@ public sealed partial class PostgresLibraryStore : ILibraryStore
         ReadListAsync("SELECT path FROM clipsearch_folders ORDER BY path COLLATE \"C\"", r => r.GetString(0), cancellationToken);
 
     /// <inheritdoc/>
-    public async Task RemoveFolderAsync(string folder, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// A session-level shared advisory lock on a connection of its own, held for the run and given back before the
+    /// connection returns to the pool (a pooled session would keep it); a process that dies ends its session, and
+    /// the lock with it.
+    /// </remarks>
+    public async Task<IAsyncDisposable> HoldForIndexingAsync(CancellationToken cancellationToken = default)
+    {
+        var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ScalarAsync(c, $"SELECT pg_advisory_lock_shared({IndexingLock})", cancellationToken).ConfigureAwait(false);
+            return new IndexingHold(c);
+        }
+        catch
+        {
+            await c.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private sealed class IndexingHold(NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await ScalarAsync(connection, $"SELECT pg_advisory_unlock_shared({IndexingLock})", CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (NpgsqlException)
+            {
+                // The connection is gone: its session, and the lock with it, ended already.
+            }
+            finally
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<bool> TryRemoveFolderAsync(string folder, CancellationToken cancellationToken = default)
     {
         await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // Exclusive on the lock every indexing run holds shared, on any machine: refused while one runs.
+        if (await ScalarAsync(c, $"SELECT pg_try_advisory_xact_lock({IndexingLock})", cancellationToken).ConfigureAwait(false) is not true)
+        {
+            return false;
+        }
+
         await ExecAsync(c, "DELETE FROM clipsearch_folders WHERE path = $1", cancellationToken, folder).ConfigureAwait(false);
         await ExecAsync(c, "DELETE FROM clipsearch_files WHERE path = $1 OR starts_with(path, $2)", cancellationToken, folder, Prefix(folder)).ConfigureAwait(false);
         await DeleteOrphansAsync(c, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <inheritdoc/>

@@ -335,8 +335,19 @@ public sealed class SqliteLibraryStore : ILibraryStore
     }
 
     /// <inheritdoc/>
-    public async Task RemoveFolderAsync(string folder, CancellationToken cancellationToken = default)
+    public Task<IAsyncDisposable> HoldForIndexingAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IAsyncDisposable>(IndexingLock.Shared(Path));
+
+    /// <inheritdoc/>
+    public async Task<bool> TryRemoveFolderAsync(string folder, CancellationToken cancellationToken = default)
     {
+        // Exclusive on the file that indexing runs hold shared: refused while any run, in any process, holds it.
+        using var exclusive = IndexingLock.TryExclusive(Path);
+        if (exclusive is null)
+        {
+            return false;
+        }
+
         await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var (lo, hi) = PathRange(folder);
@@ -344,6 +355,7 @@ public sealed class SqliteLibraryStore : ILibraryStore
             ("$f", folder), ("$lo", lo), ("$hi", hi)).ConfigureAwait(false);
         await DeleteOrphansAsync(c, tx, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <inheritdoc/>
