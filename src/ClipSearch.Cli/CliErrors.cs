@@ -20,6 +20,7 @@ internal static class CliErrors
         [ErrorCodes.ModelVariantMissing] = Then("Choose another --variant (fp32, quantized, fp16) or add the files."),
         [ErrorCodes.LibraryModelMismatch] = Then("Use the model the library was built with, or run 'clipsearch index --reembed …' to embed every image again with this one."),
         [ErrorCodes.LibraryIndexing] = Then("Wait for the run to end, or stop it (Ctrl-C where `clipsearch index` runs, Stop on the server's Library tab)."),
+        [ErrorCodes.NoHome] = Then($"Set {ClipSearchHome.Variable} to a folder (models go to its models/)."),
         [ErrorCodes.SearchNothing] = _ => "Nothing to search for: give a query and/or --image PATH.",
         [ErrorCodes.SearchBadCount] = e => Format("-k must be at least 1 (got {0}).", e),
         [ErrorCodes.DuplicatesBadThreshold] = e => Format("--threshold must be in (0, 1] (got {0}).", e),

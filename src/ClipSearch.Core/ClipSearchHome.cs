@@ -49,7 +49,7 @@ public sealed class ClipSearchHome
     private string Inside(string name) => Root is not null
         ? Path.Combine(Root, name)
         : Path.Combine(Xdg("XDG_CACHE_HOME", ".cache")
-            ?? throw new ClipSearchException($"No home folder to keep models in: set {Variable} to a folder (models go to its models/)."), "clipsearch", name);
+            ?? throw new ClipSearchException(ErrorCodes.NoHome, $"There is no folder to keep models and caches in: neither {Variable} nor XDG_CACHE_HOME nor a home folder is set."), "clipsearch", name);
 
     /// <summary><paramref name="variable"/>, else that folder under the user's profile; null when there is no profile.</summary>
     private static string? Xdg(string variable, params string[] underProfile)

@@ -36,6 +36,9 @@ public static class ErrorCodes
     /// <summary>A folder's removal while an indexing run (in this process or another) holds the library. Values: the library's location.</summary>
     public const string LibraryIndexing = "library-indexing";
 
+    /// <summary>No folder for models and caches: none of CLIPSEARCH_HOME, XDG_CACHE_HOME or a home folder is set; no values.</summary>
+    public const string NoHome = "no-home";
+
     /// <summary>A library search with no query and no image; no values.</summary>
     public const string SearchNothing = "search-nothing";
 

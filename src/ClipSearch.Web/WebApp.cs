@@ -189,7 +189,7 @@ public static class WebApp
         app.MapStaticAssets();
         app.MapOpenApi();
         app.MapScalarApiReference();
-        app.MapModelApi().MapEmbedApi().MapMatchApi().MapClassifyApi().MapSearchApi().MapImagesApi().MapLibraryApi().MapHealthApi();
+        app.MapModelApi().MapImageTextApi().MapClassifyApi().MapSearchApi().MapImagesApi().MapLibraryApi().MapHealthApi();
         app.MapGet("/culture/{culture}", SetCulture).ExcludeFromDescription();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ClipSearch.Library;
 using Spectre.Console;
 
 namespace ClipSearch.Cli.Commands;
@@ -16,15 +17,24 @@ internal static class LibraryCommand
         return command;
     }
 
-    private static Command Stats()
+    // A subcommand that opens the library (--library), runs, and closes it again.
+    private static Command OnLibrary(Command command, Func<ImageLibrary, ParseResult, CancellationToken, Task<int>> run)
     {
         var library = new LibraryOption();
-        var json = new Option<bool>("--json") { Description = "Print as JSON." };
-        var command = new Command("stats", "Where the library is, its folders, how many files, embeddings and errors, its model and size.") { json };
         library.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             await using var lib = await library.OpenAsync(result, cancellationToken).ConfigureAwait(false);
+            return await run(lib, result, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static Command Stats()
+    {
+        var json = new Option<bool>("--json") { Description = "Print as JSON." };
+        return OnLibrary(new Command("stats", "Where the library is, its folders, how many files, embeddings and errors, its model and size.") { json }, async (lib, result, cancellationToken) =>
+        {
             var stats = await lib.GetStatsAsync(cancellationToken).ConfigureAwait(false);
             if (result.GetValue(json))
             {
@@ -48,18 +58,13 @@ internal static class LibraryCommand
             Output.Stdout.Write(grid);
             return CliApp.Ok;
         });
-        return command;
     }
 
     private static Command Errors()
     {
-        var library = new LibraryOption();
         var json = new Option<bool>("--json") { Description = "Print [{\"path\",\"error\"}] as JSON." };
-        var command = new Command("errors", "Files that could not be indexed, with the reason.") { json };
-        library.AddTo(command);
-        command.SetAction(async (result, cancellationToken) =>
+        return OnLibrary(new Command("errors", "Files that could not be indexed, with the reason.") { json }, async (lib, result, cancellationToken) =>
         {
-            await using var lib = await library.OpenAsync(result, cancellationToken).ConfigureAwait(false);
             var errors = await lib.GetErrorsAsync(cancellationToken).ConfigureAwait(false);
             if (result.GetValue(json))
             {
@@ -79,17 +84,11 @@ internal static class LibraryCommand
                 : $"{stats.Failed} files could not be indexed");
             return CliApp.Ok;
         });
-        return command;
     }
 
-    private static Command Folders()
-    {
-        var library = new LibraryOption();
-        var command = new Command("folders", "The library's folders (what 'clipsearch index' without FOLDER indexes).");
-        library.AddTo(command);
-        command.SetAction(async (result, cancellationToken) =>
+    private static Command Folders() =>
+        OnLibrary(new Command("folders", "The library's folders (what 'clipsearch index' without FOLDER indexes)."), async (lib, _, cancellationToken) =>
         {
-            await using var lib = await library.OpenAsync(result, cancellationToken).ConfigureAwait(false);
             foreach (var folder in await lib.GetFoldersAsync(cancellationToken).ConfigureAwait(false))
             {
                 Console.Out.WriteLine(folder);
@@ -97,21 +96,14 @@ internal static class LibraryCommand
 
             return CliApp.Ok;
         });
-        return command;
-    }
 
     private static Command Remove()
     {
-        var library = new LibraryOption();
         var folder = new Argument<string>("folder") { Description = "A folder of the library." };
-        var command = new Command("remove", "Remove a folder and its files from the library (the files on disk are untouched).") { folder };
-        library.AddTo(command);
-        command.SetAction(async (result, cancellationToken) =>
+        return OnLibrary(new Command("remove", "Remove a folder and its files from the library (the files on disk are untouched).") { folder }, async (lib, result, cancellationToken) =>
         {
-            await using var lib = await library.OpenAsync(result, cancellationToken).ConfigureAwait(false);
             await lib.RemoveFolderAsync(result.GetRequiredValue(folder), cancellationToken).ConfigureAwait(false);
             return CliApp.Ok;
         });
-        return command;
     }
 }

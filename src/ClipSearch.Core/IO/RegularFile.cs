@@ -390,15 +390,7 @@ public static class RegularFile
             {
                 while (true)
                 {
-                    var idle = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastProgress));
-                    if (idle >= timeout)
-                    {
-                        Abandon();
-                        throw new FileReadTimeoutException($"timed out after {Seconds(timeout)} without data (a hung network mount or disk?)");
-                    }
-
-                    var wait = timeout - idle;
-                    if (_finished.Task.Wait(wait < _longestWait ? wait : _longestWait, cancellationToken))
+                    if (_finished.Task.Wait(NextWait(timeout), cancellationToken))
                     {
                         _error?.Throw();
                         return _result!;
@@ -418,17 +410,9 @@ public static class RegularFile
             {
                 while (true)
                 {
-                    var idle = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastProgress));
-                    if (idle >= timeout)
-                    {
-                        Abandon();
-                        throw new FileReadTimeoutException($"timed out after {Seconds(timeout)} without data (a hung network mount or disk?)");
-                    }
-
-                    var wait = timeout - idle;
                     try
                     {
-                        await _finished.Task.WaitAsync(wait < _longestWait ? wait : _longestWait, cancellationToken).ConfigureAwait(false);
+                        await _finished.Task.WaitAsync(NextWait(timeout), cancellationToken).ConfigureAwait(false);
                     }
                     catch (TimeoutException)
                     {
@@ -444,6 +428,20 @@ public static class RegularFile
                 Abandon();
                 throw;
             }
+        }
+
+        // How long to wait before looking at the progress again; when none came for the whole timeout, the read is given up.
+        private TimeSpan NextWait(TimeSpan timeout)
+        {
+            var idle = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastProgress));
+            if (idle >= timeout)
+            {
+                Abandon();
+                throw new FileReadTimeoutException($"timed out after {Seconds(timeout)} without data (a hung network mount or disk?)");
+            }
+
+            var wait = timeout - idle;
+            return wait < _longestWait ? wait : _longestWait;
         }
 
         private void Abandon()
