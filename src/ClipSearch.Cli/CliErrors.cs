@@ -47,13 +47,13 @@ internal static class CliErrors
     /// <summary>
     /// What the CLI says for <paramref name="error"/> after <c>error: </c>: its entry's words (the message as it is
     /// for a code this table does not know, such as the CLI's own), then a download's <see cref="HubException.Hint"/>
-    /// on the next line.
+    /// on the next line, with the flag that points at a model folder of one's own.
     /// </summary>
     public static string Describe(ClipSearchException error)
     {
         ArgumentNullException.ThrowIfNull(error);
         var words = _words.TryGetValue(error.Code, out var word) ? word(error) : Fact(error);
-        return error is HubException { Hint: { } hint } ? $"{words}\n{hint}" : words;
+        return error is HubException { Hint: { } hint } ? $"{words}\n{hint} Pass --model FOLDER to use a folder outside the model store." : words;
     }
 
     /// <summary>The message, without a download's hint (<see cref="Describe"/> adds it after the words).</summary>
@@ -65,5 +65,5 @@ internal static class CliErrors
     private static Func<ClipSearchException, string> Then(string advice) => e => $"{Fact(e)} {advice}";
 
     private static string Format(string template, ClipSearchException error) =>
-        string.Format(CultureInfo.CurrentCulture, template, [.. error.Arguments]);
+        string.Format(CultureInfo.InvariantCulture, template, [.. error.Arguments]);
 }

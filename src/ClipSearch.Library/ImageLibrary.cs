@@ -189,8 +189,11 @@ public sealed class ImageLibrary : IAsyncDisposable
     public Task<IndexedImage?> GetImageAsync(long id, CancellationToken cancellationToken = default) => GuardAsync(() => _store.GetImageAsync(id, cancellationToken));
 
     /// <summary>A page of the indexed images: those with an id above <paramref name="afterId"/> (0: from the first), in id order.</summary>
-    public Task<IReadOnlyList<IndexedImage>> ListImagesAsync(long afterId = 0, int limit = 100, CancellationToken cancellationToken = default) =>
-        GuardAsync(() => _store.ListImagesAsync(afterId, limit, cancellationToken));
+    public Task<IReadOnlyList<IndexedImage>> ListImagesAsync(long afterId = 0, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return GuardAsync(() => _store.ListImagesAsync(afterId, limit, cancellationToken));
+    }
 
     /// <summary>The embedding stored for the indexed image <paramref name="id"/> when it was indexed, or null.</summary>
     public Task<float[]?> GetEmbeddingAsync(long id, CancellationToken cancellationToken = default) => GuardAsync(async () =>

@@ -51,7 +51,7 @@ public static class WebApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // Its keys (see AddServices) sit unencrypted in the user's own folder, as they would in ~/.aspnet: Linux has
         // no key encryptor to offer, and a warning about it on every first start would only alarm.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error);
         AddServices(builder.Services, builder.Configuration);
         var app = builder.Build();
         var options = app.Services.GetRequiredService<IOptions<ClipSearchOptions>>().Value;
@@ -145,7 +145,7 @@ public static class WebApp
         // (HOME/keys), not in ~/.aspnet: everything the server writes lives in one folder the user knows.
         services.AddDataProtection();
         services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>().Configure<AppFolders, ILoggerFactory>((keys, folders, logs) =>
-            keys.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(new DirectoryInfo(folders.Keys), logs));
+            keys.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(KeysFolder(folders.Keys), logs));
 
         services.AddSingleton<ServerAddresses>();
         services.AddSingleton<ServerPaths>();
@@ -167,6 +167,11 @@ public static class WebApp
         services.AddLocalization(o => o.ResourcesPath = Localization.Ui.ResourcesPath);
         services.AddScoped<Localization.Ui>();
     }
+
+    // The keys are kept unencrypted (Linux offers no key encryptor): their folder is the user's alone.
+    private static DirectoryInfo KeysFolder(string path) => OperatingSystem.IsWindows()
+        ? Directory.CreateDirectory(path)
+        : Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
     private static void Configure(WebApplication app, ClipSearchOptions options)
     {

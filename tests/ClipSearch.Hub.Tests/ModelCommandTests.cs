@@ -76,6 +76,7 @@ public sealed class ModelCommandTests
         var error = result.Stderr[result.Stderr.IndexOf("error: ", StringComparison.Ordinal)..];
         Assert.StartsWith("error: Cannot reach the Hugging Face Hub: 127.0.0.1:1 refused the connection.", error);
         Assert.Contains("To install it by hand", result.Stderr);
+        Assert.Contains("Pass --model FOLDER to use a folder outside the model store.", result.Stderr);   // the CLI's own advice, after the Hub's hint
         Assert.Contains(Path.Combine(home.Path, "models", "Xenova", "clip-vit-base-patch32"), result.Stderr);
         Assert.DoesNotContain("   at ", result.Stderr);
     }

@@ -181,6 +181,43 @@ public sealed class LibraryApiTests : IDisposable
         Assert.Equal("exact (an HNSW graph is built from 50,000 images on)", library.RootElement.GetProperty("search").GetString());
     }
 
+    [Fact]
+    public async Task MoreLikeThis_OnACopy_LeavesOutTheImageItselfWhicheverCopyNamesIt()
+    {
+        // horse.png and its byte-identical copy z-horse.png: one content, whose hit is named by the first path.
+        File.Copy(_photos.File("horse.png"), _photos.File("z-horse.png"));
+        await AddAndWaitAsync(_photos.Path);
+        var images = await Host.Required.ListImagesAsync();
+        var copy = images.Single(i => i.Path == _photos.File("z-horse.png"));
+
+        using var response = await _client.PostAsJsonAsync("/api/search", new { imageId = copy.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), k = 10 });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var page = (await response.Content.ReadFromJsonAsync<SearchResponse>(Json))!;
+
+        // Before: horse.png came back first, at 1.000 — the query image itself.
+        Assert.Equal(["chelsea.png", "coffee.png"], page.Results.Select(r => r.FileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Thumbnail_FileEditedAndIndexedAgain_IsMadeAgainNotServedFromTheCache()
+    {
+        await AddAndWaitAsync(_photos.Path);
+        var id = (await Host.Required.ListImagesAsync()).Single(i => i.Path == _photos.File("horse.png")).Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var first = await _client.GetAsync($"/api/images/{id}/thumbnail");
+        var before = await first.Content.ReadAsByteArrayAsync();
+        Assert.True(first.Headers.CacheControl is { NoCache: true, Private: true }, $"Cache-Control: {first.Headers.CacheControl}");
+
+        // The same path (so the same id) now holds another picture.
+        File.Copy(_photos.File("coffee.png"), _photos.File("horse.png"), overwrite: true);
+        File.SetLastWriteTimeUtc(_photos.File("horse.png"), DateTime.UtcNow.AddMinutes(1));
+        await AddAndWaitAsync(_photos.Path);
+        Assert.Equal(id, (await Host.Required.ListImagesAsync()).Single(i => i.Path == _photos.File("horse.png")).Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        using var second = await _client.GetAsync($"/api/images/{id}/thumbnail");
+        Assert.NotEqual(before, await second.Content.ReadAsByteArrayAsync());
+        Assert.NotEqual(first.Headers.ETag, second.Headers.ETag);
+    }
+
     private LibraryHost Host => _server.Services.GetRequiredService<LibraryHost>();
 
     private async Task AddAndWaitAsync(string folder)

@@ -79,9 +79,12 @@ public static class ImagesApi
             return NotFound(id);
         }
 
+        // Revalidated each time (a library id may name another picture after an edit or a removal); the ETag of the
+        // bytes makes an unchanged thumbnail a 304.
+        var etag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))[..32]}\"");
         context.Response.Headers.XContentTypeOptions = "nosniff";
-        context.Response.Headers.CacheControl = "private, max-age=3600";
-        return TypedResults.File(bytes, Core.Imaging.Thumbnails.ContentType);
+        context.Response.Headers.CacheControl = "private, no-cache";
+        return TypedResults.File(bytes, Core.Imaging.Thumbnails.ContentType, entityTag: etag);
     }
 }
 

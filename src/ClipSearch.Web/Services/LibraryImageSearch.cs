@@ -68,7 +68,12 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
         await library.CheckModelAsync(model.Model, cancellationToken: cancellationToken).ConfigureAwait(false);
         var wanted = request.Offset + request.K + (request.ExcludeId is null ? 0 : 1);
         var results = await library.SearchVectorAsync(query, wanted, cancellationToken).ConfigureAwait(false);
-        var hits = results.Select(r => new SearchHit(IdOf(r.Id), DisplayName.Of(r.Path), r.Score))
+        // "More like this" leaves out the query image's content, whichever of its copies names the hit.
+        var excluded = request.ExcludeId is not null && Parse(request.ExcludeId) is { } key
+            ? (await library.GetImageAsync(key, cancellationToken).ConfigureAwait(false))?.Path
+            : null;
+        var hits = results.Where(r => excluded is null || (r.Path != excluded && !r.Copies.Contains(excluded, StringComparer.Ordinal)))
+            .Select(r => new SearchHit(IdOf(r.Id), DisplayName.Of(r.Path), r.Score))
             .Where(h => h.Id != request.ExcludeId && h.Score >= request.MinScore)
             .ToArray();
         // The library ranks its k best; when it returned all it was asked for, more may follow.
@@ -118,7 +123,16 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
     /// <inheritdoc/>
     public async Task<byte[]?> ThumbnailBytesAsync(string id, CancellationToken cancellationToken)
     {
-        if (_thumbnails.TryGetValue(id, out byte[]? cached))
+        // Cached by what the id names now (its path and content): an edited file keeps its id, and SQLite hands the
+        // ids of removed files out again, so the id alone could show another picture. The lookup also makes a
+        // removed image 404 at once.
+        if (Parse(id) is not { } parsed || await _host.Required.GetImageAsync(parsed, cancellationToken).ConfigureAwait(false) is not { } image)
+        {
+            return null;
+        }
+
+        var cacheKey = $"{image.Id}:{image.ContentId}:{image.Path}";
+        if (_thumbnails.TryGetValue(cacheKey, out byte[]? cached))
         {
             return cached;
         }
@@ -139,7 +153,7 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
             return null;   // gone, unreadable, no longer a regular file or no longer an image since it was indexed
         }
 
-        return thumbnail is null ? null : _thumbnails.Set(id, thumbnail, new MemoryCacheEntryOptions { Size = thumbnail.Length });
+        return thumbnail is null ? null : _thumbnails.Set(cacheKey, thumbnail, new MemoryCacheEntryOptions { Size = thumbnail.Length });
     }
 
     /// <inheritdoc/>

@@ -138,15 +138,16 @@ public sealed partial class PostgresLibraryStore : ILibraryStore
 
     /// <inheritdoc/>
     /// <remarks>
-    /// A session-level shared advisory lock on a connection of its own, held for the run and given back before the
-    /// connection returns to the pool (a pooled session would keep it); a process that dies ends its session, and
-    /// the lock with it.
+    /// A session-level shared advisory lock on an unpooled connection of its own, held for the run; closing the
+    /// connection (or a process that dies) ends the session, and the lock with it.
     /// </remarks>
     public async Task<IAsyncDisposable> HoldForIndexingAsync(CancellationToken cancellationToken = default)
     {
-        var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // Not pooled: closing it ends the session, so the lock cannot outlive the run in a pooled connection.
+        var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_source.ConnectionString) { Pooling = false }.ConnectionString);
         try
         {
+            await c.OpenAsync(cancellationToken).ConfigureAwait(false);
             await ScalarAsync(c, $"SELECT pg_advisory_lock_shared({IndexingLock})", cancellationToken).ConfigureAwait(false);
             return new IndexingHold(c);
         }

@@ -10,9 +10,28 @@ internal static class IndexingLock
 {
     private const string Suffix = ".indexing";
 
-    /// <summary>Holds the lock shared (other runs may hold it too) until disposed.</summary>
-    public static IAsyncDisposable Shared(string databasePath) =>
-        new FileStream(databasePath + Suffix, FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite);
+    /// <summary>How often a run that finds a removal holding the lock tries again (a removal is one transaction).</summary>
+    private static readonly TimeSpan RetryEvery = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Holds the lock shared (other runs may hold it too) until disposed, waiting while a removal holds it.</summary>
+    public static async Task<IAsyncDisposable> SharedAsync(string databasePath, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return new FileStream(databasePath + Suffix, FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite);
+            }
+            catch (IOException) when (File.Exists(databasePath + Suffix))
+            {
+                await Task.Delay(RetryEvery, cancellationToken).ConfigureAwait(false);   // a removal holds it exclusively
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw Unusable(databasePath, e);
+            }
+        }
+    }
 
     /// <summary>The lock held exclusively, or null while any run holds it.</summary>
     public static IDisposable? TryExclusive(string databasePath)
@@ -21,9 +40,16 @@ internal static class IndexingLock
         {
             return new FileStream(databasePath + Suffix, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException)
+        catch (IOException) when (File.Exists(databasePath + Suffix))
         {
             return null;   // held: a run is going
         }
+        catch (UnauthorizedAccessException e)
+        {
+            throw Unusable(databasePath, e);
+        }
     }
+
+    private static Core.ClipSearchException Unusable(string databasePath, Exception e) =>
+        new($"The library's lock file {databasePath + Suffix} cannot be opened: {e.Message}", e);
 }

@@ -336,7 +336,7 @@ public sealed class SqliteLibraryStore : ILibraryStore
 
     /// <inheritdoc/>
     public Task<IAsyncDisposable> HoldForIndexingAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult<IAsyncDisposable>(IndexingLock.Shared(Path));
+        IndexingLock.SharedAsync(Path, cancellationToken);
 
     /// <inheritdoc/>
     public async Task<bool> TryRemoveFolderAsync(string folder, CancellationToken cancellationToken = default)
