@@ -41,6 +41,9 @@ internal static class CliErrors
         [ErrorCodes.HubVariantMissing] = Then("Choose another --variant."),
     };
 
+    /// <summary>The CLI's line after a download's hint: how to use a model folder installed by hand elsewhere.</summary>
+    public const string OwnFolder = "Pass --model FOLDER to use a folder outside the model store.";
+
     /// <summary>The codes this table words (every one of <see cref="ErrorCodes"/>).</summary>
     public static IReadOnlyCollection<string> Codes => _words.Keys;
 
@@ -53,7 +56,7 @@ internal static class CliErrors
     {
         ArgumentNullException.ThrowIfNull(error);
         var words = _words.TryGetValue(error.Code, out var word) ? word(error) : Fact(error);
-        return error is HubException { Hint: { } hint } ? $"{words}\n{hint} Pass --model FOLDER to use a folder outside the model store." : words;
+        return error is HubException { Hint: { } hint } ? $"{words}\n{hint}\n{OwnFolder}" : words;
     }
 
     /// <summary>The message, without a download's hint (<see cref="Describe"/> adds it after the words).</summary>

@@ -37,9 +37,9 @@ public sealed class CliErrorWordsTests
         { new HubException(HubFailure.NotFound, ErrorCodes.HubRepositoryNotFound, "There is no repository a/b on the Hub (404).", ["a/b"]),
             "There is no repository a/b on the Hub (404): check --repo." },
         { new HubException(HubFailure.NotFound, ErrorCodes.HubVariantMissing, "a/b has no fp16 ONNX files at revision main (…).", ["a/b", "fp16", "main"]).WithHint("To install it by hand: …"),
-            "a/b has no fp16 ONNX files at revision main (…). Choose another --variant.\nTo install it by hand: …" },
+            "a/b has no fp16 ONNX files at revision main (…). Choose another --variant.\nTo install it by hand: …\nPass --model FOLDER to use a folder outside the model store." },
         { new HubException(HubFailure.Unreachable, "Cannot reach the Hugging Face Hub: refused.").WithHint("To install it by hand: …"),
-            "Cannot reach the Hugging Face Hub: refused.\nTo install it by hand: …" },
+            "Cannot reach the Hugging Face Hub: refused.\nTo install it by hand: …\nPass --model FOLDER to use a folder outside the model store." },
         { new ClipSearchException("There is no library at /x yet."), "There is no library at /x yet." },
     };
 

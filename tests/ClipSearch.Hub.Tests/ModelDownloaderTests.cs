@@ -234,7 +234,7 @@ public sealed class ModelDownloaderTests
         Assert.Equal((Core.ErrorCodes.HubVariantMissing, "Xenova/clip-vit-base-patch32", "fp16", "main"), (error.Code, error.Arguments[0], error.Arguments[1], error.Arguments[2]));
         Assert.DoesNotContain("--variant", error.Message, StringComparison.Ordinal);
         // The CLI's advice goes after the fact, the manual way to install after that.
-        Assert.Equal($"{error.Fact} Choose another --variant.\n{error.Hint}", Cli.CliErrors.Describe(error));
+        Assert.Equal($"{error.Fact} Choose another --variant.\n{error.Hint}\n{Cli.CliErrors.OwnFolder}", Cli.CliErrors.Describe(error));
         Assert.StartsWith("To install it by hand", error.Hint, StringComparison.Ordinal);
     }
 
