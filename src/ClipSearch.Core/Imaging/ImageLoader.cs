@@ -16,9 +16,8 @@ public static class ImageLoader
     /// <summary>The decoded shorter side kept by the fast JPEG path, as a multiple of the resize target.</summary>
     private const int FastPathMinimumRatio = 2;
 
-    /// <summary>File extensions of the formats decoded (JPEG, PNG, WebP, GIF, BMP): what folder walks pick up.</summary>
-    public static readonly IReadOnlySet<string> FileExtensions =
-        new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp" };
+    /// <summary>File extensions of the formats decoded, camera raw files included: what folder walks pick up (see <see cref="ImageFileTypes"/>).</summary>
+    public static IReadOnlySet<string> FileExtensions => ImageFileTypes.AllExtensions;
 
     /// <summary>The display name of an image that came as bytes without a name.</summary>
     public const string UploadName = "upload";
