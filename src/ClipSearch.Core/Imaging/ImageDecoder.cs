@@ -37,8 +37,9 @@ internal sealed record DecodePlan(int Width, int Height, bool OneChannel, Pillow
 }
 
 /// <summary>
-/// Decodes JPEG, PNG, WebP, GIF (first frame) and BMP with Skia's codecs, without any colour-space conversion
-/// (Pillow applies none), into the layout the Pillow mode of the file calls for.
+/// Decodes JPEG, PNG, WebP, GIF (first frame) and BMP with Skia's codecs, and HEIC/HEIF, AVIF, TIFF, JPEG XL and
+/// camera raw files (their embedded preview JPEG, through Skia, else their raw data) with <see cref="MagickDecoder"/>,
+/// without any colour-space conversion (Pillow applies none), into the layout the Pillow mode of the file calls for.
 /// </summary>
 internal static class ImageDecoder
 {
@@ -60,11 +61,22 @@ internal static class ImageDecoder
     public static unsafe DecodePlan? Probe(ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide, bool isHead = false)
     {
         CheckNotEmpty(encoded, name);
+        var format = ImageFormats.Sniff(encoded, name);
+        if (format == ImageFormat.CameraRaw)
+        {
+            return isHead ? null : ProbeRaw(encoded, name, maxPixels, minShorterSide);
+        }
+
+        if (format is { } other && MagickDecoder.Decodes(other))
+        {
+            return MagickDecoder.Probe(encoded, other, name, maxPixels, isHead);
+        }
+
         fixed (byte* pinned = encoded)
         {
             using var data = Wrap(pinned, encoded.Length);
             using var codec = SKCodec.Create(data);
-            if (codec is null && isHead && ImageFormats.Sniff(encoded) is not null)
+            if (codec is null && isHead && format is not null)
             {
                 return null;
             }
@@ -79,9 +91,44 @@ internal static class ImageDecoder
     /// The caller owns (and disposes) the result.
     /// </summary>
     /// <exception cref="ImageLoadException">Empty, not an image, over <see cref="ImageLoadOptions.MaxPixels"/>, truncated or corrupt.</exception>
-    public static unsafe DecodedImage Decode(ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide)
+    public static DecodedImage Decode(ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide)
     {
         CheckNotEmpty(encoded, name);
+        var format = ImageFormats.Sniff(encoded, name);
+        if (format == ImageFormat.CameraRaw)
+        {
+            var raw = CameraRawFile.Open(encoded, name);
+            if (raw.Preview is null)
+            {
+                return MagickDecoder.Decode(encoded, ImageFormat.CameraRaw, name, maxPixels);
+            }
+
+            // The preview is stored as the sensor saw it: the raw file's orientation turns it upright.
+            var preview = DecodeSkia(raw.Preview, name, maxPixels, minShorterSide);
+            return preview with { Origin = raw.Origin };
+        }
+
+        return format is { } other && MagickDecoder.Decodes(other)
+            ? MagickDecoder.Decode(encoded, other, name, maxPixels)
+            : DecodeSkia(encoded, name, maxPixels, minShorterSide);
+    }
+
+    // A raw file's plan: its preview's, turned as the raw file is, and the preview's bytes held while it decodes;
+    // without a preview, the plan of developing it.
+    private static DecodePlan ProbeRaw(ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide)
+    {
+        var raw = CameraRawFile.Open(encoded, name);
+        if (raw.Preview is null)
+        {
+            return MagickDecoder.Probe(encoded, ImageFormat.CameraRaw, name, maxPixels, isHead: false)!;
+        }
+
+        var plan = Probe(raw.Preview, name, maxPixels, minShorterSide)!;
+        return plan with { Origin = raw.Origin, CodecBytes = plan.CodecBytes + raw.Preview.Length };
+    }
+
+    private static unsafe DecodedImage DecodeSkia(ReadOnlySpan<byte> encoded, string name, long maxPixels, int? minShorterSide)
+    {
         fixed (byte* pinned = encoded)
         {
             using var data = Wrap(pinned, encoded.Length);
@@ -182,7 +229,7 @@ internal static class ImageDecoder
         return new DecodePlan(width, height, oneChannel, mode, codec.EncodedOrigin, denominator, codecBytes);
     }
 
-    private static void CheckSize(int width, int height, string name, long maxPixels)
+    internal static void CheckSize(int width, int height, string name, long maxPixels)
     {
         long pixels = (long)width * height;
         if (width <= 0 || height <= 0)

@@ -169,7 +169,9 @@ public static class ImageLoader
 
     // What a crop of the file costs, from its head or its whole bytes (the file's own bytes are added by BudgetedFile).
     private static DecodeCost CostOf(string path, PreprocessConfig config, ImageLoadOptions options) =>
-        (encoded, isHead) => Plan(encoded.Span, path, config, options, isHead) is { } plan ? PeakBytesOf(plan, config, options) : null;
+        (encoded, isHead) => isHead && ImageFormats.Sniff(encoded.Span, path) == ImageFormat.CameraRaw
+            ? CameraRawFile.HeadEstimateBytes
+            : Plan(encoded.Span, path, config, options, isHead) is { } plan ? PeakBytesOf(plan, config, options) : null;
 
     private static RgbImage Preprocess(ReadOnlySpan<byte> encoded, string name, PreprocessConfig config, ImageLoadOptions options)
     {

@@ -11,7 +11,8 @@ public sealed class ImageFormatsTests
     [InlineData("small_50x40.bmp", ImageFormat.Bmp, "image/bmp")]
     public void Sniff_FixtureFile_ItsFormatAndType(string name, ImageFormat format, string contentType)
     {
-        var head = File.ReadAllBytes(Fixtures.Path("images", name)).AsSpan(0, ImageFormats.SignatureBytes);
+        var bytes = File.ReadAllBytes(Fixtures.Path("images", name));
+        var head = bytes.AsSpan(0, Math.Min(bytes.Length, ImageFormats.SignatureBytes));
         Assert.Equal(format, ImageFormats.Sniff(head));
         Assert.Equal(contentType, ImageFormats.ContentTypeOf(head));
     }
