@@ -213,8 +213,13 @@ public sealed class ThumbnailsTests
         // One sniffer: an upload's type, and the type a thumbnail is sent with, are what its bytes say.
         var png = File.ReadAllBytes(TinyClip.Image("gradient_640x480.png"));
         Assert.Equal("image/png", new Upload("photo.jpg", png).ContentType());
-        Assert.Equal(Core.Imaging.ImageFormats.ContentTypeOf(Core.Imaging.Thumbnails.Make(png, "g.png")), Core.Imaging.Thumbnails.ContentType);
-        Assert.Equal("image/jpeg", Core.Imaging.Thumbnails.ContentType);
+        var thumbnail = Core.Imaging.Thumbnails.Make(png, "g.png");
+        Assert.Equal("image/jpeg", Core.Imaging.Thumbnails.ContentTypeOf(thumbnail));   // opaque: a JPEG
+
+        // A HEIC named .jpg is a HEIC, and a JPEG named .heic a JPEG.
+        var heic = File.ReadAllBytes(Fixtures.Path("formats", "images", "chelsea.heic"));
+        Assert.Equal("image/heic", new Upload("photo.jpg", heic).ContentType());
+        Assert.Equal("image/jpeg", new Upload("photo.heic", File.ReadAllBytes(TinyClip.Image("exif_orientation6.jpg"))).ContentType());
     }
 
     [Fact]

@@ -2,7 +2,7 @@ using SkiaSharp;
 
 namespace ClipSearch.Core.Imaging;
 
-/// <summary>The one place images are encoded (through Skia): PNG for crops, JPEG for thumbnails.</summary>
+/// <summary>The one place images are encoded (through Skia): PNG for crops, JPEG for thumbnails (PNG where they have alpha).</summary>
 public static class ImageEncoder
 {
     /// <summary><paramref name="image"/> as an 8-bit RGB PNG.</summary>
@@ -27,6 +27,15 @@ public static class ImageEncoder
                 ?? throw new InvalidOperationException("Skia could not encode the image as PNG.");
             return data.ToArray();
         }
+    }
+
+    /// <summary><paramref name="bitmap"/> as a PNG (its alpha kept).</summary>
+    public static byte[] Png(SKBitmap bitmap)
+    {
+        ArgumentNullException.ThrowIfNull(bitmap);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100)
+            ?? throw new InvalidOperationException("Skia could not encode the image as PNG.");
+        return data.ToArray();
     }
 
     /// <summary><paramref name="bitmap"/> as a JPEG of <paramref name="quality"/> (0–100).</summary>

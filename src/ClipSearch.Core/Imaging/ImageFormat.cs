@@ -63,6 +63,9 @@ public static class ImageFormats
 
     private static ReadOnlySpan<byte> JxlContainer => [0, 0, 0, 0x0C, (byte)'J', (byte)'X', (byte)'L', (byte)' ', 0x0D, 0x0A, 0x87, 0x0A];
 
+    /// <summary>The formats ClipSearch reads, in words for messages.</summary>
+    public const string Readable = "JPEG, PNG, WebP, GIF, BMP, HEIC/HEIF, AVIF, TIFF, JPEG XL or a camera raw file";
+
     /// <summary>The format <paramref name="head"/> starts as, or null when it is none ClipSearch reads.</summary>
     public static ImageFormat? Sniff(ReadOnlySpan<byte> head)
     {

@@ -130,7 +130,17 @@ internal static class MagickDecoder
     /// <summary>An ImageMagick failure, in a message that names the image and the format.</summary>
     internal static ImageLoadException Corrupt(string name, ImageFormat format, MagickException e)
     {
-        var reason = e.Message.Split('\n')[0].Trim();
+        // ImageMagick ends its messages with where it failed ("`TIFFFetchDirectory' @ error/tiff.c/…"): only the reason is kept.
+        var reason = e.Message.Split('\n')[0];
+        foreach (var marker in new[] { " `", " @ " })
+        {
+            if (reason.IndexOf(marker, StringComparison.Ordinal) is > 0 and var at)
+            {
+                reason = reason[..at];
+            }
+        }
+
+        reason = reason.Trim().TrimEnd('.');
         if (reason.Length > 200)
         {
             reason = reason[..200] + "…";

@@ -11,8 +11,11 @@ public static class Thumbnails
     /// <summary>Longest side of a thumbnail.</summary>
     public const int Side = 320;
 
-    /// <summary>The MIME type of every thumbnail (a JPEG).</summary>
-    public static string ContentType => ImageFormat.Jpeg.ContentType();
+    /// <summary>The MIME type of a thumbnail made here: a JPEG, or a PNG where the image has alpha.</summary>
+    public static string ContentTypeOf(byte[] thumbnail) => ImageFormats.ContentTypeOf(thumbnail);
+
+    /// <summary>Longest side of the view served in place of an original that browsers cannot show (HEIC, TIFF, JPEG XL, raw).</summary>
+    public const int ViewSide = 2560;
 
     private const int Quality = 82;
 
@@ -92,8 +95,13 @@ public static class Thumbnails
         return PeakBytesOf(encoded, name, isHead: false)!.Value;
     }
 
-    private static long? PeakBytesOf(ReadOnlyMemory<byte> encoded, string name, bool isHead)
+    private static long? PeakBytesOf(ReadOnlyMemory<byte> encoded, string name, bool isHead, int side = Side)
     {
+        if (DecodedByMagick(encoded.Span, name, isHead, out var estimate) is { } format)
+        {
+            return estimate ?? MagickPeakBytes(encoded.Span, format, name, isHead, side);
+        }
+
         using var pinned = Open(encoded, name, isHead);
         if (pinned is null)
         {
@@ -101,9 +109,9 @@ public static class Thumbnails
         }
 
         var codec = pinned.Codec!;
-        var decoded = codec.GetScaledDimensions(DecodeScale(codec, 2 * Side));
+        var decoded = codec.GetScaledDimensions(DecodeScale(codec, 2 * side));
         long image = 4L * decoded.Width * decoded.Height;
-        long thumbnail = 4L * Side * Side;
+        long thumbnail = 4L * side * side;
         long held = CodecMemory.Bytes(encoded.Span, codec.EncodedFormat, codec.Info.Width, codec.Info.Height);
         return Math.Max(held + image, Math.Max(image + thumbnail, (2 * thumbnail) + CodecMemory.FixedAllowanceBytes));
     }
@@ -114,7 +122,7 @@ public static class Thumbnails
     {
         if (encoded.Length == 0)
         {
-            throw new ImageLoadException($"{name} is not an image (JPEG, PNG, WebP, GIF or BMP).");
+            throw new ImageLoadException($"{name} is not an image ({ImageFormats.Readable}).");
         }
 
         var codec = new PinnedCodec(encoded);
@@ -126,7 +134,7 @@ public static class Thumbnails
                 return null;
             }
 
-            throw new ImageLoadException($"{name} is not an image (JPEG, PNG, WebP, GIF or BMP).");
+            throw new ImageLoadException($"{name} is not an image ({ImageFormats.Readable}).");
         }
 
         if ((long)codec.Codec.Info.Width * codec.Codec.Info.Height > MaxPixels)
@@ -139,33 +147,148 @@ public static class Thumbnails
         return codec;
     }
 
+    /// <summary>
+    /// A JPEG (or a PNG where the image has alpha) at most <see cref="ViewSide"/> pixels on its longer side, upright:
+    /// what the web serves in place of an original that browsers cannot show. The decode is taken from
+    /// <paramref name="budget"/> while it runs.
+    /// </summary>
+    /// <exception cref="ImageLoadException">Not an image, over the size limit, truncated or corrupt.</exception>
+    public static async Task<byte[]> ViewAsync(byte[] encoded, string name, DecodeBudget budget, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        ArgumentNullException.ThrowIfNull(budget);
+        var bytes = PeakBytesOf(encoded, name, isHead: false, ViewSide)!.Value;
+        using var lease = await budget.AcquireAsync(bytes, cancellationToken).ConfigureAwait(false);
+        return await ImageLoader.RunAsync(() => MakeThumbnail(encoded, name, ViewSide), bytes, cancellationToken).ConfigureAwait(false);
+    }
+
     // Each stage is freed as soon as the next is made (the codec and its buffers once the pixels are decoded), as
     // PeakBytes counts them.
-    private static byte[] MakeThumbnail(byte[] encoded, string name)
+    private static byte[] MakeThumbnail(byte[] encoded, string name, int side = Side)
     {
         SKBitmap decoded;
         SKEncodedOrigin origin;
-        using (var pinned = Open(encoded, name)!)
+        if (DecodedByMagick(encoded, name, isHead: false, out _) is { } format)
         {
-            var codec = pinned.Codec!;
-            origin = codec.EncodedOrigin;
-            decoded = DecodeNear(codec, 2 * Side) ?? throw new ImageLoadException($"{name} is truncated or corrupt.");
+            if (format == ImageFormat.CameraRaw && CameraRawFile.Open(encoded, name) is { Preview: { } preview } raw)
+            {
+                // The raw file's preview, turned as the raw file is.
+                decoded = DecodeSkia(preview, name, side, out _);
+                origin = raw.Origin;
+            }
+            else
+            {
+                decoded = DecodeMagick(encoded, name, side, out origin);
+            }
+        }
+        else
+        {
+            decoded = DecodeSkia(encoded, name, side, out origin);
         }
 
         SKBitmap resized;
+        bool alpha;
         using (decoded)
         {
-            var scale = Math.Min(1.0, Side / (double)Math.Max(decoded.Width, decoded.Height));
+            alpha = decoded.AlphaType != SKAlphaType.Opaque && HasTransparency(decoded);
+            var scale = Math.Min(1.0, side / (double)Math.Max(decoded.Width, decoded.Height));
             var width = Math.Max(1, (int)Math.Round(decoded.Width * scale));
             var height = Math.Max(1, (int)Math.Round(decoded.Height * scale));
-            resized = decoded.Resize(new SKImageInfo(width, height), new SKSamplingOptions(SKCubicResampler.Mitchell));
+            resized = decoded.Resize(new SKImageInfo(width, height, SKColorType.Rgba8888, alpha ? SKAlphaType.Premul : SKAlphaType.Opaque),
+                new SKSamplingOptions(SKCubicResampler.Mitchell));
         }
 
         using (resized)
         {
             using var upright = ExifOrientation.Apply(resized, origin);
-            return ImageEncoder.Jpeg(upright, Quality);
+            return alpha ? ImageEncoder.Png(upright) : ImageEncoder.Jpeg(upright, Quality);
         }
+    }
+
+    private static SKBitmap DecodeSkia(byte[] encoded, string name, int side, out SKEncodedOrigin origin)
+    {
+        using var pinned = Open(encoded, name)!;
+        var codec = pinned.Codec!;
+        origin = codec.EncodedOrigin;
+        return DecodeNear(codec, 2 * side) ?? throw new ImageLoadException($"{name} is truncated or corrupt.");
+    }
+
+    // HEIC, AVIF, TIFF, JPEG XL and raw files without a preview: decoded whole by ImageMagick, and reduced to the
+    // thumbnail's size straight from the decoded pixels (no copy of the full image).
+    private static unsafe SKBitmap DecodeMagick(byte[] encoded, string name, int side, out SKEncodedOrigin origin)
+    {
+        using var image = ImageDecoder.Decode(encoded, name, MaxPixels, minShorterSide: null);
+        origin = image.Origin;
+        var pixels = image.Pixels;
+        bool grey = pixels.Channels == 1;
+        bool alpha = image.Mode is PillowMode.Rgba or PillowMode.GreyAlpha;
+        var info = new SKImageInfo(pixels.Width, pixels.Height, grey ? SKColorType.Gray8 : SKColorType.Rgba8888, alpha ? SKAlphaType.Unpremul : SKAlphaType.Opaque);
+        var scale = Math.Min(1.0, side / (double)Math.Max(pixels.Width, pixels.Height));
+        var target = new SKImageInfo(Math.Max(1, (int)Math.Round(pixels.Width * scale)), Math.Max(1, (int)Math.Round(pixels.Height * scale)),
+            SKColorType.Rgba8888, alpha ? SKAlphaType.Premul : SKAlphaType.Opaque);
+        var bitmap = new SKBitmap(target);
+        fixed (byte* source = pixels.Span)
+        {
+            using var from = new SKPixmap(info, (IntPtr)source, info.RowBytes);
+            using var to = bitmap.PeekPixels();
+            if (!from.ScalePixels(to, new SKSamplingOptions(SKCubicResampler.Mitchell)))
+            {
+                bitmap.Dispose();
+                throw new ImageLoadException($"{name} could not be reduced to a thumbnail.");
+            }
+        }
+
+        return bitmap;
+    }
+
+    private static bool HasTransparency(SKBitmap bitmap)
+    {
+        if (bitmap.ColorType != SKColorType.Rgba8888)
+        {
+            return true;
+        }
+
+        var pixels = bitmap.GetPixelSpan();
+        for (int i = 3; i < pixels.Length; i += 4)
+        {
+            if (pixels[i] != 255)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // The format when ImageMagick decodes it (null for Skia's formats); for a raw file's head, the estimate to charge.
+    private static ImageFormat? DecodedByMagick(ReadOnlySpan<byte> encoded, string name, bool isHead, out long? headEstimate)
+    {
+        headEstimate = null;
+        var format = ImageFormats.Sniff(encoded, name);
+        if (format is not { } known || !MagickDecoder.Decodes(known))
+        {
+            return null;
+        }
+
+        if (isHead && known == ImageFormat.CameraRaw)
+        {
+            headEstimate = CameraRawFile.HeadEstimateBytes;
+        }
+
+        return known;
+    }
+
+    // The decode's plan (the raw file's preview where it has one), then the wrapped bitmap, its resized copy and the encoded result.
+    private static long? MagickPeakBytes(ReadOnlySpan<byte> encoded, ImageFormat format, string name, bool isHead, int side)
+    {
+        if (ImageDecoder.Probe(encoded, name, MaxPixels, minShorterSide: 2 * side, isHead) is not { } plan)
+        {
+            return null;
+        }
+
+        long image = PixelBuffer.BytesFor(plan.Width, plan.Height, plan.Channels);
+        long thumbnail = 4L * side * side;
+        return Math.Max(plan.PeakBytes, image + thumbnail) + (3 * thumbnail) + CodecMemory.FixedAllowanceBytes + (format == ImageFormat.CameraRaw ? encoded.Length : 0);
     }
 
     // JPEG and WebP decode at a reduced scale directly (far less memory for large photos); others decode in full.

@@ -51,7 +51,7 @@ public static class ImageTextApi
 }
 
 /// <summary>Multipart fields of embed and match (for the OpenAPI description).</summary>
-/// <param name="Images">Image files (JPEG, PNG, WebP, GIF, BMP), repeated.</param>
+/// <param name="Images">Image files (JPEG, PNG, WebP, GIF, BMP, HEIC/HEIF, AVIF, TIFF, JPEG XL, camera raw), repeated.</param>
 /// <param name="Texts">Texts, repeated or one per line.</param>
 public sealed record ImagesAndTextsForm(IFormFileCollection Images, string[] Texts);
 

@@ -28,8 +28,8 @@ public static class ImagesApi
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .DisableAntiforgery();
         api.MapGet("/", List).WithSummary("Library images, newest first.");
-        api.MapGet("/{id}", ImageAsync).WithSummary("A library image as it was uploaded.").ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/{id}/thumbnail", ThumbnailAsync).WithSummary("A JPEG thumbnail of a library image.").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id}", ImageAsync).WithSummary("A library image as it was uploaded; formats browsers cannot show (HEIC, TIFF, JPEG XL, raw) as a JPEG (PNG with alpha) made from it.").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id}/thumbnail", ThumbnailAsync).WithSummary("A thumbnail of a library image: a JPEG, or a PNG where it has alpha.").ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
@@ -50,7 +50,7 @@ public static class ImagesApi
     private static Ok<ImageListResponse> List(IImageSearch images) =>
         TypedResults.Ok(new ImageListResponse(images.Count, [.. (images.Uploads?.Recent(ListLimit) ?? []).Select(ImageResponse.Of)]));
 
-    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ImageAsync(string id, IImageSearch images, HttpContext context)
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ImageAsync(string id, IImageSearch images, ImageDecoding decoding, HttpContext context)
     {
         if (await images.FindAsync(id, context.RequestAborted).ConfigureAwait(false) is not { } image
             || await images.OriginalAsync(id, context.RequestAborted).ConfigureAwait(false) is not { } original)
@@ -66,6 +66,14 @@ public static class ImagesApi
         }
 
         context.Response.Headers.XContentTypeOptions = "nosniff";
+
+        // HEIC, TIFF, JPEG XL, raw files…: browsers cannot show them, so the view is a JPEG (a PNG with alpha) made here.
+        if (await decoding.ViewAsync(original.Bytes, image.FileName, context.RequestAborted).ConfigureAwait(false) is { } view)
+        {
+            var type = Core.Imaging.ImageFormats.ContentTypeOf(view);
+            return TypedResults.File(view, type, Path.ChangeExtension(image.FileName, type == "image/png" ? ".png" : ".jpg"));
+        }
+
         return TypedResults.File(original.Bytes, original.ContentType, image.FileName);
     }
 
@@ -84,7 +92,7 @@ public static class ImagesApi
         var etag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))[..32]}\"");
         context.Response.Headers.XContentTypeOptions = "nosniff";
         context.Response.Headers.CacheControl = "private, no-cache";
-        return TypedResults.File(bytes, Core.Imaging.Thumbnails.ContentType, entityTag: etag);
+        return TypedResults.File(bytes, Core.Imaging.Thumbnails.ContentTypeOf(bytes), entityTag: etag);
     }
 }
 
@@ -96,7 +104,7 @@ public sealed record ImagesForm(IFormFileCollection Images);
 /// <param name="Id">Its id.</param>
 /// <param name="FileName">Its file or upload name.</param>
 /// <param name="ImageUrl">The full image.</param>
-/// <param name="ThumbnailUrl">A JPEG thumbnail.</param>
+/// <param name="ThumbnailUrl">A thumbnail (JPEG; PNG where the image has alpha).</param>
 public sealed record ImageResponse(string Id, string FileName, string ImageUrl, string ThumbnailUrl)
 {
     internal static ImageResponse Of(ImageEntry image) =>

@@ -191,7 +191,7 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         ArgumentNullException.ThrowIfNull(uploads);
         if (uploads.Count == 0 && !allowNone)
         {
-            throw new ClipSearchException(WebErrorCodes.NoImage, "No image: upload at least one image (JPEG, PNG, WebP, GIF or BMP).");
+            throw new ClipSearchException(WebErrorCodes.NoImage, $"No image: upload at least one image ({ImageFormats.Readable}).");
         }
 
         if (uploads.Count > _options.MaxImagesPerRequest)

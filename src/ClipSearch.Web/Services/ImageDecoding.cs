@@ -2,6 +2,7 @@ using ClipSearch.Core;
 using ClipSearch.Core.Imaging;
 using ClipSearch.Core.Model;
 using ClipSearch.Library;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
 namespace ClipSearch.Web.Services;
@@ -20,7 +21,10 @@ public sealed class ImageDecoding
         ArgumentNullException.ThrowIfNull(options);
         Budget = new DecodeBudget(options.Value.CheckedDecodeBudgetBytes());
         LoadOptions = new ImageLoadOptions { Budget = Budget };
+        _views = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.Value.MaxThumbnailCacheBytes });
     }
+
+    private readonly MemoryCache _views;
 
     /// <summary>The server's decode budget.</summary>
     public DecodeBudget Budget { get; }
@@ -55,4 +59,30 @@ public sealed class ImageDecoding
         return image is null ? null : await Thumbnails.ThumbnailOfReadAsync(image.Bytes, image.PeakBytes, name, cancellationToken).ConfigureAwait(false);
     }
 
+
+    /// <summary>
+    /// What the web serves for an original that browsers cannot show (HEIC, AVIF in some browsers, TIFF, JPEG XL, a
+    /// camera raw file): a JPEG, or a PNG where it has alpha, at most <see cref="Thumbnails.ViewSide"/> pixels on its
+    /// longer side (<see cref="Thumbnails.ViewAsync"/>); null when browsers show the original as it is. Views are
+    /// cached by the original's content (SHA-256), as thumbnails are, within the thumbnail cache's size.
+    /// </summary>
+    /// <exception cref="ImageLoadException">The original cannot be decoded.</exception>
+    public async Task<byte[]?> ViewAsync(byte[] original, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(original);
+        if (ImageFormats.Sniff(original, name) is not { } format || format.BrowsersShow())
+        {
+            return null;
+        }
+
+        var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(original));
+        if (_views.TryGetValue(key, out byte[]? cached) && cached is not null)
+        {
+            return cached;
+        }
+
+        var view = await Thumbnails.ViewAsync(original, name, Budget, cancellationToken).ConfigureAwait(false);
+        _views.Set(key, view, new MemoryCacheEntryOptions { Size = view.Length });
+        return view;
+    }
 }

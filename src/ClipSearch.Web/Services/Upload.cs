@@ -8,10 +8,10 @@ namespace ClipSearch.Web.Services;
 /// <param name="Bytes">The encoded image.</param>
 public sealed record Upload(string FileName, byte[] Bytes)
 {
-    /// <summary>The MIME type of the upload (image/jpeg, image/png, …), from its first bytes (<see cref="ImageFormats.Sniff"/>).</summary>
+    /// <summary>The MIME type of the upload (image/jpeg, image/heic, …), from its first bytes (<see cref="ImageFormats.Sniff(ReadOnlySpan{byte}, string?)"/>).</summary>
     /// <exception cref="ImageLoadException">The bytes do not start as an image ClipSearch reads.</exception>
     public string ContentType() =>
-        ImageFormats.Sniff(Bytes)?.ContentType() ?? throw new ImageLoadException($"{FileName} is not an image (JPEG, PNG, WebP, GIF or BMP).");
+        ImageFormats.Sniff(Bytes, FileName)?.ContentType() ?? throw new ImageLoadException($"{FileName} is not an image ({ImageFormats.Readable}).");
 }
 
 /// <summary>data: URLs for images shown inside the UI (thumbnails, crops).</summary>
@@ -19,4 +19,7 @@ public static class DataUrls
 {
     /// <summary>A data: URL for <paramref name="bytes"/> of <paramref name="contentType"/>.</summary>
     public static string Of(byte[] bytes, string contentType) => $"data:{contentType};base64,{Convert.ToBase64String(bytes)}";
+
+    /// <summary>A data: URL for an image made here (a thumbnail, a crop), its type sniffed from its bytes.</summary>
+    public static string Of(byte[] bytes) => Of(bytes, ImageFormats.ContentTypeOf(bytes));
 }
