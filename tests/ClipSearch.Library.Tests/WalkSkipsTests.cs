@@ -1,3 +1,4 @@
+using ClipSearch.Cli;
 using ClipSearch.Library.Indexing;
 using static ClipSearch.Library.Tests.TestLibraries;
 
@@ -141,6 +142,21 @@ public sealed class WalkSkipsTests
 
         Assert.Equal([(".mov", 1), (".txt", 1)], both.Skipped.NotImages.Select(e => (e.Extension, e.Count)));
         Assert.Equal([(".mov", 1), (".txt", 1)], stats.Skipped.NotImages.Select(e => (e.Extension, e.Count)));
+    }
+
+    [Fact]
+    public void SkippedText_MoreExtensionsThanShown_NamesTheLargestAndSaysHowManyMore()
+    {
+        var skipped = new SkippedFiles(
+            [new(".mov", 9), new("", 4), .. Enumerable.Range(0, 8).Select(i => new ExtensionCount($".e{i}", 1)), new(".MOV", 1)], 3);
+
+        Assert.Equal(
+            ["skipped 22 files that are not images: .mov ×10, (no extension) ×4, .e0 ×1, .e1 ×1, .e2 ×1, .e3 ×1, .e4 ×1, .e5 ×1, …and 2 more",
+             "passed over 3 RAW files that have a JPEG or HEIC beside them"],
+            SkippedText.Lines(skipped));
+        Assert.Equal(["skipped 1 file that is not an image: .txt ×1", "passed over 1 RAW file that has a JPEG or HEIC beside it"],
+            SkippedText.Lines(new SkippedFiles([new(".txt", 1)], 1)));
+        Assert.Empty(SkippedText.Lines(SkippedFiles.None));
     }
 
     private static void Touch(params string[] paths)
