@@ -111,6 +111,10 @@ internal static class IndexingBench
 
         public Task<IAsyncDisposable> HoldForIndexingAsync(CancellationToken cancellationToken = default) => Time(() => inner.HoldForIndexingAsync(cancellationToken));
 
+        public Task SetSkippedAsync(string folder, SkippedFiles skipped, CancellationToken cancellationToken = default) => Time(() => inner.SetSkippedAsync(folder, skipped, cancellationToken));
+
+        public Task<IReadOnlyDictionary<string, SkippedFiles>> GetSkippedAsync(CancellationToken cancellationToken = default) => Time(() => inner.GetSkippedAsync(cancellationToken));
+
         public Task<IReadOnlyList<StoredFile>> GetFilesUnderAsync(string folder, CancellationToken cancellationToken = default) => Time(() => inner.GetFilesUnderAsync(folder, cancellationToken));
 
         public Task<IReadOnlyList<ScannedFile>> ClaimAsync(IReadOnlyList<ScannedFile> files, CancellationToken cancellationToken = default) => Time(() => inner.ClaimAsync(files, cancellationToken));

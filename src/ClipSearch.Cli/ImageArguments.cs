@@ -14,17 +14,21 @@ internal static class ImageArguments
     /// The files of <paramref name="arguments"/>, each folder's images in ordinal order, written under the folder as
     /// it was typed. An image name the walker reports with a problem (a FIFO, a device, a dangling link, a file over
     /// the size limit) is kept, so that it fails as an input that could not be read; a folder below one given that
-    /// could not be listed is a warning.
+    /// could not be listed is a warning. What the folders' walks passed over (files that are not images, camera raw
+    /// files with a JPEG or HEIC beside them) is said on stderr, as <c>index</c> says it: stdout may be JSON.
     /// </summary>
     public static List<string> Expand(IEnumerable<string> arguments)
     {
         var files = new List<string>();
+        var skipped = new List<SkippedFiles>();
         foreach (var argument in arguments)
         {
             if (Directory.Exists(argument))
             {
                 var root = FolderWalker.FullPath(argument);
-                foreach (var file in FolderWalker.List(root).Files)
+                var listing = FolderWalker.List(root);
+                skipped.Add(listing.Skipped);
+                foreach (var file in listing.Files)
                 {
                     if (file.IsFolder)
                     {
@@ -44,6 +48,11 @@ internal static class ImageArguments
             {
                 throw new ClipSearchException($"{argument}: no such file or folder.");
             }
+        }
+
+        foreach (var line in SkippedText.Lines(SkippedFiles.Sum(skipped)))
+        {
+            Console.Error.WriteLine(line);
         }
 
         return files;

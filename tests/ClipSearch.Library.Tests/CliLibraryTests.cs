@@ -85,6 +85,85 @@ public sealed class CliLibraryTests
     }
 
     [Fact]
+    public async Task Index_FolderWithFilesThatAreNotImages_SaysWhatItSkippedInTextJsonAndStats()
+    {
+        using var temp = ImageFolder("horse.png", "coffee.png");
+        var photos = temp.File("photos");
+        Directory.CreateDirectory(Path.Combine(photos, "2024"));
+        File.Copy(Fixtures.Path("images", "chelsea.png"), Path.Combine(photos, "2024", "IMG_1.CR2"));
+        File.Copy(Fixtures.Path("images", "exif_orientation6.jpg"), Path.Combine(photos, "2024", "IMG_1.JPG"));
+        for (var i = 0; i < 9; i++)
+        {
+            File.WriteAllText(Path.Combine(photos, i < 5 ? "" : "2024", $"clip{i}.MOV"), "");
+        }
+
+        foreach (var name in new[] { "a.xmp", "b.xmp", "2024/c.xmp", "notes.txt", "2024/list.txt", "README" })
+        {
+            File.WriteAllText(Path.Combine(photos, name), "");
+        }
+
+        var db = temp.File("lib.db");
+        var model = Fixtures.Path("tiny-clip");
+
+        var text = await CliRunner.RunAsync("index", "--model", model, "--library", db, photos);
+        var json = await CliRunner.RunAsync("index", "--model", model, "--library", db, "--json", photos);
+        var stats = await CliRunner.RunAsync("library", "stats", "--library", db, "--json");
+        var table = await CliRunner.RunAsync("library", "stats", "--library", db);
+
+        Assert.Equal((0, 0, 0, 0), (text.ExitCode, json.ExitCode, stats.ExitCode, table.ExitCode));
+        Assert.Equal(
+            ["skipped 15 files that are not images: .mov ×9, .xmp ×3, .txt ×2, (no extension) ×1",
+             "passed over 1 RAW file that has a JPEG or HEIC beside it"],
+            text.Stderr.TrimEnd().Split('\n')[^2..]);
+        Assert.StartsWith($"{db}: 3 images found, 0 unchanged, 3 embedded", text.Stderr.TrimEnd().Split('\n')[^3], StringComparison.Ordinal);
+        foreach (var skipped in new[]
+        {
+            JsonDocument.Parse(json.Stdout).RootElement.GetProperty("skipped"),
+            JsonDocument.Parse(stats.Stdout).RootElement.GetProperty("skipped"),
+        })
+        {
+            Assert.Equal([(".mov", 9), (".xmp", 3), (".txt", 2), ("", 1)], skipped.GetProperty("not_images").EnumerateArray()
+                .Select(e => (e.GetProperty("extension").GetString(), e.GetProperty("count").GetInt32())));
+            Assert.Equal((15, 1), (skipped.GetProperty("not_image_files").GetInt32(), skipped.GetProperty("raw_with_sibling").GetInt32()));
+        }
+
+        Assert.Equal(3, JsonDocument.Parse(json.Stdout).RootElement.GetProperty("unchanged").GetInt32());
+        Assert.Equal("", json.Stderr.Trim());   // --json: the counts are in the JSON, stderr has no summary
+        // The table may wrap a long value onto the next line: compare with the whitespace collapsed.
+        var flat = string.Join(' ', table.Stdout.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("skipped 15 files that are not images: .mov ×9, .xmp ×3, .txt ×2, (no extension) ×1", flat, StringComparison.Ordinal);
+        Assert.Contains("passed over 1 RAW file that has a JPEG or HEIC beside it", flat, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EmbedAndPreprocess_FolderWithRawJpegPairAndOtherFiles_TakeTheJpegAndSaySoOnStderr()
+    {
+        using var temp = new TempFolder();
+        var photos = temp.File("photos");
+        Directory.CreateDirectory(photos);
+        File.Copy(Fixtures.Path("images", "horse.png"), Path.Combine(photos, "IMG_1.CR2"));
+        File.Copy(Fixtures.Path("images", "exif_orientation6.jpg"), Path.Combine(photos, "IMG_1.JPG"));
+        File.Copy(Fixtures.Path("images", "coffee.png"), Path.Combine(photos, "IMG_2.NEF"));
+        File.WriteAllText(Path.Combine(photos, "notes.txt"), "text");
+        File.WriteAllText(Path.Combine(photos, "clip.MOV"), "");
+
+        var embed = await CliRunner.RunAsync("embed", "--model", Fixtures.Path("tiny-clip"), "--json", "-i", photos);
+        var preprocess = await CliRunner.RunAsync("preprocess", photos, "--out", temp.File("crops"));
+
+        string[] said = ["skipped 2 files that are not images: .mov ×1, .txt ×1", "passed over 1 RAW file that has a JPEG or HEIC beside it"];
+        // The raw file beside its JPEG is no input at all: neither embedded nor failed (a raw file alone may fail to decode).
+        var output = JsonDocument.Parse(embed.Stdout).RootElement;
+        var failed = output.TryGetProperty("errors", out var errors) ? errors.EnumerateArray().ToList() : new List<JsonElement>();
+        var inputs = output.GetProperty("images").EnumerateArray().Concat(failed)
+            .Select(i => i.GetProperty("path").GetString()).Order(StringComparer.Ordinal);
+        Assert.Equal([Path.Combine(photos, "IMG_1.JPG"), Path.Combine(photos, "IMG_2.NEF")], inputs);
+        Assert.All(said, line => Assert.Contains(line, embed.Stderr.Split('\n'), StringComparer.Ordinal));
+        Assert.Equal(said, preprocess.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("warning:", StringComparison.Ordinal)));
+        Assert.DoesNotContain("IMG_1.CR2", preprocess.Stdout + preprocess.Stderr, StringComparison.Ordinal);
+        Assert.Contains(temp.File("crops", "IMG_1.png"), preprocess.Stdout.Split('\n'), StringComparer.Ordinal);
+    }
+
+    [Fact]
     public async Task LibraryErrors_AsText_NamesEachFileOnce()
     {
         using var temp = ImageFolder("horse.png");

@@ -1,5 +1,6 @@
 using ClipSearch.Core;
 using ClipSearch.Core.Model;
+using ClipSearch.Library.Indexing;
 using ClipSearch.Library.Storage.Postgres;
 using ClipSearch.Library.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
@@ -27,6 +28,60 @@ public sealed class SchemaTests
 
         Assert.Equal($"{path} was written by a newer ClipSearch (schema 99; this one knows up to {SqliteSchema.Version}). Update ClipSearch.", error.Message);
         Assert.Equal(99L, Scalar(path, "PRAGMA user_version"));
+    }
+
+    [Fact]
+    public async Task Sqlite_SchemaOneLibrary_IsMigratedAndRecordsWhatWalksPassedOver()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("library.db");
+        await using (var store = SqliteLibraryStore.Open(path))
+        {
+            await store.AddFoldersAsync(["/photos"]);
+        }
+
+        // A library as version 1 wrote it: no folder_skips.
+        Execute(path, "DROP TABLE folder_skips; PRAGMA user_version = 1");
+
+        await using var upgraded = SqliteLibraryStore.Open(path);
+        await upgraded.SetSkippedAsync("/photos", new SkippedFiles([new(".mov", 2)], 1));
+        var skipped = (await upgraded.GetSkippedAsync())["/photos"];
+
+        Assert.Equal((long)SqliteSchema.Version, Scalar(path, "PRAGMA user_version"));
+        Assert.Equal(2, SqliteSchema.Version);
+        Assert.Equal([(".mov", 2)], skipped.NotImages.Select(e => (e.Extension, e.Count)));
+        Assert.Equal(1, skipped.RawWithSibling);
+        Assert.Equal(["/photos"], await upgraded.GetFoldersAsync());
+    }
+
+    [SkippableFact]
+    public async Task Postgres_SchemaTwoLibrary_IsMigratedAndRecordsWhatWalksPassedOver()
+    {
+        using var temp = new TempFolder();
+        await using var lib = await OpenAsync(Postgres, temp);
+        await using (var store = await lib.OpenStoreAsync())
+        {
+            await store.AddFoldersAsync(["/photos"]);
+        }
+
+        await using (var c = new NpgsqlConnection(lib.Location))
+        {
+            await c.OpenAsync();
+            await using var downgrade = new NpgsqlCommand("DROP TABLE clipsearch_folder_skips; UPDATE clipsearch_meta SET value = '2' WHERE key = 'schema_version'", c);
+            await downgrade.ExecuteNonQueryAsync();
+        }
+
+        await using var upgraded = await PostgresLibraryStore.OpenAsync(lib.Location);
+        await upgraded.SetSkippedAsync("/photos", new SkippedFiles([new(".mov", 2)], 1));
+        var skipped = (await upgraded.GetSkippedAsync())["/photos"];
+
+        await using var check = new NpgsqlConnection(lib.Location);
+        await check.OpenAsync();
+        await using var version = new NpgsqlCommand("SELECT value FROM clipsearch_meta WHERE key = 'schema_version'", check);
+        Assert.Equal("3", await version.ExecuteScalarAsync());
+        Assert.Equal(3, PostgresSchema.Version);
+        Assert.Equal([(".mov", 2)], skipped.NotImages.Select(e => (e.Extension, e.Count)));
+        Assert.Equal(1, skipped.RawWithSibling);
     }
 
     [SkippableFact]

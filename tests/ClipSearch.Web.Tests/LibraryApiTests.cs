@@ -184,6 +184,31 @@ public sealed class LibraryApiTests : IDisposable
     }
 
     [Fact]
+    public async Task GetLibrary_FolderWithFilesThatAreNotImagesAndARawBesideItsJpeg_CountsWhatTheWalkPassedOver()
+    {
+        foreach (var name in new[] { "a.mov", "b.MOV", "notes.txt" })
+        {
+            File.WriteAllText(_photos.File(name), "");
+        }
+
+        File.Copy(TinyClip.Image("horse.png"), _photos.File("broken.NEF"));   // beside broken.jpg: not indexed
+        await AddAndWaitAsync(_photos.Path);
+
+        using var library = JsonDocument.Parse(await _client.GetStringAsync("/api/library"));
+        var stats = library.RootElement.GetProperty("stats");
+        var result = library.RootElement.GetProperty("indexing").GetProperty("result");
+
+        foreach (var skipped in new[] { stats.GetProperty("skipped"), result.GetProperty("skipped") })
+        {
+            Assert.Equal([(".mov", 2), (".txt", 1)], skipped.GetProperty("notImages").EnumerateArray()
+                .Select(e => (e.GetProperty("extension").GetString(), e.GetProperty("count").GetInt32())));
+            Assert.Equal((3, 1), (skipped.GetProperty("notImageFiles").GetInt32(), skipped.GetProperty("rawWithSibling").GetInt32()));
+        }
+
+        Assert.Equal((4L, 1L), (stats.GetProperty("files").GetInt64(), stats.GetProperty("failed").GetInt64()));   // the three images and broken.jpg
+    }
+
+    [Fact]
     public async Task MoreLikeThis_OnACopy_LeavesOutTheImageItselfWhicheverCopyNamesIt()
     {
         // horse.png and its byte-identical copy z-horse.png: one content, whose hit is named by the first path.

@@ -22,6 +22,11 @@ public sealed class LibraryBrowserTests : IAsyncLifetime
         }
 
         await File.WriteAllTextAsync(_photos.File("broken.jpg"), "this is not a JPEG");
+        File.Copy(TinyClip.Image("horse.png"), _photos.File("broken.CR2"));   // a raw file beside its JPEG: passed over
+        foreach (var name in new[] { "clip.mov", "clip2.MOV", "notes.txt" })
+        {
+            await File.WriteAllTextAsync(_photos.File(name), "");
+        }
         _app = WebApp.Build([], new Dictionary<string, string?>
         {
             ["urls"] = "http://127.0.0.1:0",
@@ -71,6 +76,8 @@ public sealed class LibraryBrowserTests : IAsyncLifetime
         await Expect(page.GetByTestId("library-done")).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await Expect(page.GetByTestId("library-indexed")).ToHaveTextAsync("3");
         await Expect(page.GetByTestId("library-failed")).ToHaveTextAsync("1");
+        await Expect(page.GetByTestId("library-skipped")).ToHaveTextAsync("3 files that are not images: .mov ×2, .txt ×1");
+        await Expect(page.GetByTestId("library-raw")).ToHaveTextAsync("1 RAW file that has a JPEG or HEIC beside it");
         await Expect(page.GetByTestId("library-folders")).ToContainTextAsync(_photos.Path);
         await Expect(page.GetByTestId("library-errors")).ToContainTextAsync("broken.jpg");
         await Expect(page.GetByTestId("library-search")).ToHaveTextAsync("exact (an HNSW graph is built from 50,000 images on)");

@@ -63,6 +63,11 @@ internal static class IndexCommand
                 {
                     Console.Error.WriteLine($"Search: {SearchMethodText.Of(method)}");
                 }
+
+                foreach (var line in SkippedText.Lines(outcome.Skipped))
+                {
+                    Console.Error.WriteLine(line);
+                }
             }
 
             // A folder that could not be listed is an input not read, like a file that could not be.

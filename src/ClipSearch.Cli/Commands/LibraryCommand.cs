@@ -52,6 +52,16 @@ internal static class LibraryCommand
                 grid.AddRow("folders not read", $"{stats.FolderErrors} (see: clipsearch library errors)");
             }
 
+            if (SkippedText.NotImages(stats.Skipped) is { } notImages)
+            {
+                grid.AddRow("skipped", Markup.Escape(notImages));
+            }
+
+            if (SkippedText.RawWithSibling(stats.Skipped) is { } raw)
+            {
+                grid.AddRow("passed over", Markup.Escape(raw));
+            }
+
             grid.AddRow("embeddings", $"{stats.Contents} distinct contents");
             grid.AddRow("size", $"{stats.StorageBytes / 1024.0 / 1024.0:F1} MiB");
             grid.AddRow("search", Markup.Escape(SearchMethodText.Of(await lib.DescribeSearchAsync(cancellationToken).ConfigureAwait(false))));

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.IO.Enumeration;
+using System.Runtime.InteropServices;
 using ClipSearch.Core;
+using ClipSearch.Core.Imaging;
 using ClipSearch.Core.IO;
 using ClipSearch.Library.Storage;
 
@@ -15,7 +17,14 @@ namespace ClipSearch.Library.Indexing;
 /// The folders below the root whose contents are unknown: they could not be listed (permissions, an I/O error, more
 /// than <see cref="FolderWalker.MaxDepth"/> levels down). What a library recorded under them is not known to be gone.
 /// </param>
-public sealed record FolderListing(IReadOnlyList<ScannedFile> Files, IReadOnlyList<string> UnlistedFolders);
+public sealed record FolderListing(IReadOnlyList<ScannedFile> Files, IReadOnlyList<string> UnlistedFolders)
+{
+    /// <summary>
+    /// The files the walk met and did not take: those not named as images, by extension, and the camera raw files
+    /// with a processed picture of the same name beside them (see <see cref="FolderWalker"/>).
+    /// </summary>
+    public SkippedFiles Skipped { get; init; } = SkippedFiles.None;
+}
 
 /// <summary>How <see cref="FolderWalker.List"/> walks.</summary>
 public sealed record WalkOptions
@@ -35,7 +44,13 @@ public sealed record WalkOptions
 }
 
 /// <summary>
-/// Lists the image files under a folder, recursively, without opening any of them. Symbolic links to folders are
+/// Lists the image files under a folder, recursively, without opening any of them: the files whose extension is one
+/// of <see cref="ImageFileTypes.AllExtensions"/>. Every other entry that is not a folder is counted by its extension
+/// (<see cref="FolderListing.Skipped"/>; by name only, not even its status is asked), never left out in silence. A camera raw file
+/// (<see cref="ImageFileTypes.IsCameraRawName"/>) with a processed picture of the same name, case aside, in the same
+/// folder (an extension of <see cref="ImageFileTypes.RawSiblingExtensions"/>: a camera that saves RAW + JPEG) is not
+/// taken, and counted apart: the processed picture is indexed instead, as the camera (or the photographer) rendered
+/// it; once that picture is gone, the raw file is taken again. Symbolic links to folders are
 /// followed once: a folder already listed (the same device and inode, however it was reached: a link loop, two
 /// links to one place) is skipped, and so is a link to a folder above the root (it would list the root again and
 /// everything around it: a link to / the whole disk). An image name that is not a regular file, or that cannot
@@ -49,7 +64,7 @@ public sealed record WalkOptions
 /// </summary>
 public static class FolderWalker
 {
-    /// <summary>Extensions taken as images (case-insensitive); other files are not looked at.</summary>
+    /// <summary>Extensions taken as images (case-insensitive); other files are not looked at, only counted.</summary>
     public static IReadOnlySet<string> ImageExtensions => Core.Imaging.ImageLoader.FileExtensions;
 
     /// <summary>Folders nested deeper than this below the root are not listed (each is reported as a problem).</summary>
@@ -114,6 +129,8 @@ public static class FolderWalker
 
         var files = new List<ScannedFile>();
         var unlisted = new List<string>();
+        var notImages = new Dictionary<string, int>(StringComparer.Ordinal);
+        var rawWithSibling = 0;
         var visited = new HashSet<(ulong Device, ulong Inode)>();
         var above = FoldersAbove(top, rootStat);
         var pending = new Stack<(string Path, int Depth, bool IsLink)>();
@@ -190,13 +207,22 @@ public static class FolderWalker
                 continue;
             }
 
+            var processed = ProcessedStems(entries);
             foreach (var (path, isDirectory, entryIsLink) in entries)
             {
                 if (isDirectory)
                 {
                     pending.Push((path, depth + 1, entryIsLink));
                 }
-                else if (ImageExtensions.Contains(Path.GetExtension(path)))
+                else if (!ImageExtensions.Contains(Path.GetExtension(path)))
+                {
+                    CollectionsMarshal.GetValueRefOrAddDefault(notImages, SkippedFiles.ExtensionKey(path), out _)++;
+                }
+                else if (processed is not null && ImageFileTypes.IsCameraRawName(path) && processed.Contains(Path.GetFileNameWithoutExtension(path)))
+                {
+                    rawWithSibling++;   // its JPEG or HEIC is indexed instead
+                }
+                else
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     if (Scan(path, entryIsLink, confine, progress) is { } file)
@@ -209,7 +235,28 @@ public static class FolderWalker
 
         files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         unlisted.Sort(StringComparer.Ordinal);
-        return new FolderListing(files, unlisted);
+        return new FolderListing(files, unlisted)
+        {
+            Skipped = new SkippedFiles(notImages.Select(e => new ExtensionCount(e.Key, e.Value)), rawWithSibling),
+        };
+    }
+
+    /// <summary>
+    /// The names, without extension and case aside, of the processed pictures among a folder's entries that stand for
+    /// a camera raw file of the same name (<see cref="ImageFileTypes.RawSiblingExtensions"/>); null when there is none.
+    /// </summary>
+    private static HashSet<string>? ProcessedStems(List<(string Path, bool IsDirectory, bool IsLink)> entries)
+    {
+        HashSet<string>? stems = null;
+        foreach (var (path, isDirectory, _) in entries)
+        {
+            if (!isDirectory && ImageFileTypes.RawSiblingExtensions.Contains(Path.GetExtension(path)))
+            {
+                (stems ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(Path.GetFileNameWithoutExtension(path));
+            }
+        }
+
+        return stems;
     }
 
     /// <summary>Test hook: runs before a folder is listed, on the walk's thread (it may throw an IOException, as a failing disk would).</summary>

@@ -50,4 +50,10 @@ public sealed record IndexResult(int Scanned, int Unchanged, int Embedded, int R
     /// was indexed below a folder that could not be listed is kept, not removed.
     /// </summary>
     public int FolderErrors { get; init; }
+
+    /// <summary>
+    /// What the walks passed over: files not named as images, by extension, and camera raw files with a JPEG or HEIC
+    /// of the same name beside them (indexed instead). A folder below another of the run is counted once.
+    /// </summary>
+    public SkippedFiles Skipped { get; init; } = SkippedFiles.None;
 }

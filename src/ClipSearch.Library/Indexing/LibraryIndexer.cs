@@ -77,14 +77,22 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
         progress?.Report(new IndexProgress(IndexPhase.Scanning, 0, 0, 0, 0, 0, clock.Elapsed));
         var scanned = new List<ScannedFile>();
         var unlisted = new HashSet<string>(StringComparer.Ordinal);
+        var skipped = new Dictionary<string, SkippedFiles>(StringComparer.Ordinal);
         foreach (var root in roots)
         {
             var listing = await WalkAsync(root, cancellationToken).ConfigureAwait(false);
             scanned.AddRange(listing.Files);
             unlisted.UnionWith(listing.UnlistedFolders);
+            skipped[root] = listing.Skipped;
         }
 
         await _store.AddFoldersAsync(roots, cancellationToken).ConfigureAwait(false);
+        foreach (var (root, walk) in skipped)
+        {
+            // The walk is complete: what it passed over replaces what the last one did, whatever happens next.
+            await _store.SetSkippedAsync(root, walk, cancellationToken).ConfigureAwait(false);
+        }
+
         var stored = new Dictionary<string, StoredFile>(StringComparer.Ordinal);
         foreach (var root in roots)
         {
@@ -132,6 +140,7 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
         return new IndexResult(images, images - pending.Count, run.Embedded, run.Reused, run.Failed, removed, run.SkippedByOthers, clock.Elapsed)
         {
             FolderErrors = scanned.Count - images,
+            Skipped = SkippedFiles.SumOutermost(skipped),
         };
     }
 

@@ -38,7 +38,7 @@ public interface ILibraryStore : IAsyncDisposable
     Task<IReadOnlyList<string>> GetFoldersAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Removes a folder and every file under it (one transaction), unless an indexing run holds the library
+    /// Removes a folder, every file under it and what its last walk passed over (one transaction), unless an indexing run holds the library
     /// (<see cref="HoldForIndexingAsync"/>, in this process or any other): then nothing changes and the answer is false.
     /// </summary>
     Task<bool> TryRemoveFolderAsync(string folder, CancellationToken cancellationToken = default);
@@ -49,6 +49,15 @@ public interface ILibraryStore : IAsyncDisposable
     /// dies lets go at once.
     /// </summary>
     Task<IAsyncDisposable> HoldForIndexingAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records what the last walk of <paramref name="folder"/> (one of the library's folders) passed over, in place of
+    /// what the walk before it recorded (one transaction). Removing the folder drops it.
+    /// </summary>
+    Task SetSkippedAsync(string folder, Indexing.SkippedFiles skipped, CancellationToken cancellationToken = default);
+
+    /// <summary>What the last walk of each folder passed over, by folder (folders never walked are absent).</summary>
+    Task<IReadOnlyDictionary<string, Indexing.SkippedFiles>> GetSkippedAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Files recorded under <paramref name="folder"/> (the folder itself and every subfolder).</summary>
     Task<IReadOnlyList<StoredFile>> GetFilesUnderAsync(string folder, CancellationToken cancellationToken = default);

@@ -88,4 +88,11 @@ public sealed record LibraryStats(string Location, IReadOnlyList<string> Folders
     /// the reason; what was indexed under one that could not be listed is kept until it can be listed again.
     /// </summary>
     public long FolderErrors { get; init; }
+
+    /// <summary>
+    /// What the last walk of each of the library's folders passed over (files not named as images, by extension, and
+    /// camera raw files with a JPEG or HEIC of the same name beside them), added up; a folder below another of the
+    /// library's folders is counted once, by the outer one's walk.
+    /// </summary>
+    public Indexing.SkippedFiles Skipped { get; init; } = Indexing.SkippedFiles.None;
 }

@@ -62,7 +62,7 @@ public static class LibraryApi
 public sealed record FolderRequest(string? Path);
 
 /// <summary>The library.</summary>
-/// <param name="Stats">Counts, folders, model, size.</param>
+/// <param name="Stats">Counts, folders, model, size, and what the walks of the folders passed over (<c>skipped</c>).</param>
 /// <param name="Indexing">The indexing run (running or last).</param>
 /// <param name="Search">How searches find their results, in English (<paramref name="SearchMethod"/> worded).</param>
 /// <param name="SearchMethod">How searches find their results, as data: exact, the HNSW graph or pgvector, with the measured recall.</param>

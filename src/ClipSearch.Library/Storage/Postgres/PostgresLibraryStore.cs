@@ -1,6 +1,7 @@
 using System.Globalization;
 using ClipSearch.Core;
 using ClipSearch.Core.Model;
+using ClipSearch.Library.Indexing;
 using Npgsql;
 using Pgvector;
 
@@ -188,12 +189,43 @@ public sealed partial class PostgresLibraryStore : ILibraryStore
             return false;
         }
 
+        await ExecAsync(c, "DELETE FROM clipsearch_folder_skips WHERE folder = $1", cancellationToken, folder).ConfigureAwait(false);
         await ExecAsync(c, "DELETE FROM clipsearch_folders WHERE path = $1", cancellationToken, folder).ConfigureAwait(false);
         await ExecAsync(c, "DELETE FROM clipsearch_files WHERE path = $1 OR starts_with(path, $2)", cancellationToken, folder, Prefix(folder)).ConfigureAwait(false);
         await DeleteOrphansAsync(c, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return true;
     }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Two machines walking the same folder at once both replace the counts; the rows of the one that commits last
+    /// are merged over the other's (an extension only the first one met stays), which describes the same folder.
+    /// </remarks>
+    public async Task SetSkippedAsync(string folder, SkippedFiles skipped, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(skipped);
+        var rows = SkipRows.Of(skipped).ToList();
+        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecAsync(c, "DELETE FROM clipsearch_folder_skips WHERE folder = $1", cancellationToken, folder).ConfigureAwait(false);
+        if (rows.Count > 0)
+        {
+            await ExecAsync(c, """
+                INSERT INTO clipsearch_folder_skips(folder, reason, extension, files)
+                SELECT $1, r, e, n FROM unnest($2::text[], $3::text[], $4::bigint[]) AS w(r, e, n)
+                ON CONFLICT (folder, reason, extension) DO UPDATE SET files = excluded.files
+                """, cancellationToken, folder, rows.Select(r => r.Reason).ToArray(), rows.Select(r => r.Extension).ToArray(),
+                rows.Select(r => (long)r.Files).ToArray()).ConfigureAwait(false);
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyDictionary<string, SkippedFiles>> GetSkippedAsync(CancellationToken cancellationToken = default) =>
+        SkipRows.ByFolder(await ReadListAsync("SELECT folder, reason, extension, files FROM clipsearch_folder_skips",
+            r => (r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3)), cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<StoredFile>> GetFilesUnderAsync(string folder, CancellationToken cancellationToken = default) =>
@@ -370,6 +402,7 @@ public sealed partial class PostgresLibraryStore : ILibraryStore
     {
         var folders = await GetFoldersAsync(cancellationToken).ConfigureAwait(false);
         var model = await GetModelAsync(cancellationToken).ConfigureAwait(false);
+        var skipped = SkippedFiles.SumOutermost(await GetSkippedAsync(cancellationToken).ConfigureAwait(false));
         var counts = await ReadListAsync("""
             SELECT count(*) FILTER (WHERE size >= 0), count(content_id), count(error) FILTER (WHERE size >= 0),
                    pg_total_relation_size('clipsearch_files') + COALESCE(pg_total_relation_size(to_regclass('clipsearch_contents')), 0),
@@ -385,7 +418,7 @@ public sealed partial class PostgresLibraryStore : ILibraryStore
 
         // A folder's problem is a row with size -1 (ScannedFile.FolderSize): counted apart from the image files.
         var (files, indexed, failed, bytes, folderErrors) = counts[0];
-        return new LibraryStats(Description, folders, files, indexed, failed, contents, model?.Short, bytes) { FolderErrors = folderErrors };
+        return new LibraryStats(Description, folders, files, indexed, failed, contents, model?.Short, bytes) { FolderErrors = folderErrors, Skipped = skipped };
     }
 
     /// <inheritdoc/>

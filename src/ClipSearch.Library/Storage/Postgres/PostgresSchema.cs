@@ -31,6 +31,15 @@ internal static class PostgresSchema
         """
         ALTER TABLE IF EXISTS clipsearch_contents ALTER COLUMN embedding SET STORAGE PLAIN;
         """,
+        // 3: what each folder's last walk passed over (as SQLite's folder_skips).
+        """
+        CREATE TABLE IF NOT EXISTS clipsearch_folder_skips(
+            folder text NOT NULL REFERENCES clipsearch_folders(path),
+            reason text NOT NULL,
+            extension text NOT NULL,
+            files bigint NOT NULL,
+            PRIMARY KEY(folder, reason, extension));
+        """,
     ];
 
     public static int Version => _migrations.Length;

@@ -2,6 +2,7 @@ using System.Globalization;
 using ClipSearch.Core;
 using ClipSearch.Core.IO;
 using ClipSearch.Core.Model;
+using ClipSearch.Library.Indexing;
 using Microsoft.Data.Sqlite;
 
 namespace ClipSearch.Library.Storage.Sqlite;
@@ -351,11 +352,36 @@ public sealed class SqliteLibraryStore : ILibraryStore
         await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var (lo, hi) = PathRange(folder);
-        await ExecAsync(c, tx, "DELETE FROM folders WHERE path = $f; DELETE FROM files WHERE path = $f OR (path >= $lo AND path < $hi)", cancellationToken,
+        await ExecAsync(c, tx, "DELETE FROM folder_skips WHERE folder = $f; DELETE FROM folders WHERE path = $f; DELETE FROM files WHERE path = $f OR (path >= $lo AND path < $hi)", cancellationToken,
             ("$f", folder), ("$lo", lo), ("$hi", hi)).ConfigureAwait(false);
         await DeleteOrphansAsync(c, tx, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    /// <inheritdoc/>
+    public async Task SetSkippedAsync(string folder, SkippedFiles skipped, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(skipped);
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecAsync(c, tx, "DELETE FROM folder_skips WHERE folder = $f", cancellationToken, ("$f", folder)).ConfigureAwait(false);
+        foreach (var (reason, extension, files) in SkipRows.Of(skipped))
+        {
+            await ExecAsync(c, tx, "INSERT INTO folder_skips(folder, reason, extension, files) VALUES ($f, $r, $e, $n)", cancellationToken,
+                ("$f", folder), ("$r", reason), ("$e", extension), ("$n", files)).ConfigureAwait(false);
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyDictionary<string, SkippedFiles>> GetSkippedAsync(CancellationToken cancellationToken = default)
+    {
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await ReadListAsync(c, "SELECT folder, reason, extension, files FROM folder_skips",
+            r => (r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3)), cancellationToken).ConfigureAwait(false);
+        return SkipRows.ByFolder(rows);
     }
 
     /// <inheritdoc/>
@@ -545,6 +571,7 @@ public sealed class SqliteLibraryStore : ILibraryStore
     {
         var folders = await GetFoldersAsync(cancellationToken).ConfigureAwait(false);
         var model = await GetModelAsync(cancellationToken).ConfigureAwait(false);
+        var skipped = SkippedFiles.SumOutermost(await GetSkippedAsync(cancellationToken).ConfigureAwait(false));
         await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         async Task<long> Count(string sql) => Convert.ToInt64(await ScalarAsync(c, sql, cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
         // A folder's problem is a row with size -1 (ScannedFile.FolderSize): counted apart from the image files.
@@ -554,7 +581,7 @@ public sealed class SqliteLibraryStore : ILibraryStore
         var folderErrors = await Count("SELECT count(*) FROM files WHERE size < 0").ConfigureAwait(false);
         var contents = await Count("SELECT count(*) FROM contents").ConfigureAwait(false);
         var bytes = new[] { Path, Path + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
-        return new LibraryStats(Path, folders, files, indexed, failed, contents, model?.Short, bytes) { FolderErrors = folderErrors };
+        return new LibraryStats(Path, folders, files, indexed, failed, contents, model?.Short, bytes) { FolderErrors = folderErrors, Skipped = skipped };
     }
 
     /// <summary>Runs SQLite's <c>PRAGMA integrity_check</c>; "ok" when the file is sound.</summary>

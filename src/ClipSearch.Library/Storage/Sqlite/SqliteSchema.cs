@@ -26,6 +26,16 @@ internal static class SqliteSchema
         CREATE INDEX files_content ON files(content_id);
         INSERT INTO meta(key, value) VALUES ('generation', '0');
         """,
+        // 2: what each folder's last walk passed over: reason 'not-image' (a file not named as an image) by extension
+        // (lower-case, '' for none), or 'raw-with-sibling' (a camera raw file with a JPEG or HEIC beside it; extension '').
+        """
+        CREATE TABLE folder_skips(
+            folder TEXT NOT NULL REFERENCES folders(path),
+            reason TEXT NOT NULL,
+            extension TEXT NOT NULL,
+            files INTEGER NOT NULL,
+            PRIMARY KEY(folder, reason, extension));
+        """,
     ];
 
     /// <summary>The version this program writes.</summary>
