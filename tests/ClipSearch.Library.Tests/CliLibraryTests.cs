@@ -85,6 +85,42 @@ public sealed class CliLibraryTests
     }
 
     [Fact]
+    public async Task Index_FolderOfPhoneScannerAndCameraFormats_IndexesEveryPhotoAndNamesTheBrokenOnes()
+    {
+        // Issue #11 as a new user met it: a folder of HEIC, AVIF, TIFF and JPEG XL (and one JPEG) said "1 images found".
+        using var temp = new TempFolder();
+        var photos = temp.File("photos");
+        Directory.CreateDirectory(photos);
+        foreach (var file in Directory.GetFiles(Fixtures.Path("formats", "images")))
+        {
+            File.Copy(file, Path.Combine(photos, Path.GetFileName(file)));
+        }
+
+        File.Copy(Fixtures.Path("images", "exif_orientation6.jpg"), Path.Combine(photos, "IMG_0001.jpg"));
+        var heic = File.ReadAllBytes(Fixtures.Path("formats", "images", "chelsea.heic"));
+        File.WriteAllBytes(Path.Combine(photos, "cut.heic"), heic[..(heic.Length / 2)]);
+        var tiff = File.ReadAllBytes(Fixtures.Path("formats", "images", "astronaut.tif"));
+        File.WriteAllBytes(Path.Combine(photos, "cut.tif"), tiff[..(tiff.Length / 2)]);
+        var db = temp.File("lib.db");
+        var model = Fixtures.Path("tiny-clip");
+
+        var index = await CliRunner.RunAsync("index", "--model", model, "--library", db, photos);
+        var errors = await CliRunner.RunAsync("library", "errors", "--library", db, "--json");
+        var byHeic = await CliRunner.RunAsync("search", "--model", model, "--library", db, "--json", "-k", "1", "--image", Path.Combine(photos, "chelsea.heic"));
+        var embedTiff = await CliRunner.RunAsync("embed", "--model", model, "--json", "-i", Path.Combine(photos, "multipage.tif"));
+
+        Assert.Contains($"{db}: 12 images found, 0 unchanged, 10 embedded", index.Stderr, StringComparison.Ordinal);
+        var failed = JsonDocument.Parse(errors.Stdout).RootElement.EnumerateArray()
+            .Select(e => (Path.GetFileName(e.GetProperty("path").GetString()), e.GetProperty("error").GetString()!.Contains("truncated or corrupt", StringComparison.Ordinal)))
+            .Order().ToList();
+        Assert.Equal([("cut.heic", true), ("cut.tif", true)], failed);
+        Assert.Equal(0, byHeic.ExitCode);
+        var best = JsonDocument.Parse(byHeic.Stdout).RootElement[0];
+        Assert.Equal(Path.Combine(photos, "chelsea.heic"), best.GetProperty("path").GetString());
+        Assert.Equal((0, 1), (embedTiff.ExitCode, JsonDocument.Parse(embedTiff.Stdout).RootElement.GetProperty("images").GetArrayLength()));
+    }
+
+    [Fact]
     public async Task Index_FolderWithFilesThatAreNotImages_SaysWhatItSkippedInTextJsonAndStats()
     {
         using var temp = ImageFolder("horse.png", "coffee.png");

@@ -5,6 +5,7 @@ using ClipSearch.Core.Imaging;
 using ClipSearch.Core.Model;
 using ClipSearch.Core.Similarity;
 using ClipSearch.Web.Api;
+using SkiaSharp;
 
 namespace ClipSearch.Web.Tests;
 
@@ -215,6 +216,60 @@ public sealed class ApiTests : IDisposable
         var presets = (await _client.GetFromJsonAsync<PresetSummary[]>("/api/classify/presets", Json))!;
         Assert.Contains(presets, p => p is { Name: "imagenet", Classes: 1000, Templates: 80 });
         Assert.Contains(presets, p => p is { Name: "cifar100", Classes: 100 });
+    }
+
+    [Fact]
+    public async Task Images_HeicTiffAndRawUploads_ServedAsJpegThumbnailsAndViews_PngWhereThereIsAlpha()
+    {
+        // Browsers cannot show HEIC, TIFF or raw files: the server sends JPEGs made from them (a PNG keeps alpha).
+        var heic = Fixtures.Path("formats", "images", "chelsea.heic");                 // 451 × 300
+        var tiff = Fixtures.Path("formats", "images", "camera_orient6.tif");           // 512 × 512, orientation 6
+        var alpha = Fixtures.Path("formats", "images", "rgba_256x256.heic");
+        var added = (await (await _client.PostAsync("/api/images", TinyClip.Form([heic, tiff, alpha], []))).Content
+            .ReadFromJsonAsync<ImageResponse[]>(Json))!;
+        Assert.Equal(3, added.Length);
+
+        var (thumbnail, thumbnailType) = await GetImageAsync(added[0].ThumbnailUrl);
+        Assert.Equal(("image/jpeg", 320, 213), (thumbnailType, thumbnail.Width, thumbnail.Height));
+        var (view, viewType) = await GetImageAsync(added[0].ImageUrl);
+        Assert.Equal(("image/jpeg", 451, 300), (viewType, view.Width, view.Height));
+
+        // The TIFF's view is upright: the file's top row (bright sky) is its right column once turned 90° clockwise.
+        var (turned, turnedType) = await GetImageAsync(added[1].ImageUrl);
+        Assert.Equal("image/jpeg", turnedType);
+        double Column(int x) => Enumerable.Range(0, turned.Height).Average(y => turned.GetPixel(x, y).Red);
+        Assert.Equal((512, 512), (turned.Width, turned.Height));
+        double Row(int y) => Enumerable.Range(0, turned.Width).Average(x => turned.GetPixel(x, y).Red);
+        Assert.True(Column(509) > Column(2) + 40 && Column(509) > Row(2) + 40,
+            $"the sky is not on the right: right {Column(509):F0}, left {Column(2):F0}, top {Row(2):F0}");
+
+        var (withAlpha, alphaType) = await GetImageAsync(added[2].ThumbnailUrl);
+        Assert.Equal("image/png", alphaType);
+        Assert.NotEqual(SKAlphaType.Opaque, withAlpha.AlphaType);
+        Assert.Equal("image/png", (await GetImageAsync(added[2].ImageUrl)).Type);
+    }
+
+    [Fact]
+    public async Task Embed_HeicNamedJpg_TheSameVectorAsTheHeic()
+    {
+        var heic = File.ReadAllBytes(Fixtures.Path("formats", "images", "chelsea.heic"));
+        float[] Vector(string name)
+        {
+            using var form = new MultipartFormDataContent { { new ByteArrayContent(heic), "images", name } };
+            using var response = _client.PostAsync("/api/embed", form).GetAwaiter().GetResult();
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return response.Content.ReadFromJsonAsync<EmbedResponse>(Json).GetAwaiter().GetResult()!.Images[0].Embedding;
+        }
+
+        Assert.Equal(Vector("chelsea.heic"), Vector("photo.jpg"));
+    }
+
+    private async Task<(SKBitmap Bitmap, string Type)> GetImageAsync(string url)
+    {
+        using var response = await _client.GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        return (SKBitmap.Decode(bytes), response.Content.Headers.ContentType!.MediaType!);
     }
 
     [Fact]

@@ -1,11 +1,13 @@
 using System.Buffers.Binary;
 
+namespace ClipSearch.Tests;
+
 /// <summary>
 /// Writes small but real DNG files (Adobe DNG 1.4 layout, as cameras and converters write them): a first directory
 /// holding a reduced-resolution preview (a baseline JPEG, NewSubFileType 1), and a sub-directory holding the raw
 /// sensor data (16-bit uncompressed, an RGGB Bayer mosaic). What libraw needs to identify the file and read either.
 /// </summary>
-public static class TestDng
+internal static class TestDng
 {
     private const ushort Byte = 1;
     private const ushort Ascii = 2;

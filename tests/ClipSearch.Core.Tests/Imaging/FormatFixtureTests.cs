@@ -40,7 +40,7 @@ public sealed class FormatFixtureTests(ITestOutputHelper output)
     /// which turns a TIFF on load and then again in exif_transpose (python-pillow/Pillow#7381, fixed in Pillow 10.1
     /// by #7383): the reference is turned 180°, twice 90°. ClipSearch turns it once, as every viewer and Pillow ≥ 10.1
     /// do, so the reference turned back by one step (orientation 8, 90° anticlockwise) is what it must match: within
-    /// 4 levels (mean ≤ 0.5), as Pillow's two resize passes (each rounded to 8 bits) run along the other axes of a
+    /// 8 levels (mean ≤ 0.5), as Pillow's two resize passes (each rounded to 8 bits) run along the other axes of a
     /// quarter-turned image (turned 180°, as the reference, the same crop matches within 1).
     /// </summary>
     [Fact]
@@ -52,7 +52,7 @@ public sealed class FormatFixtureTests(ITestOutputHelper output)
 
         var (max, mean, differing) = ReferenceImages.Compare(expected, crop);
         output.WriteLine($"camera_orient6.tif (reference turned back 90°): max {max}, mean {mean:F4}, {differing} values differ");
-        Assert.True(max <= 4 && mean <= 0.5, $"max abs diff {max} (mean {mean:F4})");
+        Assert.True(max <= 8 && mean <= 0.5, $"max abs diff {max} (mean {mean:F4})");
 
         // And not the reference as it is (turned twice), nor the file unturned.
         Assert.True(ReferenceImages.Compare(reference, crop).Mean > 10);
