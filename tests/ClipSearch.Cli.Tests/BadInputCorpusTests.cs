@@ -317,6 +317,24 @@ public sealed class BadInputCorpusTests(Xunit.Abstractions.ITestOutputHelper out
         yield return ("at-the-limit.png", TestImages.SolidPng(10_000, 10_000));
         yield return ("polyglot.jpg", [.. jpeg, .. "PK\u0003\u0004"u8.ToArray(), .. RandomBytes(512, 3)]);
         yield return ("horse\u202Egnp.exe", horse);
+
+        // The formats read through ImageMagick (issue #11): cut, garbled, lying about their size, or only a signature.
+        var heic = File.ReadAllBytes(Fixtures.Path("formats", "images", "chelsea.heic"));
+        var avif = File.ReadAllBytes(Fixtures.Path("formats", "images", "coffee.avif"));
+        var tiff = File.ReadAllBytes(Fixtures.Path("formats", "images", "astronaut.tif"));
+        var jxl = File.ReadAllBytes(Fixtures.Path("formats", "images", "motorcycle_right.jxl"));
+        yield return ("cut.heic", heic[..(heic.Length / 2)]);
+        yield return ("random-middle.heic", [.. heic[..600], .. RandomBytes(heic.Length - 600, 4)]);
+        yield return ("ftyp-only.heic", heic[..32]);
+        yield return ("cut.avif", avif[..(avif.Length / 3)]);
+        yield return ("cut.tif", tiff[..(tiff.Length / 2)]);
+        yield return ("huge-header.tif", TiffWithSize(100_000, 100_000));
+        yield return ("zero-size.tif", TiffWithSize(0, 0));
+        yield return ("cut.jxl", jxl[..(jxl.Length / 2)]);
+        yield return ("signature.jxl", [0xFF, 0x0A]);
+        yield return ("fake.dng", [(byte)'I', (byte)'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0xC6, 1, 0, 4, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 0]);
+        yield return ("ftyp-only.cr3", "\0\0\0\u0018ftypcrx \0\0\0\u0001crx isom"u8.ToArray());
+        yield return ("heic-named.jpg", heic);
         yield return ("../../../etc/passwd", horse);
         yield return (new string('n', 5000) + ".png", horse);
         yield return ("tab\there\u0085\u007F.png", horse);
@@ -428,6 +446,31 @@ public sealed class BadInputCorpusTests(Xunit.Abstractions.ITestOutputHelper out
         0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08, (byte)(height >> 8), (byte)height, (byte)(width >> 8), (byte)width, 0x03,
         0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01, 0xFF, 0xD9,
     ];
+
+    // A baseline RGB TIFF header and directory claiming that size, its one strip past the end of the file.
+    private static byte[] TiffWithSize(int width, int height)
+    {
+        (ushort Tag, ushort Type, uint Value)[] entries =
+        [
+            (0x100, 4, (uint)width), (0x101, 4, (uint)height), (0x102, 3, 8), (0x103, 3, 1), (0x106, 3, 2),
+            (0x111, 4, 4096), (0x115, 3, 3), (0x116, 4, (uint)height), (0x117, 4, uint.MaxValue / 2),
+        ];
+        var bytes = new byte[8 + 2 + (12 * entries.Length) + 4];
+        "II"u8.CopyTo(bytes);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2), 42);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), 8);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), (ushort)entries.Length);
+        for (int i = 0; i < entries.Length; i++)
+        {
+            var at = 10 + (12 * i);
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(at), entries[i].Tag);
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(at + 2), entries[i].Type);
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(at + 4), 1);
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(at + 8), entries[i].Value);
+        }
+
+        return bytes;
+    }
 
     private static byte[] BmpHeader(int width, int height)
     {

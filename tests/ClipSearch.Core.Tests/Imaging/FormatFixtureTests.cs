@@ -58,6 +58,10 @@ public sealed class FormatFixtureTests(ITestOutputHelper output)
         Assert.True(ReferenceImages.Compare(reference, crop).Mean > 10);
         var unturned = ImageLoader.LoadCrop(Fixtures.Path("formats", "images", "camera_orient6.tif"), PreprocessConfig.Default, _asReference with { ApplyExifOrientation = false });
         Assert.True(ReferenceImages.Compare(expected, unturned).Mean > 10);
+
+        // What the reference is: the file turned 180° (90° twice); the same resize axes, so within 1 level.
+        var (max180, _, _) = ReferenceImages.Compare(TurnAnticlockwise(TurnAnticlockwise(reference)), unturned);
+        Assert.True(max180 <= 1, $"the reference is not the file turned 180°: max {max180}");
     }
 
     private static RgbImage TurnAnticlockwise(RgbImage image)
