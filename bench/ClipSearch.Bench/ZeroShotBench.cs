@@ -8,7 +8,10 @@ namespace ClipSearch.Bench;
 /// <summary>
 /// A preset's label embeddings cold (every prompt through the text encoder, as the first classify with the preset
 /// does) and warm (read back from the disk cache, as after a restart), the way the web server does both.
-///   zeroshot --model DIR --preset ../shared/data/zero-shot/imagenet.json [--classes N] [--threads N] [--variant V] [--cache DIR]
+///   zeroshot --model DIR --preset src/ClipSearch.Web/Presets/imagenet.json [--templates default|all] [--unsorted]
+///            [--classes N] [--threads N] [--variant V] [--cache DIR]
+/// --templates default takes the preset's defaultTemplates (ImageNet: the notebook's 7) where it has them;
+/// --unsorted batches prompts in their own order (ModelOptions.SortTextsByLength off), as before length sorting.
 /// </summary>
 internal static class ZeroShotBench
 {
@@ -20,7 +23,10 @@ internal static class ZeroShotBench
         using var preset = JsonDocument.Parse(File.ReadAllText(presetPath));
         var classes = preset.RootElement.GetProperty("classes").EnumerateArray().Select(e => e.GetString()!).ToArray();
         classes = classes[..Math.Min(classes.Length, Args.Int(args, "--classes", classes.Length))];
-        var templates = preset.RootElement.GetProperty("templates").EnumerateArray().Select(e => e.GetString()!).ToArray();
+        var templateSet = Args.Get(args, "--templates") ?? "all";
+        var templatesField = templateSet == "default" && preset.RootElement.TryGetProperty("defaultTemplates", out _) ? "defaultTemplates" : "templates";
+        var templates = preset.RootElement.GetProperty(templatesField).EnumerateArray().Select(e => e.GetString()!).ToArray();
+        var sorted = !args.Contains("--unsorted");
 
         var clock = Stopwatch.StartNew();
         using var model = ClipModel.Load(modelDir, new ModelOptions
@@ -28,6 +34,9 @@ internal static class ZeroShotBench
             Encoders = Encoders.Text,
             Threads = Args.Int(args, "--threads", Environment.ProcessorCount),
             Variant = ModelVariants.Parse(Args.Get(args, "--variant") ?? "fp32"),
+            SortTextsByLength = sorted,
+            AllowSpinning = args.Contains("--spin"),
+            BatchSize = Args.Int(args, "--batch-size", new ModelOptions().BatchSize),
         });
         var loadSeconds = clock.Elapsed.TotalSeconds;
 
@@ -62,11 +71,18 @@ internal static class ZeroShotBench
 
         Console.WriteLine(JsonSerializer.Serialize(new
         {
+            bench = "zeroshot",
+            preset = Path.GetFileNameWithoutExtension(presetPath),
+            date = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            load_average = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : null,
             model = modelDir,
             variant = model.Folder.Variant.Name(),
             threads = model.Options.Threads,
             classes = classes.Length,
             templates = templates.Length,
+            template_set = templateSet,
+            length_sorted = sorted,
+            batch_size = model.Options.BatchSize,
             distinct_classes = classes.Distinct(StringComparer.Ordinal).Count(),
             prompts = classes.Distinct(StringComparer.Ordinal).Count() * templates.Length,
             model_load_s = Math.Round(loadSeconds, 2),

@@ -35,6 +35,7 @@ public static class CliApp
             SearchCommand.Create(),
             DuplicatesCommand.Create(),
             LibraryCommand.Create(),
+            PresetsCommand.Create(),
         ];
         foreach (var command in commands)
         {

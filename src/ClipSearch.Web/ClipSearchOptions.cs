@@ -109,6 +109,13 @@ public sealed class ClipSearchOptions
     /// </summary>
     public long ZeroShotCacheMegabytes { get; set; } = 64;
 
+    /// <summary>
+    /// Whether the server fills the disk cache of the zero-shot presets (their default templates) while no request
+    /// uses the model (default off: it spends both cores for a minute or two after start on a machine that may be
+    /// doing other work; see <see cref="Services.PresetWarmer"/>).
+    /// </summary>
+    public bool WarmPresets { get; set; }
+
     /// <summary>Threads used for <see cref="Threads"/> = 0.</summary>
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
 

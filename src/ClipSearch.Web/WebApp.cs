@@ -155,6 +155,8 @@ public static class WebApp
         services.AddSingleton<AppFolders>();
         services.AddSingleton<ModelDownloads>();
         services.AddSingleton<ZeroShotLabels>();
+        services.AddSingleton<PresetWarmer>();
+        services.AddHostedService(sp => sp.GetRequiredService<PresetWarmer>());
         services.AddSingleton<EmbeddingBatcher>();
         services.AddSingleton<LibraryHost>();
         // With a photo library, search looks there; without, in the images uploaded this session.

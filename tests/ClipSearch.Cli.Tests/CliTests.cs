@@ -17,7 +17,7 @@ public sealed class CliTests
             .TakeWhile(line => line.Trim().Length > 0)
             .Where(line => line.StartsWith("  ", StringComparison.Ordinal) && !char.IsWhiteSpace(line[2]))
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]);
-        Assert.Equal(["tokenize", "preprocess", "embed", "match", "info", "model", "serve", "index", "search", "duplicates", "library"], listed);
+        Assert.Equal(["tokenize", "preprocess", "embed", "match", "info", "model", "serve", "index", "search", "duplicates", "library", "presets"], listed);
     }
 
     [Theory]

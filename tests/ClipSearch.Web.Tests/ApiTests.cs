@@ -165,6 +165,7 @@ public sealed class ApiTests : IDisposable
 
         Assert.Equal(10, result.LabelCount);
         Assert.Equal(18, result.TemplateCount);
+        Assert.Equal(Services.TemplateSet.Default, result.TemplateSet);
         Assert.Equal(expected.Select(e => e.Label), result.Labels.Select(l => l.Label));
         Assert.Equal(1f, result.Labels.Sum(l => l.Probability), 1e-5f);
         Assert.Equal(expected[0].Probability, result.Labels[0].Probability, 1e-5f);
@@ -214,8 +215,13 @@ public sealed class ApiTests : IDisposable
     public async Task Presets_ListsTheBuiltInSets()
     {
         var presets = (await _client.GetFromJsonAsync<PresetSummary[]>("/api/classify/presets", Json))!;
-        Assert.Contains(presets, p => p is { Name: "imagenet", Classes: 1000, Templates: 80 });
-        Assert.Contains(presets, p => p is { Name: "cifar100", Classes: 100 });
+        var imagenet = Assert.Single(presets, p => p.Name == "imagenet");
+        Assert.Equal((1000, 7, 80, 7000, 80_000), (imagenet.Classes, imagenet.Templates, imagenet.AllTemplates, imagenet.Prompts, imagenet.AllPrompts));
+        Assert.Equal(Services.ZeroShotPresets.Get("imagenet").DefaultTemplates, imagenet.DefaultTemplates);
+        Assert.Contains(presets, p => p is { Name: "cifar100", Classes: 100, Templates: 18, AllTemplates: 18 });
+        // The rate is measured on the loaded model (tiny-clip) and every cold preset's estimate comes from it.
+        Assert.All(presets, p => Assert.NotNull(p.PromptsPerSecond));
+        Assert.All(presets.Where(p => !p.Cached), p => Assert.Equal(Math.Round(p.Prompts / p.PromptsPerSecond!.Value, 1), p.EstimatedSeconds!.Value, 1));
     }
 
     [Fact]

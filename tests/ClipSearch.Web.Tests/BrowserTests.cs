@@ -189,9 +189,14 @@ public sealed class BrowserTests(BrowserServer server) : IClassFixture<BrowserSe
         await page.SetInputFilesAsync("#classify-image", TinyClip.Image("horse.png"));
         await Expect(page.Locator(".preview img")).ToBeVisibleAsync();
         await page.GetByTestId("classify-preset").SelectOptionAsync("imagenet");
+        // By default the 7 templates of CLIP's notebook; the checkbox (with its cost beside it) takes all 80.
+        await Expect(page.GetByTestId("classify-templates-used")).ToHaveAttributeAsync("data-count", "7");
+        await Expect(page.GetByTestId("classify-cost")).ToContainTextAsync("7,000 prompts");
+        await page.GetByTestId("classify-all-templates").CheckAsync();
+        await Expect(page.GetByTestId("classify-templates-used")).ToHaveAttributeAsync("data-count", "80");
         await page.GetByTestId("classify-run").ClickAsync();
 
-        // 998 distinct class names × 80 templates: seconds even on tiny-clip, reported after every 256 prompts. On a
+        // 1,000 class names × 80 templates: seconds even on tiny-clip, reported after every 256 prompts. On a
         // busy machine the run can end between two polls, so the progress panel is checked only when it was caught.
         var progress = page.GetByTestId("classify-progress");
         var meta = page.GetByTestId("classify-meta");
@@ -200,7 +205,7 @@ public sealed class BrowserTests(BrowserServer server) : IClassFixture<BrowserSe
         {
             try
             {
-                Assert.Equal("79840", await progress.GetAttributeAsync("data-total", new() { Timeout = 2_000 }));
+                Assert.Equal("80000", await progress.GetAttributeAsync("data-total", new() { Timeout = 2_000 }));
                 await BrowserServer.ScreenshotAsync(page, "17-classify-imagenet-progress");
             }
             catch (TimeoutException)

@@ -127,6 +127,33 @@ public sealed class ServicesTests
     }
 
     [Fact]
+    public void Presets_ImageNetDefault_IsTheNotebooksSevenTemplatesThatTheDocsName()
+    {
+        // openai/CLIP, notebooks/Prompt_Engineering_for_ImageNet.ipynb: the 7 of the 80 kept by sequential forward selection.
+        string[] notebook = ["itap of a {}.", "a bad photo of the {}.", "a origami {}.", "a photo of the large {}.", "a {} in a video game.", "art of the {}.", "a photo of the small {}."];
+        var imagenet = ZeroShotPresets.Get("imagenet");
+        Assert.Equal(notebook, imagenet.DefaultTemplates);
+        Assert.Equal(notebook, imagenet.TemplatesOf(TemplateSet.Default));
+        Assert.Equal(80, imagenet.TemplatesOf(TemplateSet.All).Count);
+        Assert.Contains("Prompt_Engineering_for_ImageNet.ipynb", imagenet.DefaultTemplatesSource);
+        var docs = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "decisions.md"));
+        Assert.All(notebook, t => Assert.Contains($"`{t}`", docs, StringComparison.Ordinal));
+        // Every other preset uses all of the paper's templates by default.
+        Assert.All(ZeroShotPresets.All.Values.Where(p => p.Name != "imagenet"), p => Assert.Equal(p.Templates, p.DefaultTemplates));
+    }
+
+    private static string RepositoryRoot()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "ClipSearch.slnx")))
+        {
+            folder = folder.Parent;
+        }
+
+        return folder?.FullName ?? throw new InvalidOperationException("ClipSearch.slnx not found above the test's folder.");
+    }
+
+    [Fact]
     public void Presets_All_HaveClassesAndTemplatesWithPlaceholder()
     {
         Assert.Equal(9, ZeroShotPresets.All.Count);

@@ -58,6 +58,46 @@ public sealed class ZeroShotCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task WarmPresets_Idle_FillsTheCacheThatClassifyThenReadsWithIdenticalProbabilities()
+    {
+        using (var warming = TinyClip.Server(true, ("ClipSearch:Home", _home.Path), ("ClipSearch:WarmPresets", "true")))
+        {
+            using var client = warming.CreateClient();
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+            PresetWarmStatus? status = null;
+            while (DateTime.UtcNow < deadline && status?.State != PresetWarmState.Done)
+            {
+                await Task.Delay(200);
+                status = (await client.GetFromJsonAsync<ModelStatus>("/api/model", Json))!.PresetWarming;
+            }
+
+            Assert.Equal(PresetWarmState.Done, status?.State);
+            Assert.Equal(ZeroShotPresets.All.Count, status!.PresetsWarm);
+        }
+
+        Assert.Equal(ZeroShotPresets.All.Count, CacheFiles().Length);
+        Assert.DoesNotContain(CacheFiles(), f => f.EndsWith(LabelEmbeddingCache.PartialSuffix, StringComparison.Ordinal));
+        var warm = await ClassifyAsync("cifar100");
+        Assert.Equal(LabelEmbeddingSource.Disk, warm.LabelEmbeddings);
+
+        using var coldHome = new TempFolder();
+        using var coldServer = TinyClip.Server(true, ("ClipSearch:Home", coldHome.Path));
+        using var coldClient = coldServer.CreateClient();
+        var cold = await ClassifyAsync(coldClient, "cifar100");
+        Assert.Equal(LabelEmbeddingSource.Computed, cold.LabelEmbeddings);
+        Assert.Equal(Scores(cold), Scores(warm));
+    }
+
+    [Fact]
+    public async Task WarmPresets_Default_IsOff()
+    {
+        using var server = Server();
+        using var client = server.CreateClient();
+        var status = (await client.GetFromJsonAsync<ModelStatus>("/api/model", Json))!;
+        Assert.Equal(PresetWarmState.Off, status.PresetWarming?.State);
+    }
+
+    [Fact]
     public async Task Classify_SameServerTwice_SecondFromMemory()
     {
         using var server = Server();

@@ -19,6 +19,7 @@ internal static class ServeCommand
         var urls = new Option<string>("--urls") { Description = "Where to listen, e.g. http://127.0.0.1:8766 (several separated by ';'). Beyond loopback a token is required.", DefaultValueFactory = _ => ClipSearchOptions.DefaultUrl };
         var token = new Option<string?>("--token") { Description = $"Access token every API call and browser session must present (default: ${ClipSearchOptions.TokenVariable})." };
         var library = new Option<string?>("--library") { Description = "Photo library to search and manage on the Library tab: a SQLite file, or a PostgreSQL connection string or URL (default: the default library, if it exists; none: search the images uploaded this session)." };
+        var warmPresets = new Option<bool>("--warm-presets") { Description = "While no request uses the model, embed the zero-shot presets' prompts into the disk cache (one batch at a time, yielding to every request), so that their first use is instant." };
         var maxImage = new Option<int>("--max-image-mb") { Description = "Largest accepted image upload, in MB.", DefaultValueFactory = _ => 50 };
         var allowedHosts = new Option<string[]>("--allowed-host")
         {
@@ -32,7 +33,7 @@ internal static class ServeCommand
         var budget = new DecodeBudgetOption();
         var command = new Command("serve", "Serve the web UI and HTTP API (default http://127.0.0.1:8766; OpenAPI at /openapi/v1.json, browsable at /scalar).")
         {
-            model, variant, threads, urls, token, library, maxImage, allowedHosts, allowRoots,
+            model, variant, threads, urls, token, library, maxImage, allowedHosts, allowRoots, warmPresets,
         };
         budget.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
@@ -68,6 +69,7 @@ internal static class ServeCommand
                 ["ClipSearch:ModelPath"] = modelPath,
                 ["ClipSearch:Variant"] = variantName,
                 ["ClipSearch:Threads"] = result.GetValue(threads).ToString(c),
+                ["ClipSearch:WarmPresets"] = result.GetValue(warmPresets).ToString(c),
                 ["ClipSearch:Token"] = result.GetValue(token),
                 ["ClipSearch:MaxImageBytes"] = (result.GetValue(maxImage) * 1024L * 1024L).ToString(c),
                 ["ClipSearch:DecodeBudgetMegabytes"] = (budget.Bytes(result, Core.Imaging.ImageLoadOptions.Default.MaxPixels) / Core.Imaging.DecodeBudget.BytesPerMegabyte).ToString(c),

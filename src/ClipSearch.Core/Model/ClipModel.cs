@@ -139,20 +139,40 @@ public sealed class ClipModel : IDisposable
     /// <summary>The normalised embedding of one text, encoded at its real length (no padding to the context).</summary>
     public float[] EmbedText(string text) => EmbedTexts([text])[0];
 
-    /// <summary>Normalised embeddings of <paramref name="texts"/>, in batches padded to their longest member.</summary>
+    /// <summary>
+    /// Normalised embeddings of <paramref name="texts"/>, in their order. Texts are tokenized first and, with
+    /// <see cref="ModelOptions.SortTextsByLength"/>, batched shortest first so that each batch pads to a length close to
+    /// all its members'; a graph with a fixed sequence length gets every row padded to it.
+    /// </summary>
     public float[][] EmbedTexts(IReadOnlyList<string> texts)
     {
         ArgumentNullException.ThrowIfNull(texts);
         var encoder = _text ?? throw new InvalidOperationException("This model was loaded without its text encoder.");
-        var result = new float[texts.Count][];
-        for (var start = 0; start < texts.Count; start += Options.BatchSize)
+        var fixedLength = encoder.FixedDimension(InputIds, 1);
+        var rows = new int[texts.Count][];
+        for (var i = 0; i < rows.Length; i++)
         {
-            var count = Math.Min(Options.BatchSize, texts.Count - start);
-            var batch = Tokenizer.EncodeBatch([.. texts.Skip(start).Take(count)], encoder.FixedDimension(InputIds, 1));
-            var rows = RunText(encoder, batch);
+            rows[i] = Tokenizer.Encode(texts[i] ?? throw new ArgumentNullException(nameof(texts), $"Text {i} is null."));
+        }
+
+        // Stable: texts of one length keep their order. Padding past the end token changes nothing (causal mask,
+        // pooled at the end token), so the order of the batches is free.
+        var order = Enumerable.Range(0, rows.Length).ToArray();
+        if (Options.SortTextsByLength && fixedLength is null)
+        {
+            order = [.. order.OrderBy(i => rows[i].Length)];
+        }
+
+        var result = new float[texts.Count][];
+        for (var start = 0; start < order.Length; start += Options.BatchSize)
+        {
+            var count = Math.Min(Options.BatchSize, order.Length - start);
+            var members = order.AsSpan(start, count).ToArray();
+            var batch = Tokenizer.Pad([.. members.Select(i => rows[i])], fixedLength);
+            var embeddings = RunText(encoder, batch);
             for (var i = 0; i < count; i++)
             {
-                result[start + i] = Vectors.Normalized(rows[i]);
+                result[members[i]] = Vectors.Normalized(embeddings[i]);
             }
         }
 

@@ -38,6 +38,13 @@ public sealed record ModelOptions
     /// </summary>
     public bool AllowSpinning { get; init; }
 
+    /// <summary>
+    /// Whether <see cref="ClipModel.EmbedTexts"/> batches texts of similar token length together (on by default), so
+    /// that a batch pads little: the embeddings are the same either way (the text tower is causal and pools at the
+    /// end token). Off keeps the texts' own order in batches, as before; the benchmarks compare the two.
+    /// </summary>
+    public bool SortTextsByLength { get; init; } = true;
+
     /// <summary>Checks <see cref="Threads"/> and <see cref="BatchSize"/> against <see cref="Limits"/> (what every front end accepts).</summary>
     /// <exception cref="ClipSearchException">One is out of range; the message says which and what is allowed.</exception>
     public void Validate()

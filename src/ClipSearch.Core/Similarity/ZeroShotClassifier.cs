@@ -33,8 +33,13 @@ public sealed class ZeroShotClassifier
     /// </summary>
     private const int EntryOverheadBytes = 160;
 
+    /// <summary>Prompts that must have been embedded before <see cref="PromptsPerSecond"/> says anything.</summary>
+    public const int PromptsForRate = 32;
+
     private readonly Func<IReadOnlyList<string>, float[][]> _embedTexts;
     private readonly float _logitScale;
+    private long _promptsEmbedded;
+    private long _embeddingTicks;
     private readonly LruByteCache<(UInt128 Templates, string Label), float[]> _cache;
 
     /// <summary>A classifier that embeds prompts with <paramref name="model"/>; its cache holds at most <paramref name="cacheBytes"/>.</summary>
@@ -49,6 +54,39 @@ public sealed class ZeroShotClassifier
         _embedTexts = embedTexts ?? throw new ArgumentNullException(nameof(embedTexts));
         _logitScale = logitScale;
         _cache = new LruByteCache<(UInt128, string), float[]>(cacheBytes);
+    }
+
+    /// <summary>
+    /// Prompts per second through the text encoder, measured on every prompt this classifier has embedded (and on
+    /// <see cref="MeasureRate"/>), or null before <see cref="PromptsForRate"/> have been: what estimates of a label
+    /// set's first use are made from.
+    /// </summary>
+    public double? PromptsPerSecond
+    {
+        get
+        {
+            var prompts = Interlocked.Read(ref _promptsEmbedded);
+            var ticks = Interlocked.Read(ref _embeddingTicks);
+            return prompts < PromptsForRate || ticks <= 0 ? null : prompts / TimeSpan.FromTicks(ticks).TotalSeconds;
+        }
+    }
+
+    /// <summary>
+    /// Embeds <paramref name="samplePrompts"/> (at least <see cref="PromptsForRate"/>; their embeddings are not
+    /// kept) to measure <see cref="PromptsPerSecond"/> before any label set has been embedded; one untimed batch
+    /// first, so that ONNX Runtime's first-run costs do not count.
+    /// </summary>
+    public double MeasureRate(IReadOnlyList<string> samplePrompts)
+    {
+        ArgumentNullException.ThrowIfNull(samplePrompts);
+        if (samplePrompts.Count < PromptsForRate)
+        {
+            throw new ArgumentException($"At least {PromptsForRate} prompts are needed.", nameof(samplePrompts));
+        }
+
+        _ = _embedTexts([.. samplePrompts.Take(PromptsForRate / 2)]);
+        _ = Embed(samplePrompts);
+        return PromptsPerSecond!.Value;
     }
 
     /// <summary>Label embeddings held in the cache.</summary>
@@ -126,7 +164,7 @@ public sealed class ZeroShotClassifier
         {
             cancellationToken.ThrowIfCancellationRequested();
             var chunk = missing.GetRange(start, Math.Min(labelsPerChunk, missing.Count - start));
-            var embeddings = _embedTexts([.. chunk.SelectMany(l => templates.Select(t => Prompt(t, l)))]);
+            var embeddings = Embed([.. chunk.SelectMany(l => templates.Select(t => Prompt(t, l)))]);
             for (var i = 0; i < chunk.Count; i++)
             {
                 var ensembled = Ensemble(embeddings.Skip(i * templates.Count).Take(templates.Count).ToArray());
@@ -203,6 +241,16 @@ public sealed class ZeroShotClassifier
         return [.. labels
             .Select((label, i) => new LabelScore(label, result.Probabilities[0][i], result.Cosine[0][i], result.Logits[0][i]))
             .OrderByDescending(s => s.Probability)];
+    }
+
+    // Embeds prompts and counts them and their time into PromptsPerSecond.
+    private float[][] Embed(IReadOnlyList<string> prompts)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var embeddings = _embedTexts(prompts);
+        Interlocked.Add(ref _embeddingTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
+        Interlocked.Add(ref _promptsEmbedded, prompts.Count);
+        return embeddings;
     }
 
     // The template set as a 128-bit hash (SHA-256, each template prefixed by its length, so that ("a\nb", "c")

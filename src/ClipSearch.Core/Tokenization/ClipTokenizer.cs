@@ -136,7 +136,7 @@ public sealed class ClipTokenizer
     /// <summary>
     /// Encodes several texts (each as <see cref="Encode"/> does) and pads them with <see cref="PadTokenId"/> to the
     /// longest one, or to <paramref name="length"/> when the model's graph fixes it (longer rows are cut there). The
-    /// one padder: <see cref="Model.ClipModel.EmbedTexts"/> feeds the model what this returns.
+    /// one padder (through <see cref="Pad"/>, which <see cref="Model.ClipModel.EmbedTexts"/> feeds the model with).
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="texts"/> or one of its texts is null.</exception>
     public TokenBatch EncodeBatch(IReadOnlyList<string> texts, int? length = null)
@@ -149,7 +149,17 @@ public sealed class ClipTokenizer
             rows[i] = Encode(text);
         }
 
-        return TokenBatch.Pad(rows, PadTokenId, length);
+        return Pad(rows, length);
+    }
+
+    /// <summary>
+    /// Texts encoded by <see cref="Encode"/>, padded with <see cref="PadTokenId"/> to the longest one, or to
+    /// <paramref name="length"/> when the model's graph fixes it (longer rows are cut there).
+    /// </summary>
+    public TokenBatch Pad(IReadOnlyList<int[]> encoded, int? length = null)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        return TokenBatch.Pad([.. encoded], PadTokenId, length);
     }
 
     /// <summary>

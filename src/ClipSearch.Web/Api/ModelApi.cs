@@ -5,7 +5,7 @@ namespace ClipSearch.Web.Api;
 
 /// <summary>
 /// The model:
-/// <c>GET /api/model</c> (status and description),
+/// <c>GET /api/model</c> (status and description, with the idle warming of the presets),
 /// <c>POST /api/model/load</c> <c>{path, variant, threads}</c>,
 /// <c>POST /api/model/unload</c>,
 /// <c>POST /api/model/download</c> <c>{repo, revision, variant}</c> (starts a background download from the Hub, then loads it),
@@ -31,7 +31,7 @@ public static class ModelApi
         return app;
     }
 
-    private static Ok<ModelStatus> GetStatus(ModelHost host) => TypedResults.Ok(host.Status);
+    private static Ok<ModelStatus> GetStatus(ModelHost host, PresetWarmer warmer) => TypedResults.Ok(host.Status with { PresetWarming = warmer.Status });
 
     private static async Task<Results<Ok<ModelStatus>, ProblemHttpResult>> LoadAsync(LoadModelRequest? request, ModelHost host, CancellationToken cancellationToken)
     {

@@ -24,7 +24,21 @@ public sealed record MatchOutcome(IReadOnlyList<string> Images, IReadOnlyList<st
 /// <param name="TemplateCount">Templates per label.</param>
 /// <param name="Elapsed">Time taken (the first use of a preset embeds every prompt; later ones hit the cache).</param>
 /// <param name="LabelEmbeddings">Where the label embeddings came from: memory, the disk cache, or computed now.</param>
-public sealed record ClassifyOutcome(IReadOnlyList<LabelScore> Ranked, int LabelCount, int TemplateCount, TimeSpan Elapsed, LabelEmbeddingSource LabelEmbeddings);
+/// <param name="TemplateSet">The preset's template set used, or null when the request gave its own templates or no preset.</param>
+public sealed record ClassifyOutcome(IReadOnlyList<LabelScore> Ranked, int LabelCount, int TemplateCount, TimeSpan Elapsed, LabelEmbeddingSource LabelEmbeddings,
+    TemplateSet? TemplateSet = null);
+
+/// <summary>A preset as the UI and <c>GET /api/classify/presets</c> describe it, with what its first use costs here.</summary>
+/// <param name="Preset">The preset.</param>
+/// <param name="PromptsPerSecond">The loaded model's measured text-encoder rate, or null (no model, or not measured yet).</param>
+/// <param name="Cached">Whether its default templates' embeddings are cached (memory or disk) for the loaded model.</param>
+/// <param name="CachedAll">The same for all its templates.</param>
+public sealed record PresetCost(ZeroShotPreset Preset, double? PromptsPerSecond, bool Cached, bool CachedAll)
+{
+    /// <summary>Seconds the first use with <paramref name="set"/> takes (0 when cached), or null without a measured rate.</summary>
+    public double? EstimatedSeconds(TemplateSet set) =>
+        (set == TemplateSet.All ? CachedAll : Cached) ? 0 : PromptsPerSecond is > 0 and var rate ? Preset.Prompts(set) / rate : null;
+}
 
 /// <summary>
 /// What the API and the UI both do with the model: check inputs, decode images, embed (through the batcher),
@@ -75,8 +89,9 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
     /// Zero-shot classification of one image over labels (or a preset), with prompt ensembling; a preset's label
     /// embeddings come from the disk cache when an earlier run made them with the same model files.
     /// </summary>
+    /// <remarks>Without templates of its own, a preset's classes use its <paramref name="templateSet"/>.</remarks>
     public async Task<ClassifyOutcome> ClassifyAsync(Upload upload, IReadOnlyList<string>? labels, string? preset, IReadOnlyList<string>? templates, int topK, CancellationToken cancellationToken,
-        IProgress<ZeroShotProgress>? progress = null)
+        IProgress<ZeroShotProgress>? progress = null, TemplateSet templateSet = TemplateSet.Default)
     {
         ArgumentNullException.ThrowIfNull(upload);
         CheckUploads([upload], allowNone: false);
@@ -94,9 +109,11 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         }
 
         IReadOnlyList<string> cleanTemplates = CleanLines(templates);
+        TemplateSet? usedSet = null;
         if (cleanTemplates.Count == 0)
         {
-            cleanTemplates = chosen?.Templates ?? [ZeroShotClassifier.DefaultTemplate];
+            usedSet = chosen is null ? null : templateSet;
+            cleanTemplates = chosen?.TemplatesOf(templateSet) ?? [ZeroShotClassifier.DefaultTemplate];
         }
 
         if (cleanLabels.Count > 10_000 || cleanTemplates.Count > 100)
@@ -111,7 +128,24 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
         var cachedAs = chosen is not null && ReferenceEquals(cleanLabels, chosen.Classes) ? chosen.Name : null;
         var (source, labelEmbeddings) = await zeroShot.EmbeddingsAsync(lease.Loaded, cachedAs, cleanLabels, cleanTemplates, progress, cancellationToken).ConfigureAwait(false);
         var ranked = lease.Loaded.Classifier.Classify(image, cleanLabels, labelEmbeddings);
-        return new ClassifyOutcome([.. ranked.Take(Math.Min(topK, ranked.Count))], cleanLabels.Count, cleanTemplates.Count, clock.Elapsed, source);
+        return new ClassifyOutcome([.. ranked.Take(Math.Min(topK, ranked.Count))], cleanLabels.Count, cleanTemplates.Count, clock.Elapsed, source, usedSet);
+    }
+
+    /// <summary>
+    /// Every preset with what its first use costs with the loaded model: its prompts, whether they are cached, and
+    /// the estimated seconds from the model's measured prompts per second (measured now on a few prompts when
+    /// nothing has been embedded yet). Without a model, no rate and nothing cached.
+    /// </summary>
+    public async Task<IReadOnlyList<PresetCost>> PresetCostsAsync(CancellationToken cancellationToken)
+    {
+        if (!host.IsLoaded)
+        {
+            return [.. ZeroShotPresets.All.Values.Select(p => new PresetCost(p, null, false, false))];
+        }
+
+        using var lease = host.Acquire();
+        var rate = await zeroShot.PromptsPerSecondAsync(lease.Loaded, ZeroShotPresets.Get("imagenet"), cancellationToken).ConfigureAwait(false);
+        return [.. ZeroShotPresets.All.Values.Select(p => new PresetCost(p, rate, zeroShot.IsCached(lease.Loaded, p, TemplateSet.Default), zeroShot.IsCached(lease.Loaded, p, TemplateSet.All)))];
     }
 
     /// <summary>Adds images to the session's uploads.</summary>

@@ -77,7 +77,13 @@ public sealed class LoadedModel
 /// <summary>A request's hold on a <see cref="LoadedModel"/>; dispose it when the request is done.</summary>
 public readonly struct ModelLease : IDisposable
 {
-    internal ModelLease(LoadedModel loaded) => Loaded = loaded;
+    private readonly ModelHost? _countedBy;
+
+    internal ModelLease(LoadedModel loaded, ModelHost? countedBy)
+    {
+        Loaded = loaded;
+        _countedBy = countedBy;
+    }
 
     /// <summary>The model held.</summary>
     public LoadedModel Loaded { get; }
@@ -86,5 +92,9 @@ public readonly struct ModelLease : IDisposable
     public ClipModel Model => Loaded.Model;
 
     /// <summary>Releases the hold.</summary>
-    public void Dispose() => Loaded?.Release();
+    public void Dispose()
+    {
+        Loaded?.Release();
+        _countedBy?.RequestEnded();
+    }
 }

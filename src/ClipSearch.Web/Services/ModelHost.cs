@@ -27,6 +27,7 @@ public enum ModelState
 /// <param name="LastLoadMilliseconds">How long the last load (successful or not) took.</param>
 /// <param name="WorkingSetBytes">The process's resident memory.</param>
 /// <param name="ManagedHeapBytes">The .NET heap.</param>
+/// <param name="PresetWarming">What the idle warming of the zero-shot presets is doing (<see cref="PresetWarmer"/>).</param>
 public sealed record ModelStatus(
     ModelState State,
     string? Loading,
@@ -34,7 +35,8 @@ public sealed record ModelStatus(
     string? LastError,
     double? LastLoadMilliseconds,
     long WorkingSetBytes,
-    long ManagedHeapBytes);
+    long ManagedHeapBytes,
+    PresetWarmStatus? PresetWarming = null);
 
 /// <summary>
 /// Holds the current model: loads (one at a time, off the request thread), unloads, and lends the model to
@@ -51,6 +53,8 @@ public sealed class ModelHost : IDisposable
     private string? _loading;
     private string? _lastError;
     private double? _lastLoadMilliseconds;
+    private int _requests;
+    private long _lastRequestEnded = Environment.TickCount64;
 
     /// <summary>Creates an empty host that loads any folder it is given.</summary>
     public ModelHost(IOptions<ClipSearchOptions> options)
@@ -66,6 +70,18 @@ public sealed class ModelHost : IDisposable
 
     /// <summary>Raised after every change of state (load started, finished, failed; unloaded).</summary>
     public event Action? Changed;
+
+    /// <summary>
+    /// Raised (on the requesting thread) each time a request takes the model through <see cref="Acquire"/>: background
+    /// work that must never delay a request (<see cref="PresetWarmer"/>) stops at its next step.
+    /// </summary>
+    public event Action? RequestStarted;
+
+    /// <summary>Requests holding the model now (leases from <see cref="Acquire"/>; background work is not counted).</summary>
+    public int RequestsInFlight => Volatile.Read(ref _requests);
+
+    /// <summary>How long no request has held the model (zero while one does).</summary>
+    public TimeSpan IdleFor => RequestsInFlight > 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastRequestEnded));
 
     /// <summary>Whether a model is loaded.</summary>
     public bool IsLoaded => Volatile.Read(ref _current) is not null;
@@ -91,14 +107,41 @@ public sealed class ModelHost : IDisposable
     /// <exception cref="ModelNotLoadedException">No model is loaded.</exception>
     public ModelLease Acquire()
     {
+        var lease = Lend(countAsRequest: true);
+        RequestStarted?.Invoke();
+        return lease;
+    }
+
+    /// <summary>
+    /// Lends the current model to background work, which is not counted in <see cref="RequestsInFlight"/>; dispose
+    /// the lease when done.
+    /// </summary>
+    /// <exception cref="ModelNotLoadedException">No model is loaded.</exception>
+    public ModelLease AcquireForBackground() => Lend(countAsRequest: false);
+
+    private ModelLease Lend(bool countAsRequest)
+    {
         while (true)
         {
             var current = Volatile.Read(ref _current) ?? throw new ModelNotLoadedException();
             if (current.TryAddReference())
             {
-                return new ModelLease(current);
+                if (!countAsRequest)
+                {
+                    return new ModelLease(current, null);
+                }
+
+                Interlocked.Increment(ref _requests);
+                return new ModelLease(current, this);
             }
         }
+    }
+
+    /// <summary>A counted lease's end.</summary>
+    internal void RequestEnded()
+    {
+        Interlocked.Exchange(ref _lastRequestEnded, Environment.TickCount64);
+        Interlocked.Decrement(ref _requests);
     }
 
     /// <summary>

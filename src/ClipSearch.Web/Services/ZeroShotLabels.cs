@@ -1,33 +1,20 @@
-using System.Text.Json.Serialization;
 using ClipSearch.Core.Similarity;
 
 namespace ClipSearch.Web.Services;
 
-/// <summary>Where a classification's label embeddings came from.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<LabelEmbeddingSource>))]
-public enum LabelEmbeddingSource
-{
-    /// <summary>The loaded model's classifier had them (embedded earlier in this process).</summary>
-    Memory,
-
-    /// <summary>Read from the disk cache (a preset embedded by an earlier run with the same model files).</summary>
-    Disk,
-
-    /// <summary>Embedded now (and, for a preset, written to the disk cache).</summary>
-    Computed,
-}
-
 /// <summary>
 /// Makes sure a label set's ensembled embeddings are in the model's classifier before it classifies: from memory,
 /// else (for a preset) from the disk cache in <c>HOME/cache/zero-shot/</c>, else embedded with progress and, for a
-/// preset, written there. One label set is embedded at a time, so two requests for a cold preset embed it once.
+/// preset, written there (<see cref="LabelEmbeddingCache.GetOrEmbed"/>: a cut-short embedding keeps what it did).
+/// One label set is embedded at a time, so two requests for a cold preset embed it once, and the idle warming
+/// (<see cref="WarmAsync"/>) never runs beside a request's embedding.
 /// </summary>
 public sealed class ZeroShotLabels(AppFolders folders, ILogger<ZeroShotLabels> log) : IDisposable
 {
     private readonly SemaphoreSlim _embedding = new(1, 1);
 
     /// <summary>The disk cache.</summary>
-    public LabelEmbeddingCache Cache { get; } = new(Path.Combine(folders.Cache, "zero-shot"));
+    public LabelEmbeddingCache Cache { get; } = new(Path.Combine(folders.Cache, LabelEmbeddingCache.FolderName));
 
     /// <summary>
     /// The embeddings of <paramref name="labels"/> × <paramref name="templates"/> and where they came from, put
@@ -39,7 +26,7 @@ public sealed class ZeroShotLabels(AppFolders folders, ILogger<ZeroShotLabels> l
     /// <param name="labels">The labels.</param>
     /// <param name="templates">The templates.</param>
     /// <param name="progress">Prompts embedded so far, when they have to be embedded.</param>
-    /// <param name="cancellationToken">Stops the embedding between chunks.</param>
+    /// <param name="cancellationToken">Stops the embedding between chunks (a preset's finished labels are saved).</param>
     public async Task<(LabelEmbeddingSource Source, float[][] Embeddings)> EmbeddingsAsync(LoadedModel loaded, string? preset, IReadOnlyList<string> labels,
         IReadOnlyList<string> templates, IProgress<ZeroShotProgress>? progress, CancellationToken cancellationToken)
     {
@@ -60,33 +47,82 @@ public sealed class ZeroShotLabels(AppFolders folders, ILogger<ZeroShotLabels> l
                 return (LabelEmbeddingSource.Memory, heldNow);
             }
 
-            var path = preset is null ? null : Cache.PathFor(loaded.Identity, preset, labels, templates);
-            if (path is not null && LabelEmbeddingCache.TryRead(path, labels.Count, loaded.Model.EmbeddingDim) is { } stored)
+            if (preset is null)
             {
-                classifier.Remember(labels, templates, stored);
-                return (LabelEmbeddingSource.Disk, stored);
+                var own = await Task.Run(() => classifier.LabelEmbeddings(labels, templates, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
+                return (LabelEmbeddingSource.Computed, own);
             }
 
-            if (path is not null && File.Exists(path))
-            {
-                log.LogWarning("Ignoring the label-embedding cache {Path}: it is truncated, corrupt or of another shape; embedding again", path);
-            }
+            return await Task.Run(() => FromDisk(loaded, preset, labels, templates, progress, ZeroShotClassifier.PromptsPerChunk, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _embedding.Release();
+        }
+    }
 
-            var embeddings = await Task.Run(() => classifier.LabelEmbeddings(labels, templates, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
-            if (path is not null)
-            {
-                try
-                {
-                    LabelEmbeddingCache.Write(path, embeddings);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    // A cache that cannot be written costs time on the next start, nothing else.
-                    log.LogWarning("Cannot write the label-embedding cache {Path}: {Message}", path, e.Message);
-                }
-            }
+    /// <summary>
+    /// Background warming: embeds a preset's labels into the disk cache in steps of about
+    /// <paramref name="promptsPerStep"/> prompts, unless a request is embedding (then it returns false at once and
+    /// does nothing). <paramref name="cancellationToken"/> stops it between steps, what was done kept.
+    /// </summary>
+    /// <returns>True when the preset's file is complete.</returns>
+    public async Task<bool> WarmAsync(LoadedModel loaded, ZeroShotPreset preset, TemplateSet set, int promptsPerStep,
+        IProgress<ZeroShotProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(loaded);
+        ArgumentNullException.ThrowIfNull(preset);
+        if (!await _embedding.WaitAsync(0, CancellationToken.None).ConfigureAwait(false))
+        {
+            return false;
+        }
 
-            return (LabelEmbeddingSource.Computed, embeddings);
+        try
+        {
+            // Its own thread: the steps block, and the pool's threads are the requests'.
+            await Task.Factory.StartNew(() => FromDisk(loaded, preset.Name, preset.Classes, preset.TemplatesOf(set), progress, promptsPerStep, cancellationToken),
+                cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            _embedding.Release();
+        }
+    }
+
+    /// <summary>Whether the preset's label embeddings for <paramref name="set"/> are on disk (or in the model's memory).</summary>
+    public bool IsCached(LoadedModel loaded, ZeroShotPreset preset, TemplateSet set)
+    {
+        ArgumentNullException.ThrowIfNull(loaded);
+        ArgumentNullException.ThrowIfNull(preset);
+        var templates = preset.TemplatesOf(set);
+        return Cache.Has(loaded.Identity, preset.Name, preset.Classes, templates) || loaded.Classifier.IsCached(preset.Classes, templates);
+    }
+
+    /// <summary>
+    /// Prompts per second of <paramref name="loaded"/>'s text encoder: measured on what it has embedded, else (when
+    /// nothing is embedding) on <see cref="ZeroShotClassifier.PromptsForRate"/> prompts of <paramref name="sample"/>
+    /// now (a fraction of a second); null while another embedding runs and nothing has been measured yet.
+    /// </summary>
+    public async Task<double?> PromptsPerSecondAsync(LoadedModel loaded, ZeroShotPreset sample, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(loaded);
+        ArgumentNullException.ThrowIfNull(sample);
+        if (loaded.Classifier.PromptsPerSecond is { } measured)
+        {
+            return measured;
+        }
+
+        if (!await _embedding.WaitAsync(0, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        try
+        {
+            var prompts = sample.Classes.SelectMany(c => sample.DefaultTemplates.Select(t => ZeroShotClassifier.Prompt(t, c))).Take(ZeroShotClassifier.PromptsForRate).ToArray();
+            return loaded.Classifier.PromptsPerSecond
+                ?? await Task.Run(() => loaded.Classifier.MeasureRate(prompts), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -96,4 +132,19 @@ public sealed class ZeroShotLabels(AppFolders folders, ILogger<ZeroShotLabels> l
 
     /// <summary>Releases the lock.</summary>
     public void Dispose() => _embedding.Dispose();
+
+    private (LabelEmbeddingSource, float[][]) FromDisk(LoadedModel loaded, string preset, IReadOnlyList<string> labels, IReadOnlyList<string> templates,
+        IProgress<ZeroShotProgress>? progress, int promptsPerChunk, CancellationToken cancellationToken)
+    {
+        var path = Cache.PathFor(loaded.Identity, preset, labels, templates);
+        var existed = File.Exists(path);
+        var result = Cache.GetOrEmbed(loaded.Classifier, loaded.Identity, loaded.Model.EmbeddingDim, preset, labels, templates, progress, cancellationToken,
+            promptsPerChunk, (file, e) => log.LogWarning("Cannot write the label-embedding cache {Path}: {Message}", file, e.Message));
+        if (existed && result.Source == LabelEmbeddingSource.Computed)
+        {
+            log.LogWarning("Ignored the label-embedding cache {Path}: it was truncated, corrupt or of another shape; embedded again", path);
+        }
+
+        return result;
+    }
 }

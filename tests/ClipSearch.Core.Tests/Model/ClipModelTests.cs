@@ -60,6 +60,26 @@ public sealed class ClipModelTests
         }
     }
 
+    [Theory]
+    [InlineData("split")]
+    [InlineData("combined")]
+    [InlineData("xenova")]
+    public void EmbedTexts_LengthSorted_EqualsBatchesInTheirOwnOrder(string layout)
+    {
+        // Batches of 2 over texts of 2 to 77 tokens: sorted, each batch pads to about its members' length; in their
+        // own order, a short text shares a batch with a long one. Same vectors, in the caller's order.
+        string[] texts = ["a", string.Join(' ', Enumerable.Repeat("very long", 60)), "a photo of a cat", "dog", "a blurry photo of the small red car on a street", "x y"];
+        using var sortedModel = Load(layout, new ModelOptions { BatchSize = 2 });
+        using var ownOrderModel = Load(layout, new ModelOptions { BatchSize = 2, SortTextsByLength = false });
+        var sorted = sortedModel.EmbedTexts(texts);
+        var ownOrder = ownOrderModel.EmbedTexts(texts);
+        for (var i = 0; i < texts.Length; i++)
+        {
+            AssertClose(ownOrder[i], sorted[i], 1e-5f, $"{layout} '{texts[i]}' sorted vs own order");
+            AssertClose(sortedModel.EmbedText(texts[i]), sorted[i], 1e-5f, $"{layout} '{texts[i]}' sorted vs alone");
+        }
+    }
+
     [Fact]
     public void Fp32_EqualsOnnxRuntimeReference()
     {
@@ -177,11 +197,11 @@ public sealed class ClipModelTests
         Assert.Throws<ObjectDisposedException>(() => model.EmbedText("a cat"));
     }
 
-    private static ClipModel Load(string layout) => layout switch
+    private static ClipModel Load(string layout, ModelOptions? options = null) => layout switch
     {
-        "split" => ClipModel.Load(TinyClip, new ModelOptions { Layout = ModelLayout.Split }),
-        "combined" => ClipModel.Load(TinyClip, new ModelOptions { Layout = ModelLayout.Combined }),
-        "xenova" => ClipModel.Load(TinyClipXenova),
+        "split" => ClipModel.Load(TinyClip, (options ?? new ModelOptions()) with { Layout = ModelLayout.Split }),
+        "combined" => ClipModel.Load(TinyClip, (options ?? new ModelOptions()) with { Layout = ModelLayout.Combined }),
+        "xenova" => ClipModel.Load(TinyClipXenova, options),
         _ => throw new ArgumentOutOfRangeException(nameof(layout)),
     };
 }
