@@ -49,6 +49,12 @@ public sealed class ClipSearchOptions
     /// </summary>
     public IReadOnlyList<string>? AllowedRoots { get; set; }
 
+    /// <summary>
+    /// Hosts whose <c>http(s)</c> image URLs <c>POST /v1/embeddings</c> may fetch (names or IP addresses, as the URL
+    /// writes them). Empty (the default): none; images come inside the request, as <c>data:</c> URLs.
+    /// </summary>
+    public IReadOnlyList<string>? EmbedUrlHosts { get; set; }
+
     /// <summary>Largest JSON request body in bytes (default 1 MB).</summary>
     public long MaxJsonBytes { get; set; } = 1024 * 1024;
 

@@ -126,6 +126,8 @@ public static class WebApp
         services.ConfigureHttpJsonOptions(json =>
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
 
+        // Before the default writer: errors on OpenAI's routes (/v1/…) are written in OpenAI's shape, all others as RFC 7807.
+        services.AddSingleton<Microsoft.AspNetCore.Http.IProblemDetailsWriter, OpenAiErrors>();
         // Chinese stays readable in the HTML instead of becoming character references.
         services.AddWebEncoders(o => o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = c =>
@@ -164,6 +166,8 @@ public static class WebApp
             ? sp.GetRequiredService<SessionImageLibrary>()
             : sp.GetRequiredService<LibraryImageSearch>());
         services.AddSingleton<ClipService>();
+        services.AddSingleton<ModelNames>();
+        services.AddSingleton<RemoteImages>();
         services.AddLocalization(o => o.ResourcesPath = Localization.Ui.ResourcesPath);
         services.AddScoped<Localization.Ui>();
     }
@@ -194,7 +198,8 @@ public static class WebApp
         app.MapStaticAssets();
         app.MapOpenApi();
         app.MapScalarApiReference();
-        app.MapModelApi().MapImageTextApi().MapClassifyApi().MapSearchApi().MapImagesApi().MapLibraryApi().MapHealthApi();
+        app.MapModelApi().MapImageTextApi().MapClassifyApi().MapSearchApi().MapImagesApi().MapLibraryApi().MapHealthApi().MapOpenAiApi();
+
         app.MapGet("/culture/{culture}", SetCulture).ExcludeFromDescription();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }

@@ -6,8 +6,8 @@ using Microsoft.Extensions.Hosting;
 namespace ClipSearch.Cli.Commands;
 
 /// <summary>
-/// <c>clipsearch serve [--model DIR] [--variant V] [--threads N] [--urls URL] [--token T] [--library PATH|CONNSTRING] [--max-image-mb N]</c>:
-/// the web UI and HTTP API, by default on http://127.0.0.1:8766.
+/// <c>clipsearch serve [--model DIR] [--variant V] [--threads N] [--urls URL] [--token T] [--library PATH|CONNSTRING] [--max-image-mb N]
+/// [--embed-url-hosts HOST,…]</c>: the web UI and HTTP API (with OpenAI's embeddings routes), by default on http://127.0.0.1:8766.
 /// </summary>
 internal static class ServeCommand
 {
@@ -29,10 +29,14 @@ internal static class ServeCommand
         {
             Description = "A folder under which the UI and API may load models and index folders (repeatable). Default: any folder on loopback; beyond loopback none until given.",
         };
+        var embedUrlHosts = new Option<string[]>("--embed-url-hosts")
+        {
+            Description = "Hosts whose http(s) image URLs POST /v1/embeddings may fetch (comma-separated or repeated). Default: none (images come as data: URLs).",
+        };
         var budget = new DecodeBudgetOption();
         var command = new Command("serve", "Serve the web UI and HTTP API (default http://127.0.0.1:8766; OpenAPI at /openapi/v1.json, browsable at /scalar).")
         {
-            model, variant, threads, urls, token, library, maxImage, allowedHosts, allowRoots,
+            model, variant, threads, urls, token, library, maxImage, allowedHosts, allowRoots, embedUrlHosts,
         };
         budget.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
@@ -78,6 +82,7 @@ internal static class ServeCommand
             };
             AddList(settings, "ClipSearch:AllowedHosts", result.GetValue(allowedHosts));
             AddList(settings, "ClipSearch:AllowedRoots", result.GetValue(allowRoots));
+            AddList(settings, "ClipSearch:EmbedUrlHosts", result.GetValue(embedUrlHosts));
 
             // The server's own settings come from these options and the environment, never from an appsettings.json
             // that happens to lie in the working directory (the content root is the program's folder), and it always
