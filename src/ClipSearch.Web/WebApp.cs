@@ -59,8 +59,9 @@ public static class WebApp
         _ = app.Services.GetRequiredService<ImageDecoding>();
         _ = app.Services.GetRequiredService<UploadBudget>();
         app.Services.GetRequiredService<ServerPaths>().CheckRoots();
+        var immichClients = options.Immich.Enabled ? options.Immich.CheckedClients() : null;
         ListenRules.CheckUrls(urls, options.Token);
-        Configure(app, options);
+        Configure(app, options, immichClients);
         if (!string.IsNullOrWhiteSpace(options.ModelPath))
         {
             // Before the server listens: a bad folder stops the start with its one-line message.
@@ -177,11 +178,13 @@ public static class WebApp
         ? Directory.CreateDirectory(path)
         : Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-    private static void Configure(WebApplication app, ClipSearchOptions options)
+    private static void Configure(WebApplication app, ClipSearchOptions options, ClientNetworks? immichClients)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<BrowserGuard>(options);
+        // The routes that answer listed clients without the token (Immich's), before the token gate.
+        app.UseMiddleware<ClientGate>();
         if (!string.IsNullOrEmpty(options.Token))
         {
             app.UseMiddleware<TokenGate>(options.Token);
@@ -199,6 +202,10 @@ public static class WebApp
         app.MapOpenApi();
         app.MapScalarApiReference();
         app.MapModelApi().MapImageTextApi().MapClassifyApi().MapSearchApi().MapImagesApi().MapLibraryApi().MapHealthApi().MapOpenAiApi();
+        if (immichClients is not null)
+        {
+            app.MapImmichApi(immichClients);
+        }
 
         app.MapGet("/culture/{culture}", SetCulture).ExcludeFromDescription();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
