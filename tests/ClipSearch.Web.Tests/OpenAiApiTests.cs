@@ -194,6 +194,22 @@ public sealed class OpenAiApiTests : IDisposable
         await ApiTests.ProblemAsync(await server.Client.PostAsJsonAsync("/api/search", new { text = new string('a', 5000) }), HttpStatusCode.RequestEntityTooLarge);
     }
 
+    // A body over the request limit is refused as it is read (not allocated from its Content-Length).
+    [Fact]
+    public async Task Embeddings_BodyOverTheRequestLimit_413InOpenAiShape()
+    {
+        await using var server = await LoopbackServer.StartAsync(settings: [("ClipSearch:MaxRequestBytes", "100000")]);
+        var bytes = await File.ReadAllBytesAsync(TinyClip.Image("astronaut.png"));
+        Assert.True(bytes.Length * 4 / 3 > 100_000);
+        var body = new { model = "tiny-clip", input = $"data:image/png;base64,{Convert.ToBase64String(bytes)}", modality = "image" };
+        // Chunked (no length), and with a Content-Length.
+        foreach (HttpContent content in new HttpContent[] { JsonContent.Create(body), new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json") })
+        {
+            var error = await ErrorAsync(await server.Client.PostAsync("/v1/embeddings", content), HttpStatusCode.RequestEntityTooLarge);
+            Assert.Contains("over the server's limit", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Embeddings_OtherModel_404ModelNotFound()
     {

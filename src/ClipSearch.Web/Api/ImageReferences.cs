@@ -20,14 +20,13 @@ internal static class ImageReferences
         // The string without its quotes; a JSON escape (such as "\/", which some encoders write for '/') needs the
         // decoded string instead.
         ReadOnlySpan<byte> utf8 = raw.IndexOf((byte)'\\') < 0 ? raw[1..^1] : System.Text.Encoding.UTF8.GetBytes(value.GetString()!);
-        var text = utf8.Length > 2048 ? System.Text.Encoding.ASCII.GetString(utf8[..2048]) : System.Text.Encoding.UTF8.GetString(utf8);
         if (StartsWith(utf8, "data:"u8))
         {
             var comma = utf8.IndexOf((byte)',');
             ReadOnlySpan<byte> meta = comma < 0 ? [] : utf8[..comma];
             if (comma < 0 || !EndsWith(meta, ";base64"u8))
             {
-                throw Bad($"{name} is a data: URL without base64 ({Shorten(text)}): send data:image/…;base64,….");
+                throw Bad($"{name} is a data: URL without base64 ({Shown(utf8)}): send data:image/…;base64,….");
             }
 
             return (Decode(utf8[(comma + 1)..], name, maxBytes), null);
@@ -37,12 +36,12 @@ internal static class ImageReferences
         {
             return Uri.TryCreate(value.GetString(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
                 ? (null, uri)
-                : throw Bad($"{name} is not a valid URL ({Shorten(text)}).");
+                : throw Bad($"{name} is not a valid URL ({Shown(utf8)}).");
         }
 
         if (utf8.IndexOf((byte)':') is var colon and > 0 and < 16)
         {
-            throw Bad($"{name} is a URL of another kind ({Shorten(text)}): give a data:image/…;base64,… URL.");
+            throw Bad($"{name} is a URL of another kind ({Shown(utf8)}): give a data:image/…;base64,… URL.");
         }
 
         return (Decode(utf8, name, maxBytes), null);
@@ -80,6 +79,9 @@ internal static class ImageReferences
 
     private static bool EndsWith(ReadOnlySpan<byte> text, ReadOnlySpan<byte> suffix) =>
         text.Length >= suffix.Length && System.Text.Ascii.EqualsIgnoreCase(text[^suffix.Length..], suffix);
+
+    // The start of a value, as an error shows it (only errors pay for the string).
+    private static string Shown(ReadOnlySpan<byte> utf8) => Shorten(System.Text.Encoding.UTF8.GetString(utf8[..Math.Min(utf8.Length, 400)]));
 
     /// <summary>A URL as an error may show it: at most 100 characters.</summary>
     public static string Shorten(string text) => text.Length <= 100 ? text : string.Concat(text.AsSpan(0, 97), "…");

@@ -60,7 +60,7 @@ public static class OpenAiApi
     {
         // A body of images: held in the upload budget as an upload's bytes are (the document, then each image decoded once).
         await budget.MeterAsync(request.HttpContext, cancellationToken).ConfigureAwait(false);
-        using var document = await ParseAsync(request, cancellationToken).ConfigureAwait(false);
+        using var document = await ParseAsync(request, options.Value.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
         var body = EmbeddingsBody.Read(document.RootElement, options.Value);
         // Before anything is decoded: a request for another model is refused at once.
         CheckModel(host.Info ?? throw new ModelNotLoadedException(), body, names);
@@ -93,15 +93,30 @@ public static class OpenAiApi
         return TypedResults.Ok(new EmbeddingsResponse("list", data, names.IdOf(embedded.Model), new EmbeddingsUsage(tokens, tokens)));
     }
 
-    private static async Task<JsonDocument> ParseAsync(HttpRequest request, CancellationToken cancellationToken)
+    // The document over the body's own bytes: with a Content-Length within the request limit (and so reserved in the
+    // upload budget), read into an array of that size (a stream is parsed through buffers that grow by doubling), so
+    // that the body is held once. A larger one is refused by the server as it is read.
+    private static async Task<JsonDocument> ParseAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
+        var options = new JsonDocumentOptions { MaxDepth = 16 };
         try
         {
-            return await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 16 }, cancellationToken).ConfigureAwait(false);
+            if (request.ContentLength is { } length && length <= maxBytes && length <= Array.MaxLength)
+            {
+                var body = new byte[length];
+                await request.Body.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
+                return JsonDocument.Parse(body, options);
+            }
+
+            return await JsonDocument.ParseAsync(request.Body, options, cancellationToken).ConfigureAwait(false);
         }
         catch (JsonException e)
         {
             throw new ApiProblemException(StatusCodes.Status400BadRequest, $"The body is not valid JSON: {e.Message}");
+        }
+        catch (IOException e) when (e is not BadHttpRequestException)
+        {
+            throw new ApiProblemException(StatusCodes.Status400BadRequest, $"The body ended before its Content-Length ({e.Message}).");
         }
     }
 
