@@ -51,8 +51,9 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
     /// <summary>Normalised embeddings of images and texts (<c>POST /api/embed</c>: texts split into lines, blank ones dropped).</summary>
     public async Task<(float[][] Images, float[][] Texts, int Dim)> EmbedAsync(IReadOnlyList<Upload> uploads, IReadOnlyList<string> texts, CancellationToken cancellationToken)
     {
+        CheckUploads(uploads, allowNone: true);
         var cleanTexts = CleanTexts(texts, allowNone: true);
-        if (uploads is { Count: 0 } && cleanTexts.Count == 0)
+        if (uploads.Count == 0 && cleanTexts.Count == 0)
         {
             throw new ClipSearchException("Nothing to embed: send at least one image (field 'images') or text (field 'texts').");
         }
