@@ -35,6 +35,31 @@ public sealed class ModelStore
     /// <summary>The folder of <paramref name="repo"/> in this store (whether or not it exists).</summary>
     public string DirectoryFor(HubRepo repo) => Path.Combine(Root, repo.Owner, repo.Name);
 
+    /// <summary>
+    /// The repository <paramref name="directory"/> holds when it is a model folder of this store
+    /// (<c>ROOT/owner/name</c>, as downloads make it), else null.
+    /// </summary>
+    public HubRepo? RepoOf(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        var owner = Path.GetDirectoryName(full);
+        var root = owner is null ? null : Path.GetDirectoryName(owner);
+        if (root is null || !string.Equals(root, Path.TrimEndingDirectorySeparator(Root), StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        try
+        {
+            return HubRepo.Parse($"{Path.GetFileName(owner)}/{Path.GetFileName(full)}");
+        }
+        catch (ClipSearchException)
+        {
+            return null;   // a folder in the store that no download names
+        }
+    }
+
     /// <summary>Installed models (a config.json and at least one complete variant), by name.</summary>
     public IReadOnlyList<InstalledModel> List()
     {

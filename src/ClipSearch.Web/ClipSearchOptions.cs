@@ -49,6 +49,18 @@ public sealed class ClipSearchOptions
     /// </summary>
     public IReadOnlyList<string>? AllowedRoots { get; set; }
 
+    /// <summary>
+    /// Immich's machine-learning API (<c>GET /ping</c>, <c>POST /predict</c>): off unless enabled, and then answered
+    /// without the token to the client addresses it lists only (docs/security.md).
+    /// </summary>
+    public ImmichOptions Immich { get; set; } = new();
+
+    /// <summary>
+    /// Hosts whose <c>http(s)</c> image URLs <c>POST /v1/embeddings</c> may fetch (names or IP addresses, as the URL
+    /// writes them). Empty (the default): none; images come inside the request, as <c>data:</c> URLs.
+    /// </summary>
+    public IReadOnlyList<string>? EmbedUrlHosts { get; set; }
+
     /// <summary>Largest JSON request body in bytes (default 1 MB).</summary>
     public long MaxJsonBytes { get; set; } = 1024 * 1024;
 
@@ -168,4 +180,26 @@ public sealed class ClipSearchOptions
     }
 
     private static long ImageLoadOptionsMegapixels() => Core.Imaging.ImageLoadOptions.Default.MaxPixels / 1_000_000;
+}
+
+/// <summary>Immich's machine-learning API (configuration section <c>ClipSearch:Immich</c>).</summary>
+public sealed class ImmichOptions
+{
+    /// <summary>The client addresses answered when <see cref="Clients"/> is empty: this machine only.</summary>
+    public static readonly IReadOnlyList<string> LoopbackClients = ["127.0.0.0/8", "::1/128"];
+
+    /// <summary>Serve <c>GET /ping</c> and <c>POST /predict</c> (default: off; they are not routes then).</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>
+    /// The client networks (CIDR, such as <c>172.16.0.0/12</c>, or single addresses; an entry may hold several
+    /// separated by commas) the Immich routes answer, without the token: Immich's server sends none. Empty: loopback
+    /// only (<see cref="LoopbackClients"/>).
+    /// </summary>
+    public IReadOnlyList<string>? Clients { get; set; }
+
+    /// <summary><see cref="Clients"/>, parsed.</summary>
+    /// <exception cref="Core.ClipSearchException">An entry is not an address or a network.</exception>
+    public Security.ClientNetworks CheckedClients() =>
+        Security.ClientNetworks.Parse(Clients is { Count: > 0 } given ? given : LoopbackClients, "--immich-clients (ClipSearch:Immich:Clients)");
 }

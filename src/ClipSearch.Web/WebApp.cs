@@ -59,8 +59,9 @@ public static class WebApp
         _ = app.Services.GetRequiredService<ImageDecoding>();
         _ = app.Services.GetRequiredService<UploadBudget>();
         app.Services.GetRequiredService<ServerPaths>().CheckRoots();
+        var immichClients = options.Immich.Enabled ? options.Immich.CheckedClients() : null;
         ListenRules.CheckUrls(urls, options.Token);
-        Configure(app, options);
+        Configure(app, options, immichClients);
         if (!string.IsNullOrWhiteSpace(options.ModelPath))
         {
             // Before the server listens: a bad folder stops the start with its one-line message.
@@ -126,6 +127,8 @@ public static class WebApp
         services.ConfigureHttpJsonOptions(json =>
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
 
+        // Before the default writer: errors on OpenAI's routes (/v1/…) are written in OpenAI's shape, all others as RFC 7807.
+        services.AddSingleton<Microsoft.AspNetCore.Http.IProblemDetailsWriter, OpenAiErrors>();
         // Chinese stays readable in the HTML instead of becoming character references.
         services.AddWebEncoders(o => o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = c =>
@@ -166,6 +169,8 @@ public static class WebApp
             ? sp.GetRequiredService<SessionImageLibrary>()
             : sp.GetRequiredService<LibraryImageSearch>());
         services.AddSingleton<ClipService>();
+        services.AddSingleton<ModelNames>();
+        services.AddSingleton<RemoteImages>();
         services.AddLocalization(o => o.ResourcesPath = Localization.Ui.ResourcesPath);
         services.AddScoped<Localization.Ui>();
     }
@@ -175,11 +180,13 @@ public static class WebApp
         ? Directory.CreateDirectory(path)
         : Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-    private static void Configure(WebApplication app, ClipSearchOptions options)
+    private static void Configure(WebApplication app, ClipSearchOptions options, ClientNetworks? immichClients)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<BrowserGuard>(options);
+        // The routes that answer listed clients without the token (Immich's), before the token gate.
+        app.UseMiddleware<ClientGate>();
         if (!string.IsNullOrEmpty(options.Token))
         {
             app.UseMiddleware<TokenGate>(options.Token);
@@ -196,7 +203,12 @@ public static class WebApp
         app.MapStaticAssets();
         app.MapOpenApi();
         app.MapScalarApiReference();
-        app.MapModelApi().MapImageTextApi().MapClassifyApi().MapSearchApi().MapImagesApi().MapLibraryApi().MapHealthApi();
+        app.MapModelApi().MapImageTextApi().MapClassifyApi().MapSearchApi().MapImagesApi().MapLibraryApi().MapHealthApi().MapOpenAiApi();
+        if (immichClients is not null)
+        {
+            app.MapImmichApi(immichClients);
+        }
+
         app.MapGet("/culture/{culture}", SetCulture).ExcludeFromDescription();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }

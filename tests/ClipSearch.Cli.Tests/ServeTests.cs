@@ -181,11 +181,29 @@ public sealed class ServeTests
     }
 
     [Fact]
+    public async Task Serve_ImmichClientsWithoutImmich_OneLine()
+    {
+        var result = await CliRunner.RunAsync("serve", "--urls", "http://127.0.0.1:0", "--immich-clients", "172.16.0.0/12");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("error: --immich-clients says who may call the Immich routes: add --immich to serve them.", result.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Serve_BadImmichClients_OneLineNamingTheEntry()
+    {
+        var result = await CliRunner.RunAsync("serve", "--urls", "http://127.0.0.1:0", "--immich", "--immich-clients", "127.0.0.1/32,10.0.0.0/33");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("error: --immich-clients (ClipSearch:Immich:Clients): '10.0.0.0/33' has the prefix length '33': it is a number from 0 to 32.", result.Stderr.Trim().Split('\n')[^1]);
+    }
+
+    [Fact]
     public async Task Help_ListsServe()
     {
         var result = await CliRunner.RunAsync("serve", "--help");
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("--token", result.Stdout);
         Assert.Contains("127.0.0.1:8766", result.Stdout);
+        Assert.Contains("--immich-clients", result.Stdout);
+        Assert.Contains("--embed-url-hosts", result.Stdout);
     }
 }

@@ -5,6 +5,20 @@ namespace ClipSearch.Hub.Tests;
 
 public sealed class ModelStoreTests
 {
+    // A model folder of the store names its repository by its place (ROOT/owner/name); any other folder names none.
+    [Theory]
+    [InlineData("Xenova/clip-vit-base-patch32", "Xenova/clip-vit-base-patch32")]
+    [InlineData("Xenova/clip-vit-base-patch32/", "Xenova/clip-vit-base-patch32")]
+    [InlineData("openai/clip-vit-base-patch32/onnx", null)]
+    [InlineData("Xenova", null)]
+    [InlineData("../elsewhere/clip", null)]
+    [InlineData("a/..", null)]
+    public void RepoOf_Folder_TheRepositoryItsPlaceInTheStoreNames(string relative, string? expected)
+    {
+        var store = new ModelStore(Path.Combine(Path.GetTempPath(), "clipsearch-store"));
+        Assert.Equal(expected, store.RepoOf(Path.Combine(store.Root, relative))?.ToString());
+    }
+
     [Fact]
     public async Task List_AfterDownload_ShowsTheModelVariantsAndSize()
     {

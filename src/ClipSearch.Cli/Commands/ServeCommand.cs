@@ -1,13 +1,15 @@
 using System.CommandLine;
 using System.Globalization;
 using ClipSearch.Web;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace ClipSearch.Cli.Commands;
 
 /// <summary>
-/// <c>clipsearch serve [--model DIR] [--variant V] [--threads N] [--urls URL] [--token T] [--library PATH|CONNSTRING] [--max-image-mb N]</c>:
-/// the web UI and HTTP API, by default on http://127.0.0.1:8766.
+/// <c>clipsearch serve [--model DIR] [--variant V] [--threads N] [--urls URL] [--token T] [--library PATH|CONNSTRING] [--max-image-mb N]
+/// [--immich [--immich-clients CIDR,…]] [--embed-url-hosts HOST,…]</c>: the web UI and HTTP API (with OpenAI's embeddings
+/// routes, and Immich's machine-learning routes when asked), by default on http://127.0.0.1:8766.
 /// </summary>
 internal static class ServeCommand
 {
@@ -30,10 +32,22 @@ internal static class ServeCommand
         {
             Description = "A folder under which the UI and API may load models and index folders (repeatable). Default: any folder on loopback; beyond loopback none until given.",
         };
+        var immich = new Option<bool>("--immich")
+        {
+            Description = "Also serve Immich's machine-learning API (GET /ping, POST /predict: smart search with ViT-B-32__openai), without the token but only to --immich-clients.",
+        };
+        var immichClients = new Option<string[]>("--immich-clients")
+        {
+            Description = "Client networks the Immich routes answer (CIDR or addresses, comma-separated or repeated), e.g. 127.0.0.1/32,172.16.0.0/12. Default: loopback only.",
+        };
+        var embedUrlHosts = new Option<string[]>("--embed-url-hosts")
+        {
+            Description = "Hosts whose http(s) image URLs POST /v1/embeddings may fetch (comma-separated or repeated). Default: none (images come as data: URLs).",
+        };
         var budget = new DecodeBudgetOption();
         var command = new Command("serve", "Serve the web UI and HTTP API (default http://127.0.0.1:8766; OpenAPI at /openapi/v1.json, browsable at /scalar).")
         {
-            model, variant, threads, urls, token, library, maxImage, allowedHosts, allowRoots, warmPresets,
+            model, variant, threads, urls, token, library, maxImage, allowedHosts, allowRoots, warmPresets, immich, immichClients, embedUrlHosts,
         };
         budget.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
@@ -45,6 +59,10 @@ internal static class ServeCommand
             }
 
             Core.Limits.CheckThreads(result.GetValue(threads));   // the bound the other commands and the web apply
+            if (result.GetValue(immichClients) is { Length: > 0 } && !result.GetValue(immich))
+            {
+                throw new Core.ClipSearchException("--immich-clients says who may call the Immich routes: add --immich to serve them.");
+            }
 
             // Without --model: the installed default model, as the other commands; none installed: start empty
             // (the UI offers the download).
@@ -80,6 +98,9 @@ internal static class ServeCommand
             };
             AddList(settings, "ClipSearch:AllowedHosts", result.GetValue(allowedHosts));
             AddList(settings, "ClipSearch:AllowedRoots", result.GetValue(allowRoots));
+            settings["ClipSearch:Immich:Enabled"] = result.GetValue(immich) ? "true" : null;
+            AddList(settings, "ClipSearch:Immich:Clients", result.GetValue(immichClients));
+            AddList(settings, "ClipSearch:EmbedUrlHosts", result.GetValue(embedUrlHosts));
 
             // The server's own settings come from these options and the environment, never from an appsettings.json
             // that happens to lie in the working directory (the content root is the program's folder), and it always
@@ -92,6 +113,11 @@ internal static class ServeCommand
                 ? "No model installed: open the UI to download CLIP ViT-B/32 (or run `clipsearch model download`)."
                 : $"Model: {modelPath} ({variantName})");
             Console.Error.WriteLine(libraryLocation is null ? "Library: none (search looks in the images uploaded this session)" : $"Library: {(ClipSearch.Library.Storage.LibraryLocation.IsPostgres(libraryLocation) ? "PostgreSQL (--library)" : libraryLocation)}");
+            if (result.GetValue(immich))
+            {
+                Console.Error.WriteLine($"Immich: GET /ping and POST /predict answer {string.Join(", ", app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ClipSearchOptions>>().Value.Immich.CheckedClients().Entries)} without the token (IMMICH_MACHINE_LEARNING_URL=http://<this host>:<port>)");
+            }
+
             Console.Error.WriteLine($"ClipSearch is serving on {string.Join(", ", app.Urls)} (Ctrl+C stops it)");
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return CliApp.Ok;

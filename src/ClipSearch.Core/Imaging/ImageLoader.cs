@@ -117,6 +117,20 @@ public static class ImageLoader
         return PeakBytesOf(Plan(encoded, NameOf(displayName), config, options), config, options);
     }
 
+    /// <summary>
+    /// The width and height of the image in <paramref name="encoded"/>, upright (after its EXIF orientation when
+    /// <paramref name="options"/> apply it, as the crop is made) and at full size, from its header: what Pillow's
+    /// <c>size</c> is after <c>ImageOps.exif_transpose</c>. A camera raw file gives its preview's size when it has one
+    /// (the image decoded).
+    /// </summary>
+    /// <exception cref="ImageLoadException">The header is not an image's, or the image is over the limits.</exception>
+    public static (int Width, int Height) UprightSize(ReadOnlySpan<byte> encoded, string displayName, ImageLoadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var plan = ImageDecoder.Probe(encoded, NameOf(displayName), options.MaxPixels, minShorterSide: null)!;
+        return Upright(plan, options);
+    }
+
     // The stages hold, at most, at once (each frees its input as soon as its output is made):
     //   decode  the decoded buffer (+ the one-channel copy of a grey image decoded as RGBA) and the codec's own
     //           buffers (CodecMemory: a progressive JPEG's coefficients, an interlaced PNG's image…);

@@ -46,6 +46,20 @@ public sealed record ModelConfig
     public required int PatchSize { get; init; }
 
     /// <summary>
+    /// Whether these are CLIP ViT-B/32's sizes (those of <see cref="Fallback"/>): 12 text and 12 vision layers, widths
+    /// 512 and 768, 32-pixel patches of 224-pixel images, 512-d projections. Other front ends name a model by its
+    /// architecture (Immich's <c>ViT-B-32__openai</c>); this says whether the loaded one has it.
+    /// </summary>
+    public bool HasVitB32Geometry =>
+        Text.Layers == Fallback.Text.Layers && Vision.Layers == Fallback.Vision.Layers
+        && Text.Width == Fallback.Text.Width && Vision.Width == Fallback.Vision.Width
+        && PatchSize == Fallback.PatchSize && ImageSize == Fallback.ImageSize && ProjectionDim == Fallback.ProjectionDim;
+
+    /// <summary>The sizes in a few words: <c>12 + 12 layers, widths 512/768, patch 32, 224 px, 512-d</c>.</summary>
+    public string Geometry =>
+        $"{Text.Layers} + {Vision.Layers} layers, widths {Text.Width}/{Vision.Width}, patch {PatchSize}, {ImageSize} px, {ProjectionDim}-d";
+
+    /// <summary>
     /// Reads <paramref name="path"/> (as a regular file only, at most 64 MB, within the read timeout); a missing,
     /// unreadable or malformed file gives a <see cref="ModelLoadException"/>.
     /// </summary>

@@ -32,6 +32,12 @@ internal sealed class ProblemMapping(IProblemDetailsService problems, Microsoft.
     {
         var (status, title) = exception switch
         {
+            ApiProblemException api => (api.Status, api.Status switch
+            {
+                StatusCodes.Status404NotFound => "Not found",
+                StatusCodes.Status422UnprocessableEntity => "Not supported",
+                _ => "Bad input",
+            }),
             ModelNotLoadedException => (StatusCodes.Status503ServiceUnavailable, "No model loaded"),
             ServerBusyException => (StatusCodes.Status503ServiceUnavailable, "Server busy"),
             RequestTooLargeException => (StatusCodes.Status413PayloadTooLarge, "Too large"),
@@ -66,6 +72,19 @@ internal sealed class ProblemMapping(IProblemDetailsService problems, Microsoft.
         if (exception is ClipSearchException coded)
         {
             problem.Extensions["code"] = coded.Code;
+        }
+        else if (exception is ApiProblemException api)
+        {
+            problem.Detail = api.Message;
+            if (api.Param is not null)
+            {
+                problem.Extensions["param"] = api.Param;
+            }
+
+            if (api.Code is not null)
+            {
+                problem.Extensions["code"] = api.Code;
+            }
         }
 
         return await problems.TryWriteAsync(new ProblemDetailsContext

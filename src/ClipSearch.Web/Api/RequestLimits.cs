@@ -9,7 +9,7 @@ namespace ClipSearch.Web.Api;
 /// Refuses, before any endpoint reads it, a request that no endpoint could read sensibly: a control character
 /// (NUL included) in its path (400), a body in a character set .NET does not know (415: JSON is UTF-8), and a
 /// JSON body over <see cref="ClipSearchOptions.MaxJsonBytes"/> (413; uploads keep the larger
-/// <see cref="ClipSearchOptions.MaxRequestBytes"/>).
+/// <see cref="ClipSearchOptions.MaxRequestBytes"/>, and so do JSON bodies of routes marked <see cref="ImagesInJson"/>).
 /// </summary>
 internal sealed class RequestLimits(RequestDelegate next, ClipSearchOptions options)
 {
@@ -30,6 +30,7 @@ internal sealed class RequestLimits(RequestDelegate next, ClipSearchOptions opti
             }
 
             if (media.MediaType.Value is { } type && (type.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.EndsWith("+json", StringComparison.OrdinalIgnoreCase))
+                && context.GetEndpoint()?.Metadata.GetMetadata<ImagesInJson>() is null
                 && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             {
                 limit.MaxRequestBodySize = options.MaxJsonBytes;
@@ -58,4 +59,15 @@ internal sealed class RequestLimits(RequestDelegate next, ClipSearchOptions opti
         context.Response.StatusCode = status;
         return Results.Problem(new ProblemDetails { Status = status, Title = title, Detail = detail }).ExecuteAsync(context);
     }
+}
+
+/// <summary>
+/// Endpoint metadata: the route's JSON body carries images (<c>data:</c> URLs, <c>POST /v1/embeddings</c>), so it
+/// keeps the request limit (<see cref="ClipSearchOptions.MaxRequestBytes"/>) instead of
+/// <see cref="ClipSearchOptions.MaxJsonBytes"/>, and meters its body through the upload budget as an upload does.
+/// </summary>
+internal sealed class ImagesInJson
+{
+    /// <summary>The marker.</summary>
+    public static ImagesInJson Instance { get; } = new();
 }

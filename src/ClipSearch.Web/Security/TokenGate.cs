@@ -8,7 +8,8 @@ namespace ClipSearch.Web.Security;
 /// Access control. With a token configured, every request but <c>/health</c> must present it: API clients in
 /// <c>Authorization: Bearer T</c> or <c>X-ClipSearch-Token: T</c>; a browser opens <c>/?token=T</c> once, which sets
 /// an HttpOnly cookie and redirects to the same page without the token. Without a token the server may only
-/// listen on loopback (<see cref="ListenRules"/>).
+/// listen on loopback (<see cref="ListenRules"/>). The routes marked for <see cref="ClientGate"/> (Immich's, when
+/// enabled) answer their listed clients without it.
 /// </summary>
 internal sealed class TokenGate(RequestDelegate next, string token)
 {
@@ -20,7 +21,7 @@ internal sealed class TokenGate(RequestDelegate next, string token)
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (context.Request.Path.Equals("/health", StringComparison.OrdinalIgnoreCase))
+        if (context.Request.Path.Equals("/health", StringComparison.OrdinalIgnoreCase) || ClientGate.PassedWithoutToken(context))
         {
             await next(context).ConfigureAwait(false);
             return;

@@ -1,5 +1,6 @@
 using ClipSearch.Core;
 using ClipSearch.Core.Imaging;
+using ClipSearch.Core.Model;
 using ClipSearch.Core.Similarity;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +18,13 @@ public sealed record PreparedImage(string FileName, RgbImage Crop);
 /// <param name="Crops">What the model saw, per image.</param>
 /// <param name="LogitScale">exp(logit_scale).</param>
 public sealed record MatchOutcome(IReadOnlyList<string> Images, IReadOnlyList<string> Texts, MatchResult Scores, IReadOnlyList<RgbImage> Crops, float LogitScale);
+
+/// <summary>Embeddings of inputs taken one by one (<see cref="ClipService.EmbedInputsAsync"/>).</summary>
+/// <param name="Images">The images' unit vectors, in order.</param>
+/// <param name="Texts">The texts' unit vectors, in order.</param>
+/// <param name="TextTokens">The tokens the model read of each text: start and end included, at most its context (77).</param>
+/// <param name="Model">The model that made them.</param>
+public sealed record EmbeddedInputs(float[][] Images, float[][] Texts, IReadOnlyList<int> TextTokens, ModelInfo Model);
 
 /// <summary>The outcome of zero-shot classification.</summary>
 /// <param name="Ranked">Labels, most probable first (top k).</param>
@@ -54,7 +62,7 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
     /// <summary>Upload limits in force.</summary>
     public ClipSearchOptions Limits => _options;
 
-    /// <summary>Normalised embeddings of images and texts.</summary>
+    /// <summary>Normalised embeddings of images and texts (<c>POST /api/embed</c>: texts split into lines, blank ones dropped).</summary>
     public async Task<(float[][] Images, float[][] Texts, int Dim)> EmbedAsync(IReadOnlyList<Upload> uploads, IReadOnlyList<string> texts, CancellationToken cancellationToken)
     {
         CheckUploads(uploads, allowNone: true);
@@ -64,11 +72,35 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
             throw new ClipSearchException("Nothing to embed: send at least one image (field 'images') or text (field 'texts').");
         }
 
+        var embedded = await EmbedInputsAsync(uploads, cleanTexts, null, cancellationToken).ConfigureAwait(false);
+        return (embedded.Images, embedded.Texts, embedded.Model.ProjectionDim);
+    }
+
+    /// <summary>
+    /// Normalised embeddings of images and texts, one for each input and each text as it is given (the embedding
+    /// servers' routes: OpenAI's <c>/v1/embeddings</c>, Immich's <c>/predict</c>), through the same decoding and
+    /// batcher as <see cref="EmbedAsync"/>, so the vectors are its vectors. <paramref name="check"/> sees the model
+    /// the request holds before anything is decoded (and may refuse it by throwing).
+    /// </summary>
+    /// <exception cref="ClipSearchException">No input, too many, a text empty or too long, an image empty, too large or not an image.</exception>
+    public async Task<EmbeddedInputs> EmbedInputsAsync(IReadOnlyList<Upload> uploads, IReadOnlyList<string> texts, Action<LoadedModel>? check, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        CheckUploads(uploads, allowNone: true);
+        CheckTexts(texts);
+        if (uploads.Count == 0 && texts.Count == 0)
+        {
+            throw new ClipSearchException("Nothing to embed: give at least one image or text.");
+        }
+
         using var lease = host.Acquire();
+        check?.Invoke(lease.Loaded);
+        // What the model reads of each text: start and end tokens included, truncated to its context (77).
+        int[] tokens = [.. texts.Select(t => lease.Model.Tokenizer.Encode(t).Length)];
         var crops = await PrepareAsync(uploads, lease.Loaded, cancellationToken).ConfigureAwait(false);
         var imageTask = batcher.EmbedImagesAsync(lease.Loaded, [.. crops.Select(c => c.Crop)], cancellationToken);
-        var textTask = batcher.EmbedTextsAsync(lease.Loaded, cleanTexts, cancellationToken);
-        return (await imageTask.ConfigureAwait(false), await textTask.ConfigureAwait(false), lease.Model.EmbeddingDim);
+        var textTask = batcher.EmbedTextsAsync(lease.Loaded, texts, cancellationToken);
+        return new EmbeddedInputs(await imageTask.ConfigureAwait(false), await textTask.ConfigureAwait(false), tokens, lease.Loaded.Info);
     }
 
     /// <summary>Every image against every text.</summary>
@@ -243,6 +275,28 @@ public sealed class ClipService(ModelHost host, EmbeddingBatcher batcher, IImage
             if (upload.Bytes.Length == 0)
             {
                 throw new ClipSearchException(WebErrorCodes.EmptyFile, $"{upload.FileName} is empty.", [upload.FileName]);
+            }
+        }
+    }
+
+    // Texts taken one each as given: none blank, at most MaxTextsPerRequest, each at most MaxTextLength characters.
+    private void CheckTexts(IReadOnlyList<string> texts)
+    {
+        if (texts.Count > _options.MaxTextsPerRequest)
+        {
+            throw new ClipSearchException(WebErrorCodes.TooManyTexts, $"{texts.Count} texts is too many for one request: at most {_options.MaxTextsPerRequest}.", [texts.Count, _options.MaxTextsPerRequest]);
+        }
+
+        for (var i = 0; i < texts.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(texts[i]))
+            {
+                throw new ClipSearchException($"Text {i + 1} of {texts.Count} is empty: give words to embed.");
+            }
+
+            if (texts[i].Length > _options.MaxTextLength)
+            {
+                throw new ClipSearchException(WebErrorCodes.TextTooLong, $"A text is {texts[i].Length:N0} characters long; the limit is {_options.MaxTextLength:N0} (CLIP reads only its first 77 tokens).", [texts[i].Length, _options.MaxTextLength]);
             }
         }
     }

@@ -41,6 +41,14 @@ public sealed class ImageDecoding
         return ImageLoader.LoadCropAsync(upload.Bytes, upload.FileName, model.Preprocess, LoadOptions, cancellationToken);
     }
 
+    /// <summary>An upload's width and height, upright (after its EXIF orientation, as its crop), from its header (<see cref="ImageLoader.UprightSize"/>).</summary>
+    /// <exception cref="ImageLoadException">Not an image, or over the limits.</exception>
+    public (int Width, int Height) UprightSize(Upload upload)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        return ImageLoader.UprightSize(upload.Bytes, upload.FileName, LoadOptions);
+    }
+
     /// <summary>A JPEG thumbnail of bytes held in memory (see <see cref="Thumbnails.MakeAsync(byte[], string, DecodeBudget, CancellationToken)"/>).</summary>
     /// <exception cref="ImageLoadException">Not an image, too large, truncated or corrupt.</exception>
     public Task<byte[]> ThumbnailAsync(byte[] encoded, string name, CancellationToken cancellationToken) =>

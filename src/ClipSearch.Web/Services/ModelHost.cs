@@ -86,6 +86,9 @@ public sealed class ModelHost : IDisposable
     /// <summary>Whether a model is loaded.</summary>
     public bool IsLoaded => Volatile.Read(ref _current) is not null;
 
+    /// <summary>The loaded model's description, or null (cheaper than <see cref="Status"/>, which reads the process's memory).</summary>
+    public ModelInfo? Info => Volatile.Read(ref _current)?.Info;
+
     /// <summary>The state now.</summary>
     public ModelStatus Status
     {
