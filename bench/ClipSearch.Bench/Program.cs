@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using ClipSearch.Bench;
 
-// `pipeline …` and `fastpath …` are end-to-end measurements printing one JSON line; anything else goes to
+// `pipeline …`, `fastpath …` and `formats …` are end-to-end measurements printing one JSON line; anything else goes to
 // BenchmarkDotNet's micro-benchmarks (e.g. `--filter *Resize*`).
 return args.FirstOrDefault() switch
 {
@@ -9,6 +9,7 @@ return args.FirstOrDefault() switch
     "fastpath" => FastPathBench.Run(args[1..]),
     "split" => SplitBench.Run(args[1..]),
     "zeroshot" => ZeroShotBench.Run(args[1..]),
+    "formats" => FormatsBench.Run(args[1..]),
     _ => RunMicro(args),
 };
 

@@ -20,17 +20,17 @@ internal static class MagickDecoder
     private const int StripBytes = 4 * 1024 * 1024;
 
     /// <summary>
-    /// Bytes a pixel a decode holds at its peak besides the RGBA (or grey) buffer it hands over, by format, for the
-    /// format's most demanding layout measured (bench/formats.sh, bench/README.md "Image formats": the resident growth of
-    /// one crop, the 4 of the buffer included in the figures below): ImageMagick's pixel cache (3 or 4 in this 8-bit
-    /// build), the managed arrays <see cref="Export"/> copies its strips through until the collector takes them back
-    /// (up to the output's size), and what the codec library holds meanwhile. HEIF: libde265's picture, libheif's copy
-    /// of it and the interleaved RGB it converts it to, 16-bit above 8 bits (measured 10.0 for 8-bit 4:2:0, 11.6 for
-    /// 10-bit 4:2:0, 15.0 for 8-bit 4:4:4, 19.9 for 10-bit 4:4:4); AVIF: the same with the AV1 decoder's frame (16.3,
-    /// 19.4, 20.4, 26.1); TIFF: libtiff's strip, and ImageMagick's 4 bytes a pixel of a whole-image strip (11.1 for RGB,
-    /// 12.3 for RGBA and CMYK, 3.3 for grey, a single strip as many strips); JPEG XL: libjxl's planes and output (8.6
-    /// for 8-bit lossy, 11.3 lossless, 21.3 for 16-bit lossless); raw files: libraw's raw data, its 16-bit
-    /// four-channel image and the 16-bit RGB it makes from it (up to 16, not measured).
+    /// Bytes a pixel a decode holds at its peak besides the RGBA (or grey) buffer it hands over, by format: enough for
+    /// the format's most demanding layout measured (bench/formats.sh; bench/README.md, "Image formats": the resident
+    /// growth of one crop, in bytes a pixel with the buffer's 4), for HEIF, AVIF and TIFF by 7–10 %. That is
+    /// ImageMagick's pixel cache (3 or 4 in this 8-bit build), the managed arrays <see cref="Export"/> copies its
+    /// strips through until the collector takes them back (up to the buffer's size), and what the codec library holds
+    /// meanwhile. HEIF: libde265's picture, libheif's copy of it and the interleaved RGB it converts it to, 16-bit
+    /// above 8 bits (measured 10.1 for 8-bit 4:2:0, 11.6 for 10-bit 4:2:0, 11.6–15.0 for 8-bit 4:4:4, 20.2 for 10-bit
+    /// 4:4:4); AVIF: the same with the AV1 decoder's frame (16.2, 19.6, 20.4, 26.1); TIFF: libtiff's strips and
+    /// ImageMagick's strip buffers (11.1–11.3 for RGB, in strips or one, 12.3 for RGBA and CMYK, 3.3 for grey); JPEG
+    /// XL: libjxl's planes and output (8.9 for 8-bit lossy, 11.2 lossless, 21.3 for 16-bit lossless); raw files:
+    /// libraw's raw data, its 16-bit four-channel image and the 16-bit RGB it makes from it (up to 16, not measured).
     /// </summary>
     private static int CacheBytesPerPixel(ImageFormat format) => format switch
     {
