@@ -29,8 +29,10 @@ public sealed class BudgetedFile : IDisposable
 
     /// <summary>
     /// Bytes a pixel charged, at <see cref="ImageLoadOptions.MaxPixels"/>, for a file whose header cannot be read
-    /// from its first <see cref="MaxHeadBytes"/>: more than any layout needs at its peak (a 16-bit interlaced PNG:
-    /// 8 in the codec and 4 decoded).
+    /// from its first <see cref="MaxHeadBytes"/>: more than any of Skia's layouts needs at its peak (a 16-bit
+    /// interlaced PNG: 8 in the codec and 4 decoded). Some of ImageMagick's need more (AVIF and JPEG XL are charged up
+    /// to 28, <see cref="MagickDecoder"/>): once the file is read whole its real cost is known, and a lease that does
+    /// not cover it is taken again, larger (or, at the default capacity, the whole budget is taken anyway).
     /// </summary>
     public const int WorstCaseBytesPerPixel = 16;
 

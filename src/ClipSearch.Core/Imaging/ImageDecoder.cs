@@ -67,7 +67,7 @@ internal static class ImageDecoder
             return isHead ? null : ProbeRaw(encoded, name, maxPixels, minShorterSide);
         }
 
-        if (format is { } other && MagickDecoder.Decodes(other))
+        if (format is { } other && other.DecodedByMagick())
         {
             return MagickDecoder.Probe(encoded, other, name, maxPixels, isHead);
         }
@@ -108,7 +108,7 @@ internal static class ImageDecoder
             return preview with { Origin = raw.Origin };
         }
 
-        return format is { } other && MagickDecoder.Decodes(other)
+        return format is { } other && other.DecodedByMagick()
             ? MagickDecoder.Decode(encoded, other, name, maxPixels)
             : DecodeSkia(encoded, name, maxPixels, minShorterSide);
     }

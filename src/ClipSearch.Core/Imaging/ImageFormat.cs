@@ -117,6 +117,13 @@ public static class ImageFormats
         return format == ImageFormat.Tiff && name is not null && ImageFileTypes.IsCameraRawName(name) ? ImageFormat.CameraRaw : format;
     }
 
+    /// <summary>
+    /// Whether <paramref name="format"/> is decoded through ImageMagick (<see cref="MagickDecoder"/>) rather than Skia.
+    /// Here, not on the decoder: asking must not load ImageMagick's natives into a process that only reads JPEGs.
+    /// </summary>
+    internal static bool DecodedByMagick(this ImageFormat format) =>
+        format is ImageFormat.Heif or ImageFormat.Avif or ImageFormat.Tiff or ImageFormat.JpegXl or ImageFormat.CameraRaw;
+
     /// <summary>Whether browsers show <paramref name="format"/> themselves (JPEG, PNG, WebP, GIF, BMP); the others are served converted.</summary>
     public static bool BrowsersShow(this ImageFormat format) =>
         format is ImageFormat.Jpeg or ImageFormat.Png or ImageFormat.WebP or ImageFormat.Gif or ImageFormat.Bmp;

@@ -12,7 +12,9 @@ namespace ClipSearch.Core.Imaging;
 /// <remarks>
 /// ImageMagick is always told the format (sniffed by <see cref="ImageFormats"/>): it never guesses one from the bytes,
 /// so no coder ClipSearch did not choose (SVG, MVG, PostScript…) ever reads a file. Its pixel cache never goes to disk
-/// (<see cref="ResourceLimits.Disk"/> is 0): what a decode holds is in memory, counted by <see cref="CodecBytes"/>.
+/// (<see cref="ResourceLimits.Disk"/> is 0): the pixels a decode holds are in memory, counted by <see cref="CodecBytes"/>.
+/// ImageMagick's HEIF and raw readers take files, not memory: for those the encoded bytes are written to ImageMagick's
+/// temporary folder (<c>MAGICK_TEMPORARY_PATH</c>, else <c>/tmp</c>) while they are read, and removed after.
 /// </remarks>
 internal static class MagickDecoder
 {
@@ -51,9 +53,6 @@ internal static class MagickDecoder
         ResourceLimits.Height = int.MaxValue;
     }
 
-    /// <summary>Whether <paramref name="format"/> is decoded here rather than by Skia.</summary>
-    public static bool Decodes(ImageFormat format) =>
-        format is ImageFormat.Heif or ImageFormat.Avif or ImageFormat.Tiff or ImageFormat.JpegXl or ImageFormat.CameraRaw;
 
     /// <summary>
     /// What decoding <paramref name="encoded"/> makes, from its header (ImageMagick's "ping"): null when

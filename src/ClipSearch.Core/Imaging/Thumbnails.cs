@@ -265,7 +265,7 @@ public static class Thumbnails
     {
         headEstimate = null;
         var format = ImageFormats.Sniff(encoded, name);
-        if (format is not { } known || !MagickDecoder.Decodes(known))
+        if (format is not { } known || !known.DecodedByMagick())
         {
             return null;
         }
