@@ -36,7 +36,7 @@ public sealed class CameraRawTests
 
         // Orientation 6: turned 90° clockwise. The preview is square, so is the crop; the two resize passes run along
         // the other axes once turned, hence a few levels of rounding.
-        var expected = TurnClockwise(upright);
+        var expected = ReferenceImages.TurnClockwise(upright);
         var (max, mean, _) = ReferenceImages.Compare(expected, turned);
         Assert.True(max <= 8 && mean <= 0.5, $"max {max}, mean {mean:F3}");
         Assert.True(ReferenceImages.Compare(upright, turned).Mean > 10);
@@ -99,25 +99,5 @@ public sealed class CameraRawTests
     {
         int at = ((y * image.Width) + x) * 3;
         return [image.Pixels[at], image.Pixels[at + 1], image.Pixels[at + 2]];
-    }
-
-    private static RgbImage TurnClockwise(RgbImage image)
-    {
-        var (w, h) = (image.Width, image.Height);
-        var turned = new byte[image.Pixels.Length];
-        for (int y = 0; y < h; y++)
-        {
-            for (int x = 0; x < w; x++)
-            {
-                // (x, y) goes to (h − 1 − y, x): the top row becomes the right column.
-                int to = ((x * h) + (h - 1 - y)) * 3;
-                int from = ((y * w) + x) * 3;
-                turned[to] = image.Pixels[from];
-                turned[to + 1] = image.Pixels[from + 1];
-                turned[to + 2] = image.Pixels[from + 2];
-            }
-        }
-
-        return new RgbImage(h, w, turned);
     }
 }

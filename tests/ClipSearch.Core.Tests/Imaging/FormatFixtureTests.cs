@@ -48,7 +48,7 @@ public sealed class FormatFixtureTests(ITestOutputHelper output)
     {
         var crop = ImageLoader.LoadCrop(Fixtures.Path("formats", "images", "camera_orient6.tif"), PreprocessConfig.Default, _asReference);
         var reference = ReferenceImages.DecodeRgb(Fixtures.Path("formats", "crops224", "camera_orient6.png"));
-        var expected = TurnAnticlockwise(reference);
+        var expected = ReferenceImages.TurnAnticlockwise(reference);
 
         var (max, mean, differing) = ReferenceImages.Compare(expected, crop);
         output.WriteLine($"camera_orient6.tif (reference turned back 90°): max {max}, mean {mean:F4}, {differing} values differ");
@@ -60,27 +60,7 @@ public sealed class FormatFixtureTests(ITestOutputHelper output)
         Assert.True(ReferenceImages.Compare(expected, unturned).Mean > 10);
 
         // What the reference is: the file turned 180° (90° twice); the same resize axes, so within 1 level.
-        var (max180, _, _) = ReferenceImages.Compare(TurnAnticlockwise(TurnAnticlockwise(reference)), unturned);
+        var (max180, _, _) = ReferenceImages.Compare(ReferenceImages.TurnAnticlockwise(ReferenceImages.TurnAnticlockwise(reference)), unturned);
         Assert.True(max180 <= 1, $"the reference is not the file turned 180°: max {max180}");
-    }
-
-    private static RgbImage TurnAnticlockwise(RgbImage image)
-    {
-        var (w, h) = (image.Width, image.Height);
-        var turned = new byte[image.Pixels.Length];
-        for (int y = 0; y < h; y++)
-        {
-            for (int x = 0; x < w; x++)
-            {
-                // Output (x', y') = (y, w − 1 − x): the top row becomes the left column, read bottom up.
-                int to = ((((w - 1 - x) * h) + y) * 3);
-                int from = ((y * w) + x) * 3;
-                turned[to] = image.Pixels[from];
-                turned[to + 1] = image.Pixels[from + 1];
-                turned[to + 2] = image.Pixels[from + 2];
-            }
-        }
-
-        return new RgbImage(h, w, turned);
     }
 }

@@ -55,4 +55,27 @@ internal static class ReferenceImages
 
         return (max, (double)total / expected.Pixels.Length, differing);
     }
+
+    /// <summary><paramref name="image"/> turned 90° clockwise (EXIF orientation 6): its top row becomes its right column.</summary>
+    public static RgbImage TurnClockwise(RgbImage image) => Turn(image, (x, y, w, h) => (h - 1 - y, x));
+
+    /// <summary><paramref name="image"/> turned 90° anticlockwise (EXIF orientation 8): its top row becomes its left column.</summary>
+    public static RgbImage TurnAnticlockwise(RgbImage image) => Turn(image, (x, y, w, h) => (y, w - 1 - x));
+
+    // Each pixel (x, y) of a w × h image goes to the place the mapping gives in the h × w result.
+    private static RgbImage Turn(RgbImage image, Func<int, int, int, int, (int X, int Y)> to)
+    {
+        var (w, h) = (image.Width, image.Height);
+        var turned = new byte[image.Pixels.Length];
+        for (int y = 0; y < h; y++)
+        {
+            for (int x = 0; x < w; x++)
+            {
+                var (tx, ty) = to(x, y, w, h);
+                image.Pixels.AsSpan(((y * w) + x) * 3, 3).CopyTo(turned.AsSpan(((ty * h) + tx) * 3));
+            }
+        }
+
+        return new RgbImage(h, w, turned);
+    }
 }

@@ -160,29 +160,10 @@ public sealed class TiffVariantsTests(ITestOutputHelper output)
         image.Orientation = Orientation.RightTop;
         var turned = ImageLoader.LoadCrop(image.ToByteArray(format), "turned", PreprocessConfig.Default, _exact);
 
-        var (max, mean, _) = ReferenceImages.Compare(TurnClockwise(upright), turned);
+        var (max, mean, _) = ReferenceImages.Compare(ReferenceImages.TurnClockwise(upright), turned);
         output.WriteLine($"{format} orientation 6: max {max}, mean {mean:F4}");
         Assert.True(max <= 8 && mean <= 0.5, $"max {max}, mean {mean:F4}");
         Assert.True(ReferenceImages.Compare(upright, turned).Mean > 10, "not turned at all");
-    }
-
-    private static RgbImage TurnClockwise(RgbImage image)
-    {
-        var (w, h) = (image.Width, image.Height);
-        var turned = new byte[image.Pixels.Length];
-        for (int y = 0; y < h; y++)
-        {
-            for (int x = 0; x < w; x++)
-            {
-                int to = ((x * h) + (h - 1 - y)) * 3;
-                int from = ((y * w) + x) * 3;
-                turned[to] = image.Pixels[from];
-                turned[to + 1] = image.Pixels[from + 1];
-                turned[to + 2] = image.Pixels[from + 2];
-            }
-        }
-
-        return new RgbImage(h, w, turned);
     }
 
     private static RgbImage Crop(string path) => ImageLoader.LoadCrop(path, PreprocessConfig.Default, _exact);
