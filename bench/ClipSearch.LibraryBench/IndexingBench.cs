@@ -123,6 +123,9 @@ internal static class IndexingBench
 
         public Task CommitAsync(IReadOnlyList<IndexedFile> batch, CancellationToken cancellationToken = default) => Time(() => inner.CommitAsync(batch, cancellationToken));
 
+        public Task SetMetadataAsync(IReadOnlyList<(string Path, ClipSearch.Core.Imaging.PhotoMetadata Metadata)> files, CancellationToken cancellationToken = default) =>
+            Time(() => inner.SetMetadataAsync(files, cancellationToken));
+
         public Task DeleteFilesAsync(IReadOnlyList<string> paths, CancellationToken cancellationToken = default) => Time(() => inner.DeleteFilesAsync(paths, cancellationToken));
 
         public Task<StoredVectors> LoadVectorsAsync(long afterId, CancellationToken cancellationToken = default) => Time(() => inner.LoadVectorsAsync(afterId, cancellationToken));

@@ -160,6 +160,10 @@ public static class ImageFormats
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
 
+    /// <summary>The format whose <see cref="Name"/> is <paramref name="name"/> (case-insensitive), or null.</summary>
+    public static ImageFormat? FromName(string? name) =>
+        Enum.GetValues<ImageFormat>().Cast<ImageFormat?>().FirstOrDefault(f => string.Equals(f!.Value.Name(), name, StringComparison.OrdinalIgnoreCase));
+
     /// <summary>The MIME type of the image <paramref name="head"/> starts, or <c>application/octet-stream</c> when it is none ClipSearch reads.</summary>
     public static string ContentTypeOf(ReadOnlySpan<byte> head) => Sniff(head)?.ContentType() ?? "application/octet-stream";
 

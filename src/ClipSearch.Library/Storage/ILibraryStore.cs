@@ -74,6 +74,12 @@ public interface ILibraryStore : IAsyncDisposable
     /// <summary>Records a batch of indexed files in one transaction (their contents first, where new).</summary>
     Task CommitAsync(IReadOnlyList<IndexedFile> batch, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Records the metadata of files already recorded (one transaction), leaving their embeddings alone: how a
+    /// library indexed before it recorded metadata fills it in. Paths not recorded are passed over.
+    /// </summary>
+    Task SetMetadataAsync(IReadOnlyList<(string Path, Core.Imaging.PhotoMetadata Metadata)> files, CancellationToken cancellationToken = default);
+
     /// <summary>Forgets files (one transaction) and the contents no file has any more.</summary>
     Task DeleteFilesAsync(IReadOnlyList<string> paths, CancellationToken cancellationToken = default);
 

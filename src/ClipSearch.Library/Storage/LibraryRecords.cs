@@ -30,14 +30,19 @@ public sealed record ScannedFile(string Path, long Size, long ModifiedTicks, str
 /// <param name="ModifiedTicks">Last write time when indexed, UTC ticks.</param>
 /// <param name="ContentId">Its content (embedding), or null when it failed.</param>
 /// <param name="Error">Why it could not be indexed, or null.</param>
-public sealed record StoredFile(string Path, long Size, long ModifiedTicks, long? ContentId, string? Error);
+/// <param name="MetadataVersion">
+/// The <see cref="Core.Imaging.PhotoMetadata.CurrentVersion"/> its metadata was read with; 0 when it was not read
+/// (a file indexed before the library recorded metadata): the next run reads it, without re-embedding.
+/// </param>
+public sealed record StoredFile(string Path, long Size, long ModifiedTicks, long? ContentId, string? Error, int MetadataVersion = 0);
 
 /// <summary>The outcome of indexing one file, to commit.</summary>
 /// <param name="File">The file.</param>
 /// <param name="Hash">SHA-256 of its bytes (hex), or null when it could not be read.</param>
 /// <param name="Embedding">A new embedding for <paramref name="Hash"/>, or null when the content is known or the file failed.</param>
 /// <param name="Error">Why it could not be indexed, or null.</param>
-public sealed record IndexedFile(ScannedFile File, string? Hash, float[]? Embedding, string? Error);
+/// <param name="Metadata">What the file is beyond its pixels (date taken, size, format, camera, place), or null when it could not be read.</param>
+public sealed record IndexedFile(ScannedFile File, string? Hash, float[]? Embedding, string? Error, Core.Imaging.PhotoMetadata? Metadata = null);
 
 /// <summary>A file that could not be indexed.</summary>
 /// <param name="Path">Absolute path.</param>
@@ -64,7 +69,11 @@ public sealed record StoredVectors(long[] Ids, float[] Vectors, int Dim)
 /// <param name="Id">The image's id.</param>
 /// <param name="Path">Absolute path.</param>
 /// <param name="ContentId">Its content (embedding).</param>
-public sealed record IndexedImage(long Id, string Path, long ContentId);
+public sealed record IndexedImage(long Id, string Path, long ContentId)
+{
+    /// <summary>Its date taken, size, format, camera and place, or null when the library has not read them yet.</summary>
+    public Core.Imaging.PhotoMetadata? Metadata { get; init; }
+}
 
 /// <summary>A search result before paths are attached.</summary>
 /// <param name="ContentId">The content.</param>

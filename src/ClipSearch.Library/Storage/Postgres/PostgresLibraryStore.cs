@@ -1,3 +1,4 @@
+using ClipSearch.Core.Imaging;
 using System.Globalization;
 using ClipSearch.Core;
 using ClipSearch.Core.Model;
@@ -229,8 +230,8 @@ public sealed partial class PostgresLibraryStore : ILibraryStore
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<StoredFile>> GetFilesUnderAsync(string folder, CancellationToken cancellationToken = default) =>
-        ReadListAsync("SELECT path, size, mtime, content_id, error FROM clipsearch_files WHERE path = $1 OR starts_with(path, $2)",
-            r => new StoredFile(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.IsDBNull(3) ? null : r.GetInt64(3), r.IsDBNull(4) ? null : r.GetString(4)),
+        ReadListAsync("SELECT path, size, mtime, content_id, error, metadata_version FROM clipsearch_files WHERE path = $1 OR starts_with(path, $2)",
+            r => new StoredFile(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.IsDBNull(3) ? null : r.GetInt64(3), r.IsDBNull(4) ? null : r.GetString(4), MetadataColumns.Version(r, 5)),
             cancellationToken, folder, Prefix(folder));
 
     /// <inheritdoc/>
@@ -313,16 +314,34 @@ public sealed partial class PostgresLibraryStore : ILibraryStore
                     item.Hash!, new Vector(item.Embedding)));
             }
 
-            npgsqlBatch.BatchCommands.Add(Command("""
-                INSERT INTO clipsearch_files(path, size, mtime, content_id, error)
-                VALUES ($1, $2, $3, (SELECT id FROM clipsearch_contents WHERE hash = $4), $5)
-                ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, content_id = excluded.content_id,
-                    error = excluded.error, indexed_at = now()
-                """, item.File.Path, item.File.Size, item.File.ModifiedTicks, item.Error is null ? item.Hash! : DBNull.Value, (object?)item.Error ?? DBNull.Value));
+            npgsqlBatch.BatchCommands.Add(Command(UpsertFile,
+                [item.File.Path, item.File.Size, item.File.ModifiedTicks, item.Error is null ? item.Hash! : DBNull.Value, (object?)item.Error ?? DBNull.Value,
+                    .. MetadataColumns.Values(item.Metadata)]));
         }
 
         npgsqlBatch.BatchCommands.Add(Command("DELETE FROM clipsearch_claims WHERE path = ANY($1)", (object)batch.Select(b => b.File.Path).ToArray()));
         await npgsqlBatch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async Task SetMetadataAsync(IReadOnlyList<(string Path, PhotoMetadata Metadata)> files, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var npgsqlBatch = new NpgsqlBatch(c, tx);
+        var set = string.Join(", ", MetadataColumns.Names.Select((n, i) => $"{n} = ${i + 2}"));
+        foreach (var (path, metadata) in files)
+        {
+            npgsqlBatch.BatchCommands.Add(Command($"UPDATE clipsearch_files SET {set} WHERE path = $1", [path, .. MetadataColumns.Values(metadata)]));
+        }
+
+        if (npgsqlBatch.BatchCommands.Count > 0)
+        {
+            await npgsqlBatch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -451,9 +470,16 @@ public sealed partial class PostgresLibraryStore : ILibraryStore
         return command;
     }
 
-    private const string SelectImages = "SELECT id, path, content_id FROM clipsearch_files";
+    private static readonly string SelectImages = $"SELECT id, path, content_id, {MetadataColumns.List} FROM clipsearch_files";
 
-    private static IndexedImage ReadImage(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetInt64(2));
+    private static readonly string UpsertFile = $"""
+        INSERT INTO clipsearch_files(path, size, mtime, content_id, error, {MetadataColumns.List})
+        VALUES ($1, $2, $3, (SELECT id FROM clipsearch_contents WHERE hash = $4), $5, {string.Join(", ", MetadataColumns.Names.Select((_, i) => $"${i + 6}"))})
+        ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, content_id = excluded.content_id,
+            error = excluded.error, indexed_at = now(), {string.Join(", ", MetadataColumns.Names.Select(n => $"{n} = excluded.{n}"))}
+        """;
+
+    private static IndexedImage ReadImage(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetInt64(2)) { Metadata = MetadataColumns.Read(r, 3) };
 
     private static async Task<int> ExecAsync(NpgsqlConnection c, string sql, CancellationToken cancellationToken, params object[] values)
     {

@@ -40,6 +40,22 @@ internal static class PostgresSchema
             files bigint NOT NULL,
             PRIMARY KEY(folder, reason, extension));
         """,
+        // 4: what each file is beyond its pixels (as SQLite's schema 3; Storage/MetadataColumns.cs).
+        """
+        ALTER TABLE clipsearch_files
+            ADD COLUMN IF NOT EXISTS taken_at bigint,
+            ADD COLUMN IF NOT EXISTS taken_offset integer,
+            ADD COLUMN IF NOT EXISTS taken_source text,
+            ADD COLUMN IF NOT EXISTS width integer,
+            ADD COLUMN IF NOT EXISTS height integer,
+            ADD COLUMN IF NOT EXISTS format text,
+            ADD COLUMN IF NOT EXISTS camera_make text,
+            ADD COLUMN IF NOT EXISTS camera_model text,
+            ADD COLUMN IF NOT EXISTS latitude double precision,
+            ADD COLUMN IF NOT EXISTS longitude double precision,
+            ADD COLUMN IF NOT EXISTS metadata_version integer NOT NULL DEFAULT 0;
+        CREATE INDEX IF NOT EXISTS clipsearch_files_taken ON clipsearch_files(taken_at);
+        """,
     ];
 
     public static int Version => _migrations.Length;

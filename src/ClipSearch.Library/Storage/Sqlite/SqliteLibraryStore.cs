@@ -1,5 +1,6 @@
 using System.Globalization;
 using ClipSearch.Core;
+using ClipSearch.Core.Imaging;
 using ClipSearch.Core.IO;
 using ClipSearch.Core.Model;
 using ClipSearch.Library.Indexing;
@@ -389,8 +390,8 @@ public sealed class SqliteLibraryStore : ILibraryStore
     {
         await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         var (lo, hi) = PathRange(folder);
-        return await ReadListAsync(c, "SELECT path, size, mtime, content_id, error FROM files WHERE path = $f OR (path >= $lo AND path < $hi)",
-            r => new StoredFile(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.IsDBNull(3) ? null : r.GetInt64(3), r.IsDBNull(4) ? null : r.GetString(4)),
+        return await ReadListAsync(c, "SELECT path, size, mtime, content_id, error, metadata_version FROM files WHERE path = $f OR (path >= $lo AND path < $hi)",
+            r => new StoredFile(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.IsDBNull(3) ? null : r.GetInt64(3), r.IsDBNull(4) ? null : r.GetString(4), MetadataColumns.Version(r, 5)),
             cancellationToken, ("$f", folder), ("$lo", lo), ("$hi", hi)).ConfigureAwait(false);
     }
 
@@ -432,12 +433,13 @@ public sealed class SqliteLibraryStore : ILibraryStore
         var ce = content.Parameters.Add("$e", SqliteType.Blob);
         await using var file = c.CreateCommand();
         file.Transaction = tx;
-        file.CommandText = """
-            INSERT INTO files(path, size, mtime, content_id, error, indexed_at)
-            VALUES ($p, $s, $m, (SELECT id FROM contents WHERE hash = $h), $err, $t)
+        file.CommandText = $"""
+            INSERT INTO files(path, size, mtime, content_id, error, indexed_at, {MetadataColumns.List})
+            VALUES ($p, $s, $m, (SELECT id FROM contents WHERE hash = $h), $err, $t, {string.Join(", ", MetadataColumns.Names.Select(n => "$" + n))})
             ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, content_id = excluded.content_id,
-                error = excluded.error, indexed_at = excluded.indexed_at
+                error = excluded.error, indexed_at = excluded.indexed_at, {string.Join(", ", MetadataColumns.Names.Select(n => $"{n} = excluded.{n}"))}
             """;
+        var fmeta = MetadataColumns.Names.Select(n => file.Parameters.Add("$" + n, SqliteType.Blob)).ToArray();
         var fp = file.Parameters.Add("$p", SqliteType.Text);
         var fs = file.Parameters.Add("$s", SqliteType.Integer);
         var fm = file.Parameters.Add("$m", SqliteType.Integer);
@@ -460,7 +462,29 @@ public sealed class SqliteLibraryStore : ILibraryStore
             fh.Value = item.Error is null ? item.Hash : DBNull.Value;
             fe.Value = (object?)item.Error ?? DBNull.Value;
             ft.Value = now;
+            SetValues(fmeta, MetadataColumns.Values(item.Metadata));
             await file.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async Task SetMetadataAsync(IReadOnlyList<(string Path, PhotoMetadata Metadata)> files, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var update = c.CreateCommand();
+        update.Transaction = tx;
+        update.CommandText = $"UPDATE files SET {string.Join(", ", MetadataColumns.Names.Select(n => $"{n} = ${n}"))} WHERE path = $p";
+        var path = update.Parameters.Add("$p", SqliteType.Text);
+        var values = MetadataColumns.Names.Select(n => update.Parameters.Add("$" + n, SqliteType.Blob)).ToArray();
+        foreach (var (p, metadata) in files)
+        {
+            path.Value = p;
+            SetValues(values, MetadataColumns.Values(metadata));
+            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -598,9 +622,25 @@ public sealed class SqliteLibraryStore : ILibraryStore
         return ValueTask.CompletedTask;
     }
 
-    private const string SelectImages = "SELECT id, path, content_id FROM files";
+    private static readonly string SelectImages = $"SELECT id, path, content_id, {MetadataColumns.List} FROM files";
 
-    private static IndexedImage ReadImage(SqliteDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetInt64(2));
+    private static IndexedImage ReadImage(SqliteDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetInt64(2)) { Metadata = MetadataColumns.Read(r, 3) };
+
+    /// <summary>Sets <paramref name="parameters"/>' values, typed by each value (SQLite's columns take any).</summary>
+    private static void SetValues(SqliteParameter[] parameters, object[] values)
+    {
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            parameters[i].SqliteType = values[i] switch
+            {
+                string => SqliteType.Text,
+                double => SqliteType.Real,
+                int or long => SqliteType.Integer,
+                _ => SqliteType.Blob,
+            };
+            parameters[i].Value = values[i];
+        }
+    }
 
     /// <summary>[lo, hi) covering every path under <paramref name="folder"/>: '/' + 1 is '0'.</summary>
     internal static (string Lo, string Hi) PathRange(string folder)

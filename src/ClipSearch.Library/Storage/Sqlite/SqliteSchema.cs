@@ -36,6 +36,22 @@ internal static class SqliteSchema
             files INTEGER NOT NULL,
             PRIMARY KEY(folder, reason, extension));
         """,
+        // 3: what each file is beyond its pixels (Storage/MetadataColumns.cs says what each column holds); files
+        // recorded before have metadata_version 0, and the next index run reads theirs without re-embedding.
+        """
+        ALTER TABLE files ADD COLUMN taken_at INTEGER;
+        ALTER TABLE files ADD COLUMN taken_offset INTEGER;
+        ALTER TABLE files ADD COLUMN taken_source TEXT;
+        ALTER TABLE files ADD COLUMN width INTEGER;
+        ALTER TABLE files ADD COLUMN height INTEGER;
+        ALTER TABLE files ADD COLUMN format TEXT;
+        ALTER TABLE files ADD COLUMN camera_make TEXT;
+        ALTER TABLE files ADD COLUMN camera_model TEXT;
+        ALTER TABLE files ADD COLUMN latitude REAL;
+        ALTER TABLE files ADD COLUMN longitude REAL;
+        ALTER TABLE files ADD COLUMN metadata_version INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX files_taken ON files(taken_at);
+        """,
     ];
 
     /// <summary>The version this program writes.</summary>
