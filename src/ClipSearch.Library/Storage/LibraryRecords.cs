@@ -71,6 +71,9 @@ public sealed record StoredVectors(long[] Ids, float[] Vectors, int Dim)
 /// <param name="ContentId">Its content (embedding).</param>
 public sealed record IndexedImage(long Id, string Path, long ContentId)
 {
+    /// <summary>The file's size in bytes when it was indexed.</summary>
+    public long Bytes { get; init; }
+
     /// <summary>Its date taken, size, format, camera and place, or null when the library has not read them yet.</summary>
     public Core.Imaging.PhotoMetadata? Metadata { get; init; }
 }

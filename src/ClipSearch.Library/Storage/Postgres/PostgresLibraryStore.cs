@@ -470,7 +470,7 @@ public sealed partial class PostgresLibraryStore : ILibraryStore
         return command;
     }
 
-    private static readonly string SelectImages = $"SELECT id, path, content_id, {MetadataColumns.List} FROM clipsearch_files";
+    private static readonly string SelectImages = $"SELECT id, path, content_id, size, {MetadataColumns.List} FROM clipsearch_files";
 
     private static readonly string UpsertFile = $"""
         INSERT INTO clipsearch_files(path, size, mtime, content_id, error, {MetadataColumns.List})
@@ -479,7 +479,7 @@ public sealed partial class PostgresLibraryStore : ILibraryStore
             error = excluded.error, indexed_at = now(), {string.Join(", ", MetadataColumns.Names.Select(n => $"{n} = excluded.{n}"))}
         """;
 
-    private static IndexedImage ReadImage(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetInt64(2)) { Metadata = MetadataColumns.Read(r, 3) };
+    private static IndexedImage ReadImage(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetInt64(2)) { Bytes = r.GetInt64(3), Metadata = MetadataColumns.Read(r, 4) };
 
     private static async Task<int> ExecAsync(NpgsqlConnection c, string sql, CancellationToken cancellationToken, params object[] values)
     {

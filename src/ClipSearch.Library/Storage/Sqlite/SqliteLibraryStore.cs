@@ -622,9 +622,9 @@ public sealed class SqliteLibraryStore : ILibraryStore
         return ValueTask.CompletedTask;
     }
 
-    private static readonly string SelectImages = $"SELECT id, path, content_id, {MetadataColumns.List} FROM files";
+    private static readonly string SelectImages = $"SELECT id, path, content_id, size, {MetadataColumns.List} FROM files";
 
-    private static IndexedImage ReadImage(SqliteDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetInt64(2)) { Metadata = MetadataColumns.Read(r, 3) };
+    private static IndexedImage ReadImage(SqliteDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetInt64(2)) { Bytes = r.GetInt64(3), Metadata = MetadataColumns.Read(r, 4) };
 
     /// <summary>Sets <paramref name="parameters"/>' values, typed by each value (SQLite's columns take any).</summary>
     private static void SetValues(SqliteParameter[] parameters, object[] values)
