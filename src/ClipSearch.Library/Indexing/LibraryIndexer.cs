@@ -129,6 +129,14 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
             throw;
         }
 
+        // Unchanged files recorded before the library kept metadata (or with an older reader) get theirs, without inference.
+        var withoutMetadata = scanned.Where(f => !f.IsFolder && stored.TryGetValue(f.Path, out var s) && s.Size == f.Size && s.ModifiedTicks == f.ModifiedTicks
+            && s.ContentId is not null && s.MetadataVersion < PhotoMetadata.CurrentVersion).ToList();
+        if (withoutMetadata.Count > 0)
+        {
+            await FillInMetadataAsync(withoutMetadata, cancellationToken).ConfigureAwait(false);
+        }
+
         progress?.Report(run.Progress(IndexPhase.Finishing));
         if (missing.Count > 0 || replacesContent)
         {
@@ -142,6 +150,44 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
             FolderErrors = scanned.Count - images,
             Skipped = SkippedFiles.SumOutermost(skipped),
         };
+    }
+
+    /// <summary>Files read for their metadata alone (an index run filling in a library indexed before it recorded metadata) per transaction.</summary>
+    private const int MetadataBatch = 256;
+
+    /// <summary>
+    /// <paramref name="file"/>'s metadata from its head (<see cref="PhotoMetadataReader.HeadBytes"/>), read as every
+    /// file is (regular files only, within the timeout), or null when it cannot be read or is no image.
+    /// </summary>
+    private static async Task<PhotoMetadata?> ReadMetadataAsync(ScannedFile file, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (_, head) = await RegularFile.ReadHeadAsync(file.Path, PhotoMetadataReader.HeadBytes, timeout, cancellationToken).ConfigureAwait(false);
+            return PhotoMetadataReader.Read(head, file.Path, new DateTime(file.ModifiedTicks, DateTimeKind.Utc));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Reads the metadata of unchanged, indexed files that were recorded without it (or with an older reader's), and
+    /// records it without touching their embeddings: one head read per file, one transaction per batch, so that a
+    /// stopped run keeps what it finished. A library whose files all have it opens no file here.
+    /// </summary>
+    private async Task FillInMetadataAsync(IReadOnlyList<ScannedFile> files, CancellationToken cancellationToken)
+    {
+        var threads = _options.DecoderThreads > 0 ? _options.DecoderThreads : Math.Max(1, Environment.ProcessorCount / 2);
+        foreach (var batch in files.Chunk(MetadataBatch))
+        {
+            var read = new PhotoMetadata?[batch.Length];
+            await Parallel.ForAsync(0, batch.Length, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken }, async (i, token) =>
+                read[i] = await ReadMetadataAsync(batch[i], _options.ReadTimeout, token).ConfigureAwait(false)).ConfigureAwait(false);
+            var found = batch.Zip(read).Where(p => p.Second is not null).Select(p => (p.First.Path, p.Second!)).ToList();
+            await _store.SetMetadataAsync(found, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Whether <paramref name="path"/> lies below one of <paramref name="folders"/> (looked up by each of its parents).</summary>
@@ -247,18 +293,20 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
             var readAgain = new bool[claimed.Count];
             var threads = owner._options.DecoderThreads > 0 ? owner._options.DecoderThreads : Math.Max(1, Environment.ProcessorCount / 2);
             var timeout = owner._options.ReadTimeout;
-            await Parallel.ForAsync(0, claimed.Count, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken }, (i, token) =>
+            var metadata = new PhotoMetadata?[claimed.Count];
+            await Parallel.ForAsync(0, claimed.Count, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken }, async (i, token) =>
             {
                 var path = claimed[i].Path;
                 if (claimed[i].Problem is { } problem)
                 {
                     errors[i] = problem;   // a FIFO, a device, a dangling link…: never opened
-                    return ValueTask.CompletedTask;
+                    return;
                 }
 
                 try
                 {
                     hashes[i] = ContentHasher.Hash(path, timeout, token);
+                    metadata[i] = await ReadMetadataAsync(claimed[i], timeout, token).ConfigureAwait(false);
                 }
                 catch (FileReadTimeoutException e)
                 {
@@ -269,9 +317,13 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
                 {
                     errors[i] = $"{path} could not be read: {e.Message}";
                 }
-
-                return ValueTask.CompletedTask;
             }).ConfigureAwait(false);
+            var metadataOf = new Dictionary<string, PhotoMetadata?>(StringComparer.Ordinal);
+            for (var i = 0; i < claimed.Count; i++)
+            {
+                metadataOf[claimed[i].Path] = metadata[i];
+            }
+
 
             var known = await store.FindContentsAsync([.. hashes.OfType<string>().Distinct(StringComparer.Ordinal)], cancellationToken).ConfigureAwait(false);
             var toEmbed = new Dictionary<string, List<ScannedFile>>(StringComparer.Ordinal);
@@ -286,7 +338,7 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
                     }
                     else if (known.ContainsKey(hash))
                     {
-                        await AddAsync([new IndexedFile(claimed[i], hash, null, null)], reused: 1, cancellationToken: cancellationToken).ConfigureAwait(false);
+                        await AddAsync([new IndexedFile(claimed[i], hash, null, null, metadata[i])], reused: 1, cancellationToken: cancellationToken).ConfigureAwait(false);
                     }
                     else if (toEmbed.TryGetValue(hash, out var same))
                     {
@@ -306,8 +358,8 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
                     var (hash, files) = groups[result.Index];
                     // The first file carries the new embedding; copies in the same batch link to it.
                     var items = files.Select((f, j) => result.Embedding is null
-                        ? new IndexedFile(f, null, null, result.Error)
-                        : new IndexedFile(f, hash, j == 0 ? result.Embedding : null, null)).ToArray();
+                        ? new IndexedFile(f, null, null, result.Error, metadataOf[f.Path])
+                        : new IndexedFile(f, hash, j == 0 ? result.Embedding : null, null, metadataOf[f.Path])).ToArray();
                     await AddAsync(items, result.Embedding is null ? items.Length : 0, result.Embedding is null ? 0 : items.Length - 1,
                         result.Embedding is null ? 0 : 1, cancellationToken).ConfigureAwait(false);
                 }
