@@ -123,6 +123,14 @@ internal static class IndexingBench
 
         public Task CommitAsync(IReadOnlyList<IndexedFile> batch, CancellationToken cancellationToken = default) => Time(() => inner.CommitAsync(batch, cancellationToken));
 
+        public Task<IReadOnlySet<long>> GetContentIdsAsync(LibraryFilter filter, CancellationToken cancellationToken = default) => inner.GetContentIdsAsync(filter, cancellationToken);
+
+        public Task<LibraryPage> BrowseAsync(LibraryFilter filter, int offset, int limit, CancellationToken cancellationToken = default) => inner.BrowseAsync(filter, offset, limit, cancellationToken);
+
+        public Task<IReadOnlyList<long>> GetTakenAtAsync(LibraryFilter filter, CancellationToken cancellationToken = default) => inner.GetTakenAtAsync(filter, cancellationToken);
+
+        public Task<IReadOnlyList<string>> GetImagePathsAsync(CancellationToken cancellationToken = default) => inner.GetImagePathsAsync(cancellationToken);
+
         public Task SetMetadataAsync(IReadOnlyList<(string Path, ClipSearch.Core.Imaging.PhotoMetadata Metadata)> files, CancellationToken cancellationToken = default) =>
             Time(() => inner.SetMetadataAsync(files, cancellationToken));
 

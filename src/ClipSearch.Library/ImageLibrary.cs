@@ -134,12 +134,17 @@ public sealed class ImageLibrary : IAsyncDisposable
     /// Searches by <paramref name="query"/> (text, or rclip-style terms, see <see cref="QueryParser"/>) and/or
     /// <paramref name="images"/> (added with weight 1).
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="filter"/>, only images that pass it (see <see cref="LibraryFilter"/>) are ranked: the
+    /// results equal an exact search over them. <see cref="LibrarySort.Date"/> shows the <paramref name="k"/> best
+    /// newest first.
+    /// </remarks>
     public Task<IReadOnlyList<LibraryHit>> SearchAsync(ClipModel model, string? query, int k = 10, IReadOnlyList<string>? images = null,
-        ImageLoadOptions? loadOptions = null, CancellationToken cancellationToken = default) =>
-        GuardAsync(() => SearchCoreAsync(model, query, k, images, loadOptions, cancellationToken));
+        ImageLoadOptions? loadOptions = null, LibraryFilter? filter = null, LibrarySort sort = LibrarySort.Relevance, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => SearchCoreAsync(model, query, k, images, loadOptions, filter, sort, cancellationToken));
 
     private async Task<IReadOnlyList<LibraryHit>> SearchCoreAsync(ClipModel model, string? query, int k, IReadOnlyList<string>? images,
-        ImageLoadOptions? loadOptions, CancellationToken cancellationToken)
+        ImageLoadOptions? loadOptions, LibraryFilter? filter, LibrarySort sort, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         var terms = new List<QueryTerm>(string.IsNullOrWhiteSpace(query) ? [] : QueryParser.Parse(query));
@@ -161,19 +166,24 @@ public sealed class ImageLibrary : IAsyncDisposable
 
         await CheckModelAsync(model, cancellationToken: cancellationToken).ConfigureAwait(false);
         var vector = QueryEmbedder.Embed(model, terms, loadOptions ?? new ImageLoadOptions());
-        return await SearchVectorCoreAsync(vector, k, null, cancellationToken).ConfigureAwait(false);
+        return await SearchVectorCoreAsync(vector, k, null, filter, sort, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Searches by a unit vector: the <paramref name="k"/> best contents, each as its first image with its copies.</summary>
-    public Task<IReadOnlyList<LibraryHit>> SearchVectorAsync(float[] vector, int k, CancellationToken cancellationToken = default) =>
-        GuardAsync(() => SearchVectorCoreAsync(vector, k, null, cancellationToken));
+    /// <summary>
+    /// Searches by a unit vector: the <paramref name="k"/> best contents (among those with an image that passes
+    /// <paramref name="filter"/>), each as its first (passing) image with its copies.
+    /// </summary>
+    public Task<IReadOnlyList<LibraryHit>> SearchVectorAsync(float[] vector, int k, LibraryFilter? filter = null, LibrarySort sort = LibrarySort.Relevance,
+        CancellationToken cancellationToken = default) =>
+        GuardAsync(() => SearchVectorCoreAsync(vector, k, null, filter, sort, cancellationToken));
 
     /// <summary>
     /// "More like this": images like the indexed image <paramref name="id"/>, by its stored embedding (nothing is
     /// decoded or embedded), its own content left out.
     /// </summary>
     /// <exception cref="ClipSearchException">No indexed image has <paramref name="id"/>.</exception>
-    public Task<IReadOnlyList<LibraryHit>> SearchLikeAsync(long id, int k, CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    public Task<IReadOnlyList<LibraryHit>> SearchLikeAsync(long id, int k, LibraryFilter? filter = null, LibrarySort sort = LibrarySort.Relevance,
+        CancellationToken cancellationToken = default) => GuardAsync(async () =>
     {
         var image = await _store.GetImageAsync(id, cancellationToken).ConfigureAwait(false);
         var vector = image is null ? null : await _store.GetEmbeddingAsync(image.ContentId, cancellationToken).ConfigureAwait(false);
@@ -182,7 +192,7 @@ public sealed class ImageLibrary : IAsyncDisposable
             throw new ClipSearchException($"The library {Location} has no image with the id {id}.");
         }
 
-        return await SearchVectorCoreAsync(vector, k, image.ContentId, cancellationToken).ConfigureAwait(false);
+        return await SearchVectorCoreAsync(vector, k, image.ContentId, filter, sort, cancellationToken).ConfigureAwait(false);
     });
 
     /// <summary>The indexed image with <paramref name="id"/> (its path, for display), or null.</summary>
@@ -219,13 +229,67 @@ public sealed class ImageLibrary : IAsyncDisposable
         return new OpenedImage(image, ImageFormats.ContentTypeOf(file.Bytes), file);
     }
 
-    private async Task<IReadOnlyList<LibraryHit>> SearchVectorCoreAsync(float[] vector, int k, long? leaveOut, CancellationToken cancellationToken)
+    /// <summary>
+    /// A page of the indexed images that pass <paramref name="filter"/>, newest first by date taken (images without
+    /// a date last, then by id): what a timeline shows.
+    /// </summary>
+    public Task<LibraryPage> BrowseAsync(LibraryFilter? filter = null, int offset = 0, int limit = 100, CancellationToken cancellationToken = default)
     {
-        var hits = await _index.SearchAsync(vector, leaveOut is null ? k : k + 1, cancellationToken).ConfigureAwait(false);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        return GuardAsync(() => _store.BrowseAsync(filter ?? LibraryFilter.None, offset, limit, cancellationToken));
+    }
+
+    /// <summary>How many images that pass <paramref name="filter"/> were taken in each month, newest first (undated images are not counted).</summary>
+    public Task<IReadOnlyList<MonthCount>> GetMonthsAsync(LibraryFilter? filter = null, CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    {
+        var taken = await _store.GetTakenAtAsync(filter ?? LibraryFilter.None, cancellationToken).ConfigureAwait(false);
+        return (IReadOnlyList<MonthCount>)[.. taken.Select(FilterSql.MonthOf).GroupBy(m => m)
+            .OrderByDescending(g => g.Key.Year).ThenByDescending(g => g.Key.Month)
+            .Select(g => new MonthCount(g.Key.Year, g.Key.Month, g.Count()))];
+    });
+
+    /// <summary>
+    /// The library's folders and every folder below them that holds images, in path order, each with the images in
+    /// it and below it: what a folder picker offers.
+    /// </summary>
+    public Task<IReadOnlyList<FolderCount>> GetFolderTreeAsync(CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    {
+        var roots = await _store.GetFoldersAsync(cancellationToken).ConfigureAwait(false);
+        var counts = roots.ToDictionary(r => r, _ => 0L, StringComparer.Ordinal);
+        foreach (var path in await _store.GetImagePathsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var root = roots.Where(r => path.StartsWith(r.EndsWith('/') ? r : r + "/", StringComparison.Ordinal)).MaxBy(r => r.Length);
+            for (var folder = Path.GetDirectoryName(path); root is not null && folder is not null && folder.Length >= root.Length; folder = Path.GetDirectoryName(folder))
+            {
+                counts[folder] = counts.GetValueOrDefault(folder) + 1;
+            }
+        }
+
+        var rootSet = roots.ToHashSet(StringComparer.Ordinal);
+        return (IReadOnlyList<FolderCount>)[.. counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => new FolderCount(c.Key, c.Value, rootSet.Contains(c.Key)))];
+    });
+
+    private async Task<IReadOnlyList<LibraryHit>> SearchVectorCoreAsync(float[] vector, int k, long? leaveOut, LibraryFilter? filter, LibrarySort sort, CancellationToken cancellationToken)
+    {
+        var wanted = leaveOut is null ? k : k + 1;
+        var filtered = filter is { IsEmpty: false };
+        var hits = filtered
+            ? await _index.SearchAsync(vector, wanted, filter!, cancellationToken).ConfigureAwait(false)
+            : await _index.SearchAsync(vector, wanted, cancellationToken).ConfigureAwait(false);
         var images = await _store.GetImagesOfAsync([.. hits.Select(h => h.ContentId)], cancellationToken).ConfigureAwait(false);
-        return [.. hits.Where(h => h.ContentId != leaveOut && images.TryGetValue(h.ContentId, out var of) && of.Count > 0)
+        var result = hits.Select(h => (Hit: h, Images: images.TryGetValue(h.ContentId, out var of) ? Passing(of) : []))
+            .Where(h => h.Hit.ContentId != leaveOut && h.Images.Count > 0)
             .Take(k)
-            .Select(h => LibraryHit.Of(images[h.ContentId], h.Score))];
+            .Select(h => LibraryHit.Of(h.Images, h.Hit.Score));
+        return sort == LibrarySort.Date
+            ? [.. result.OrderBy(h => h.Metadata is null).ThenByDescending(h => h.Metadata?.TakenAt).ThenByDescending(h => h.Score)]
+            : [.. result];
+
+        // A filtered hit shows a file that passes first, its other copies after.
+        IReadOnlyList<IndexedImage> Passing(IReadOnlyList<IndexedImage> of) => filtered
+            ? [.. of.Where(i => filter!.Passes(i.Path, i.Metadata)), .. of.Where(i => !filter!.Passes(i.Path, i.Metadata))]
+            : of;
     }
 
     /// <summary>Groups of images whose embeddings have a cosine of at least <paramref name="threshold"/> (copies included).</summary>

@@ -3,7 +3,7 @@ using Spectre.Console;
 
 namespace ClipSearch.Cli.Commands;
 
-/// <summary><c>clipsearch search --model DIR [--library …] QUERY [-k N] [--image PATH] [--json]</c>.</summary>
+/// <summary><c>clipsearch search --model DIR [--library …] QUERY [-k N] [--image PATH] [--in FOLDER]… [--from DATE] [--to DATE] [--type T,…] [--sort relevance|date] [--json]</c>.</summary>
 internal static class SearchCommand
 {
     public static Command Create()
@@ -18,8 +18,14 @@ internal static class SearchCommand
         };
         var k = new Option<int>("-k", "--top") { Description = "How many results.", DefaultValueFactory = _ => 10 };
         var image = new Option<string[]>("--image", "-i") { Description = "Search by an image (repeatable; added to the query).", AllowMultipleArgumentsPerToken = true };
-        var json = new Option<bool>("--json") { Description = "Print [{\"path\",\"score\",\"copies\"}] as JSON." };
-        var command = new Command("search", "Search the library by text, image or combined queries.") { query, k, image, json };
+        var json = new Option<bool>("--json") { Description = "Print [{\"id\",\"path\",\"score\",\"copies\",\"takenAt\",\"width\",\"height\",\"format\"}] as JSON." };
+        var folders = new Option<string[]>("--in") { Description = "Only images in this folder or below it (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var from = new Option<string?>("--from") { Description = "Only images taken on or after this date: YYYY-MM-DD, YYYY-MM or YYYY." };
+        var to = new Option<string?>("--to") { Description = "Only images taken on or before this date (the whole day, month or year): YYYY-MM-DD, YYYY-MM or YYYY." };
+        var types = new Option<string[]>("--type") { Description = "Only these types, comma-separated or repeated: jpeg, png, webp, gif, bmp, heic, avif, tiff, jxl, raw.", AllowMultipleArgumentsPerToken = true };
+        var sort = new Option<string>("--sort") { Description = "relevance (best first) or date (the best results, newest first).", DefaultValueFactory = _ => "relevance" };
+        sort.AcceptOnlyFromAmong("relevance", "date");
+        var command = new Command("search", "Search the library by text, image or combined queries.") { query, k, image, json, folders, from, to, types, sort };
         model.AddTo(command);
         library.AddTo(command, search: true);
         images.AddTo(command);
@@ -32,11 +38,24 @@ internal static class SearchCommand
             var text = result.GetValue(query);
             var needsVision = imagePaths.Length > 0 || (!string.IsNullOrWhiteSpace(text) && Library.Search.QueryParser.Parse(text).Any(t => t.IsImage));
             var encoders = Core.Model.Encoders.Text | (needsVision ? Core.Model.Encoders.Vision : 0);
+            var filter = Library.LibraryFilter.Parse(result.GetValue(folders), result.GetValue(from), result.GetValue(to), result.GetValue(types));
+            var order = result.GetValue(sort) == "date" ? Library.LibrarySort.Date : Library.LibrarySort.Relevance;
             using var clip = model.Load(result, encoders);
-            var hits = await lib.SearchAsync(clip, result.GetValue(query), result.GetValue(k), imagePaths, images.LoadOptions(result), cancellationToken).ConfigureAwait(false);
+            var hits = await lib.SearchAsync(clip, result.GetValue(query), result.GetValue(k), imagePaths, images.LoadOptions(result), filter, order, cancellationToken).ConfigureAwait(false);
             if (result.GetValue(json))
             {
-                Output.Json(hits);
+                Output.Json(hits.Select(h => new
+                {
+                    h.Id,
+                    h.Path,
+                    h.Score,
+                    h.Copies,
+                    TakenAt = TakenAt(h.Metadata),
+                    TakenAtSource = h.Metadata is { } m ? m.TakenAtSource.ToString().ToLowerInvariant() : null,
+                    h.Metadata?.Width,
+                    h.Metadata?.Height,
+                    Format = h.Metadata is { } f ? Core.Imaging.ImageFormats.Name(f.Format) : null,
+                }).ToList());
                 return CliApp.Ok;
             }
 
@@ -46,11 +65,12 @@ internal static class SearchCommand
                 return CliApp.Ok;
             }
 
-            var table = new Table().AddColumns("score", "path");
+            var table = new Table().AddColumns("score", "taken", "path");
             foreach (var hit in hits)
             {
                 var copies = hit.Copies.Count > 0 ? $" (+{hit.Copies.Count} copies)" : "";
-                table.AddRow(hit.Score.ToString("F4", System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(hit.Path + copies));
+                var taken = hit.Metadata?.TakenAt.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) ?? "";
+                table.AddRow(hit.Score.ToString("F4", System.Globalization.CultureInfo.InvariantCulture), taken, Markup.Escape(hit.Path + copies));
             }
 
             Output.Stdout.Write(table);
@@ -58,4 +78,12 @@ internal static class SearchCommand
         });
         return command;
     }
+
+    /// <summary>ISO 8601: the wall clock where it was taken, with its offset when known.</summary>
+    internal static string? TakenAt(Core.Imaging.PhotoMetadata? metadata) => metadata switch
+    {
+        null => null,
+        { TakenOffsetMinutes: { } offset } => new DateTimeOffset(metadata.TakenAt, TimeSpan.FromMinutes(offset)).ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture),
+        _ => metadata.TakenAt.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
+    };
 }

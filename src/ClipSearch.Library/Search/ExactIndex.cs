@@ -155,6 +155,31 @@ public sealed class ExactIndex
             .Select(h => h with { Id = ids[h.Row] })];
     }
 
+    /// <summary>
+    /// The <paramref name="k"/> rows among those whose id is in <paramref name="ids"/> most similar to
+    /// <paramref name="query"/>, best first: an exact scan of that subset (a filtered search).
+    /// </summary>
+    public IReadOnlyList<VectorRowHit> SearchAmong(ReadOnlySpan<float> query, int k, IReadOnlySet<long> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var (_, _, rowIds, count) = Snapshot();
+        if (count == 0 || k <= 0 || ids.Count == 0)
+        {
+            return [];
+        }
+
+        var heap = new TopK(k);
+        for (var row = 0; row < count; row++)
+        {
+            if (ids.Contains(rowIds[row]))
+            {
+                heap.Offer(row, Score(query, row));
+            }
+        }
+
+        return [.. heap.ToList().OrderByDescending(h => h.Score).ThenBy(h => h.Row).Select(h => h with { Id = rowIds[h.Row] })];
+    }
+
     private List<VectorRowHit> TopSingle(float[] q, float[] data, int start, int end, int k)
     {
         var heap = new TopK(k);

@@ -12,6 +12,12 @@ public interface IVectorIndex : IDisposable
     /// <summary>The <paramref name="k"/> contents nearest to <paramref name="query"/> (a unit vector) by cosine, best first.</summary>
     Task<IReadOnlyList<VectorHit>> SearchAsync(float[] query, int k, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The <paramref name="k"/> contents nearest to <paramref name="query"/> among those with an image that passes
+    /// <paramref name="filter"/>: exactly what an exact search over just those contents finds.
+    /// </summary>
+    Task<IReadOnlyList<VectorHit>> SearchAsync(float[] query, int k, LibraryFilter filter, CancellationToken cancellationToken = default);
+
     /// <summary>Brings what the index holds up to date with the store (nothing to do for an index the store keeps itself).</summary>
     Task RefreshAsync(CancellationToken cancellationToken = default);
 

@@ -41,6 +41,11 @@ public sealed class PgvectorIndex(PostgresLibraryStore store, VectorIndexOptions
     }
 
     /// <inheritdoc/>
+    /// <remarks>An exact scan of the rows that pass, in the server (see <see cref="PostgresLibraryStore.SearchFilteredAsync"/>).</remarks>
+    public Task<IReadOnlyList<VectorHit>> SearchAsync(float[] query, int k, LibraryFilter filter, CancellationToken cancellationToken = default) =>
+        store.SearchFilteredAsync(query, k, filter, cancellationToken);
+
+    /// <inheritdoc/>
     /// <remarks>The server keeps its index up to date itself.</remarks>
     public Task RefreshAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 

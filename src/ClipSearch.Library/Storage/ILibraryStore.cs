@@ -98,6 +98,18 @@ public interface ILibraryStore : IAsyncDisposable
     /// <summary>Indexed images with an id above <paramref name="afterId"/>, in id order, at most <paramref name="limit"/> (a page).</summary>
     Task<IReadOnlyList<IndexedImage>> ListImagesAsync(long afterId, int limit, CancellationToken cancellationToken = default);
 
+    /// <summary>Contents with at least one indexed image that passes <paramref name="filter"/>.</summary>
+    Task<IReadOnlySet<long>> GetContentIdsAsync(LibraryFilter filter, CancellationToken cancellationToken = default);
+
+    /// <summary>Indexed images that pass <paramref name="filter"/>, newest first (undated last, then by id), a page of them.</summary>
+    Task<LibraryPage> BrowseAsync(LibraryFilter filter, int offset, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>The stored <c>taken_at</c> (see <see cref="MetadataColumns"/>) of every dated indexed image that passes <paramref name="filter"/>.</summary>
+    Task<IReadOnlyList<long>> GetTakenAtAsync(LibraryFilter filter, CancellationToken cancellationToken = default);
+
+    /// <summary>The paths of every indexed image.</summary>
+    Task<IReadOnlyList<string>> GetImagePathsAsync(CancellationToken cancellationToken = default);
+
     /// <summary>The stored embedding of a content, or null.</summary>
     Task<float[]?> GetEmbeddingAsync(long contentId, CancellationToken cancellationToken = default);
 

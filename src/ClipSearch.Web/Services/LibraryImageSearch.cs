@@ -67,7 +67,7 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
 
         await library.CheckModelAsync(model.Model, cancellationToken: cancellationToken).ConfigureAwait(false);
         var wanted = request.Offset + request.K + (request.ExcludeId is null ? 0 : 1);
-        var results = await library.SearchVectorAsync(query, wanted, cancellationToken).ConfigureAwait(false);
+        var results = await library.SearchVectorAsync(query, wanted, cancellationToken: cancellationToken).ConfigureAwait(false);
         // "More like this" leaves out the query image's content, whichever of its copies names the hit.
         var excluded = request.ExcludeId is not null && Parse(request.ExcludeId) is { } key
             ? (await library.GetImageAsync(key, cancellationToken).ConfigureAwait(false))?.Path

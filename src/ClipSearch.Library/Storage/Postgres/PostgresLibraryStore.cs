@@ -481,6 +481,77 @@ public sealed partial class PostgresLibraryStore : ILibraryStore
 
     private static IndexedImage ReadImage(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetInt64(2)) { Bytes = r.GetInt64(3), Metadata = MetadataColumns.Read(r, 4) };
 
+    /// <inheritdoc/>
+    public async Task<IReadOnlySet<long>> GetContentIdsAsync(LibraryFilter filter, CancellationToken cancellationToken = default)
+    {
+        var (where, parameters) = FilterSql.Where(filter, "f", postgres: true);
+        return (await ReadNamedAsync($"SELECT DISTINCT f.content_id FROM clipsearch_files f WHERE f.content_id IS NOT NULL AND {where}", r => r.GetInt64(0),
+            parameters, cancellationToken).ConfigureAwait(false)).ToHashSet();
+    }
+
+    /// <inheritdoc/>
+    public async Task<LibraryPage> BrowseAsync(LibraryFilter filter, int offset, int limit, CancellationToken cancellationToken = default)
+    {
+        var (where, parameters) = FilterSql.Where(filter, "clipsearch_files", postgres: true);
+        var total = (await ReadNamedAsync($"SELECT count(*) FROM clipsearch_files WHERE content_id IS NOT NULL AND {where}", r => r.GetInt64(0), parameters, cancellationToken)
+            .ConfigureAwait(false))[0];
+        var images = await ReadNamedAsync($"{SelectImages} WHERE content_id IS NOT NULL AND {where} ORDER BY {FilterSql.DateOrder("clipsearch_files")} LIMIT @limit OFFSET @offset",
+            ReadImage, [.. parameters, ("@limit", limit), ("@offset", offset)], cancellationToken).ConfigureAwait(false);
+        return new LibraryPage(images, total);
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<long>> GetTakenAtAsync(LibraryFilter filter, CancellationToken cancellationToken = default)
+    {
+        var (where, parameters) = FilterSql.Where(filter, "clipsearch_files", postgres: true);
+        return await ReadNamedAsync($"SELECT taken_at FROM clipsearch_files WHERE content_id IS NOT NULL AND metadata_version > 0 AND taken_at IS NOT NULL AND {where}",
+            r => r.GetInt64(0), parameters, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<string>> GetImagePathsAsync(CancellationToken cancellationToken = default) =>
+        ReadListAsync("SELECT path FROM clipsearch_files WHERE content_id IS NOT NULL", r => r.GetString(0), cancellationToken);
+
+    /// <summary>
+    /// The <paramref name="k"/> contents nearest to <paramref name="query"/> among those with an image that passes
+    /// <paramref name="filter"/>: an exact scan of those rows (the planner filters first; no approximate index is asked).
+    /// </summary>
+    public async Task<IReadOnlyList<VectorHit>> SearchFilteredAsync(float[] query, int k, LibraryFilter filter, CancellationToken cancellationToken = default)
+    {
+        var (where, parameters) = FilterSql.Where(filter, "f", postgres: true);
+        try
+        {
+            return await ReadNamedAsync($"""
+                SELECT c.id, -(c.embedding <#> @query) FROM clipsearch_contents c
+                WHERE EXISTS (SELECT 1 FROM clipsearch_files f WHERE f.content_id = c.id AND {where})
+                ORDER BY c.embedding <#> @query LIMIT @k
+                """, r => new VectorHit(r.GetInt64(0), (float)r.GetDouble(1)), [.. parameters, ("@query", new Vector(query)), ("@k", k)], cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return [];   // no model recorded yet: nothing indexed
+        }
+    }
+
+    private async Task<IReadOnlyList<T>> ReadNamedAsync<T>(string sql, Func<NpgsqlDataReader, T> read, IReadOnlyList<(string Name, object Value)> parameters, CancellationToken cancellationToken)
+    {
+        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(sql, c);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter(name.TrimStart('@'), value));
+        }
+
+        var list = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(read(reader));
+        }
+
+        return list;
+    }
+
     private static async Task<int> ExecAsync(NpgsqlConnection c, string sql, CancellationToken cancellationToken, params object[] values)
     {
         await using var command = new NpgsqlCommand(sql, c);

@@ -569,6 +569,43 @@ public sealed class SqliteLibraryStore : ILibraryStore
     }
 
     /// <inheritdoc/>
+    public async Task<IReadOnlySet<long>> GetContentIdsAsync(LibraryFilter filter, CancellationToken cancellationToken = default)
+    {
+        var (where, parameters) = FilterSql.Where(filter, "f", postgres: false);
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        return (await ReadListAsync(c, $"SELECT DISTINCT f.content_id FROM files f WHERE f.content_id IS NOT NULL AND {where}", r => r.GetInt64(0),
+            cancellationToken, [.. parameters]).ConfigureAwait(false)).ToHashSet();
+    }
+
+    /// <inheritdoc/>
+    public async Task<LibraryPage> BrowseAsync(LibraryFilter filter, int offset, int limit, CancellationToken cancellationToken = default)
+    {
+        var (where, parameters) = FilterSql.Where(filter, "files", postgres: false);
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var total = Convert.ToInt64(await ScalarAsync(c, $"SELECT count(*) FROM files WHERE content_id IS NOT NULL AND {where}", cancellationToken, [.. parameters]).ConfigureAwait(false),
+            CultureInfo.InvariantCulture);
+        var images = await ReadListAsync(c, $"{SelectImages} WHERE content_id IS NOT NULL AND {where} ORDER BY {FilterSql.DateOrder("files")} LIMIT @limit OFFSET @offset",
+            ReadImage, cancellationToken, [.. parameters, ("@limit", limit), ("@offset", offset)]).ConfigureAwait(false);
+        return new LibraryPage(images, total);
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<long>> GetTakenAtAsync(LibraryFilter filter, CancellationToken cancellationToken = default)
+    {
+        var (where, parameters) = FilterSql.Where(filter, "files", postgres: false);
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadListAsync(c, $"SELECT taken_at FROM files WHERE content_id IS NOT NULL AND metadata_version > 0 AND taken_at IS NOT NULL AND {where}",
+            r => r.GetInt64(0), cancellationToken, [.. parameters]).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<string>> GetImagePathsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadListAsync(c, "SELECT path FROM files WHERE content_id IS NOT NULL", r => r.GetString(0), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
     public async Task<float[]?> GetEmbeddingAsync(long contentId, CancellationToken cancellationToken = default)
     {
         await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
