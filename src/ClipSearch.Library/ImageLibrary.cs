@@ -244,7 +244,7 @@ public sealed class ImageLibrary : IAsyncDisposable
     public Task<IReadOnlyList<MonthCount>> GetMonthsAsync(LibraryFilter? filter = null, CancellationToken cancellationToken = default) => GuardAsync(async () =>
     {
         var taken = await _store.GetTakenAtAsync(filter ?? LibraryFilter.None, cancellationToken).ConfigureAwait(false);
-        return (IReadOnlyList<MonthCount>)[.. taken.Select(FilterSql.MonthOf).GroupBy(m => m)
+        return (IReadOnlyList<MonthCount>)[.. taken.Select(MetadataColumns.WallClock).GroupBy(t => (t.Year, t.Month))
             .OrderByDescending(g => g.Key.Year).ThenByDescending(g => g.Key.Month)
             .Select(g => new MonthCount(g.Key.Year, g.Key.Month, g.Count()))];
     });

@@ -11,6 +11,10 @@ namespace ClipSearch.Core.Imaging;
 /// </summary>
 internal static class ExifOrientation
 {
+    /// <summary>True for the orientations (5–8) that turn an image a quarter turn, so that its width and height trade places.</summary>
+    public static bool SwapsAxes(SKEncodedOrigin origin) => origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop
+        or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+
     /// <summary>The upright image; <paramref name="source"/> itself when the orientation is the normal one.</summary>
     public static PixelBuffer Apply(PixelBuffer source, SKEncodedOrigin origin)
     {

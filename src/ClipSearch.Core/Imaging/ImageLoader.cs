@@ -249,12 +249,10 @@ public static class ImageLoader
         !options.Exact && config.DoResize ? config.ShortestEdge * FastPathMinimumRatio : null;
 
     private static (int Width, int Height) Upright(DecodePlan plan, ImageLoadOptions options) =>
-        options.ApplyExifOrientation && SwapsAxes(plan.Origin) ? (plan.Height, plan.Width) : (plan.Width, plan.Height);
+        options.ApplyExifOrientation && ExifOrientation.SwapsAxes(plan.Origin) ? (plan.Height, plan.Width) : (plan.Width, plan.Height);
 
     private static bool IsUpright(SKEncodedOrigin origin) => origin is SKEncodedOrigin.TopLeft or (SKEncodedOrigin)0;
 
-    private static bool SwapsAxes(SKEncodedOrigin origin) => origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop
-        or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
 
     private static string NameOf(string displayName) => string.IsNullOrEmpty(displayName) ? UploadName : displayName;
 

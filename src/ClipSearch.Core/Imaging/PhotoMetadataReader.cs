@@ -23,7 +23,6 @@ public static partial class PhotoMetadataReader
     public const int HeadBytes = 1 << 20;
 
     private const int OffsetTimeOriginalTag = 0x9011;
-    private const int FirstRotatedOrientation = 5;
     private const int MinimumYear = 1800;
 
     private static readonly string[] _xmpCreateDates = ["xmp:CreateDate", "photoshop:DateCreated", "exif:DateTimeOriginal"];
@@ -56,7 +55,7 @@ public static partial class PhotoMetadataReader
         var exif = directories.OfType<ExifSubIfdDirectory>().FirstOrDefault();
         var (takenAt, offset, source) = TakenAt(exif, directories.OfType<XmpDirectory>().FirstOrDefault(), modifiedUtc);
         var (width, height) = Size(directories, exif);
-        if (Guard(() => ifd0 is not null && ifd0.TryGetInt32(ExifDirectoryBase.TagOrientation, out var o) && o >= FirstRotatedOrientation && o <= 8))
+        if (Guard(() => ifd0 is not null && ifd0.TryGetInt32(ExifDirectoryBase.TagOrientation, out var o) && ExifOrientation.SwapsAxes((SkiaSharp.SKEncodedOrigin)o)))
         {
             (width, height) = (height, width);
         }

@@ -62,12 +62,4 @@ internal static class FilterSql
 
     /// <summary>The order of a browse: newest first, undated last, then by id (newest first) so that pages neither skip nor repeat.</summary>
     public static string DateOrder(string table) => $"{table}.taken_at IS NULL, {table}.taken_at DESC, {table}.id DESC";
-
-    /// <summary>"YYYY-MM" of a stored <c>taken_at</c>.</summary>
-    public static (int Year, int Month) MonthOf(long seconds)
-    {
-        var t = MetadataColumns.WallClock(seconds);
-        return (t.Year, t.Month);
-    }
-
 }

@@ -14,7 +14,7 @@ public sealed class PhotoMetadataReaderTests
     [Fact]
     public void Read_JpegWithExifDateOffsetCameraAndGps_RecordsEveryField()
     {
-        var bytes = Jpeg(40, 30, exif =>
+        var bytes = ExifJpegs.Bytes(40, 30, exif =>
         {
             exif.SetValue(ExifTag.DateTimeOriginal, "2024:07:04 18:30:05");
             exif.SetValue(ExifTag.OffsetTimeOriginal, "+02:00");
@@ -42,7 +42,7 @@ public sealed class PhotoMetadataReaderTests
     [Fact]
     public void Read_ExifDateWithoutOffsetAndOrientation6_WallClockOnlyAndSizeUpright()
     {
-        var bytes = Jpeg(40, 30, exif =>
+        var bytes = ExifJpegs.Bytes(40, 30, exif =>
         {
             exif.SetValue(ExifTag.DateTimeOriginal, "2019:12:31 23:59:59");
             exif.SetValue(ExifTag.Orientation, (ushort)6);
@@ -62,7 +62,7 @@ public sealed class PhotoMetadataReaderTests
     [InlineData("garbage")]
     public void Read_ExifDateThatIsNoDate_FallsBackToTheFileTime(string date)
     {
-        var bytes = Jpeg(8, 8, exif => exif.SetValue(ExifTag.DateTimeOriginal, date));
+        var bytes = ExifJpegs.Bytes(8, 8, exif => exif.SetValue(ExifTag.DateTimeOriginal, date));
 
         var metadata = PhotoMetadataReader.Read(bytes, "c.jpg", FileTime)!;
 
@@ -84,7 +84,7 @@ public sealed class PhotoMetadataReaderTests
     [Fact]
     public void Read_CorruptExifOrNoImage_NeverThrows()
     {
-        var good = Jpeg(8, 8, exif => exif.SetValue(ExifTag.DateTimeOriginal, "2024:01:01 00:00:00"));
+        var good = ExifJpegs.Bytes(8, 8, exif => exif.SetValue(ExifTag.DateTimeOriginal, "2024:01:01 00:00:00"));
         var corrupt = (byte[])good.Clone();
         for (var i = 20; i < Math.Min(400, corrupt.Length); i += 3)
         {
@@ -111,15 +111,5 @@ public sealed class PhotoMetadataReaderTests
 
         Assert.Equal(format, metadata?.Format);
         Assert.Equal(TakenAtSource.FileTime, metadata?.TakenAtSource);   // none of them carries a date
-    }
-
-    private static byte[] Jpeg(int width, int height, Action<ExifProfile> write, Orientation orientation = Orientation.Undefined)
-    {
-        // ImageMagick writes the image's orientation into the EXIF it saves, whatever the profile says.
-        using var image = new MagickImage(MagickColors.Red, (uint)width, (uint)height) { Format = MagickFormat.Jpeg, Orientation = orientation };
-        var exif = new ExifProfile();
-        write(exif);
-        image.SetProfile(exif);
-        return image.ToByteArray();
     }
 }
