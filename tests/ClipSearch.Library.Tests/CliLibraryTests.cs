@@ -46,6 +46,25 @@ public sealed class CliLibraryTests
     }
 
     [Fact]
+    public async Task Search_Table_ShowsTheDateTakenAndMarksAFileTime()
+    {
+        using var temp = ImageFolder("horse.png");
+        File.WriteAllBytes(temp.File("photos", "dated.jpg"), ExifJpegs.Bytes(64, 48, exif => exif.SetValue(ImageMagick.ExifTag.DateTimeOriginal, "2019:07:04 12:30:00")));
+        File.SetLastWriteTime(temp.File("photos", "horse.png"), new DateTime(2001, 2, 3, 4, 5, 0, DateTimeKind.Local));
+        var db = temp.File("lib.db");
+        var model = Fixtures.Path("tiny-clip");
+        Assert.Equal(0, (await CliRunner.RunAsync("index", "--model", model, "--library", db, temp.File("photos"))).ExitCode);
+
+        var search = await CliRunner.RunAsync("search", "--model", model, "--library", db, "-k", "2", "a photo");
+
+        Assert.Equal(0, search.ExitCode);
+        var lines = search.Stdout.Split('\n');
+        // The table wraps long paths onto further lines; each photo's first line holds its date.
+        Assert.Contains(lines, line => line.Contains("2019-07-04 12:30", StringComparison.Ordinal) && !line.Contains("file time", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.Contains("2001-02-03 04:05 (file time)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task EmbedAndIndex_SameFolder_ListTheSameImageFiles()
     {
         // One enumerator (FolderWalker) for both: a linked folder is followed, a link to a folder above the root is

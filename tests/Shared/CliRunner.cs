@@ -51,9 +51,14 @@ internal static class CliRunner
     /// Starts <c>clipsearch</c> and returns at once (the caller waits, signals or kills it); each line it writes
     /// to stderr goes to <paramref name="onStderrLine"/>.
     /// </summary>
+    /// <remarks>
+    /// The child starts with SIGINT at its default disposition (coreutils' <c>env --default-signal=INT</c>): a test
+    /// host started as a background job of a script inherits SIGINT ignored, which .NET, like every POSIX program,
+    /// keeps ignoring — a test that sends Ctrl-C would then see it lost, whatever ClipSearch does.
+    /// </remarks>
     public static Process Start(string[] args, Action<string>? onStderrLine = null, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
-        var start = StartInfo(args);
+        var start = StartInfo(args, ["env", "--default-signal=INT"]);
         start.WorkingDirectory = workingDirectory ?? "";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {

@@ -69,7 +69,9 @@ internal static class SearchCommand
             foreach (var hit in hits)
             {
                 var copies = hit.Copies.Count > 0 ? $" (+{hit.Copies.Count} copies)" : "";
-                var taken = hit.Metadata?.TakenAt.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) ?? "";
+                var taken = hit.Metadata is { } m
+                    ? m.TakenAt.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + (m.TakenAtSource == Core.Imaging.TakenAtSource.FileTime ? " (file time)" : "")
+                    : "";
                 table.AddRow(hit.Score.ToString("F4", System.Globalization.CultureInfo.InvariantCulture), taken, Markup.Escape(hit.Path + copies));
             }
 
