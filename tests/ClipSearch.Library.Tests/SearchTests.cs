@@ -31,6 +31,66 @@ public sealed class SearchTests
         Assert.Equal(expected[0].Score, hits[0].Score, 1e-6f);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(15)]
+    [InlineData(17)]
+    [InlineData(33)]
+    [InlineData(63)]
+    [InlineData(512)]
+    [InlineData(515)]
+    public void ScanKernel_Dots_EqualADoublePrecisionSumWhateverTheLength(int dim)
+    {
+        // Every lane width's loop and the scalar tail: lengths below, at and past 4, 8 and 16 floats.
+        const int Count = 9;
+        var rows = RandomUnitVectors(Count, dim, seed: dim);
+        var query = RandomUnitVectors(1, dim, seed: dim + 1);
+        var scores = new float[Count];
+
+        ScanKernel.Dots(query, rows, scores);
+
+        for (var r = 0; r < Count; r++)
+        {
+            var expected = 0.0;
+            for (var i = 0; i < dim; i++)
+            {
+                expected += (double)query[i] * rows[(r * dim) + i];
+            }
+
+            Assert.Equal(expected, scores[r], 1e-5);
+        }
+    }
+
+    [Fact]
+    public void ExactIndex_SearchAcrossThreads_EqualsBruteForceWithTiesByRow()
+    {
+        // 20,000 rows: 4 parts searched apart and merged. Every row appears three times (rows r, r + n, r + 2n), so
+        // each score is tied and the lower row must come first, across parts too.
+        const int Distinct = 6667;
+        var distinct = RandomUnitVectors(Distinct, Dim, seed: 11);
+        var data = new float[3 * Distinct * Dim];
+        for (var copy = 0; copy < 3; copy++)
+        {
+            distinct.CopyTo(data.AsSpan(copy * Distinct * Dim));
+        }
+
+        var rows = 3 * Distinct;
+        var index = new ExactIndex(Dim) { Threads = 4 };
+        index.Add([.. Enumerable.Range(1, rows).Select(i => (long)i)], data);
+        var query = RandomUnitVectors(1, Dim, seed: 12);
+        var scores = Enumerable.Range(0, rows).Select(r => (Id: r + 1L, Score: index.Score(query, r))).ToList();
+
+        foreach (var k in new[] { 1, 10, 31, rows + 5 })
+        {
+            var hits = index.Search(query, k);
+
+            var expected = scores.OrderByDescending(x => x.Score).ThenBy(x => x.Id).Take(k).ToList();
+            Assert.Equal(expected.Select(e => e.Id), hits.Select(h => h.Id));
+            Assert.Equal(expected.Select(e => e.Score), hits.Select(h => h.Score));
+        }
+    }
+
     [Fact]
     public void ExactIndex_HalfPrecision_KeepsTheTopResultAndScoresWithin2e3()
     {

@@ -1,10 +1,11 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace ClipSearch.Library.Search;
 
 /// <summary>
 /// Every vector of a library, contiguous in memory (float32, or float16 to halve the memory), searched exactly:
-/// one dot product per row with <see cref="TensorPrimitives"/> (SIMD), rows split across the cores, a small heap
+/// one dot product per row (<see cref="ScanKernel"/>, SIMD), rows split across the cores, a small heap
 /// per thread for the top k. Vectors are unit length, so the dot product is the cosine. Appending while others
 /// search is safe: a search sees the rows that were there when it started.
 /// </summary>
@@ -119,18 +120,18 @@ public sealed class ExactIndex
     /// <summary>The id of row <paramref name="row"/>.</summary>
     public long IdAt(int row) => Snapshot().Ids[row];
 
-    /// <summary>The cosine of <paramref name="query"/> with row <paramref name="row"/>.</summary>
+    /// <summary>The cosine of <paramref name="query"/> with row <paramref name="row"/>, to the bit as a scan scores it.</summary>
     public float Score(ReadOnlySpan<float> query, int row)
     {
         var (single, half, _, _) = Snapshot();
         if (!HalfPrecision)
         {
-            return TensorPrimitives.Dot(query, single.AsSpan(row * Dim, Dim));
+            return ScanKernel.Dot(query, single.AsSpan(row * Dim, Dim));
         }
 
         Span<float> buffer = stackalloc float[Dim];
         TensorPrimitives.ConvertToSingle(half.AsSpan(row * Dim, Dim), buffer);
-        return TensorPrimitives.Dot(query, buffer);
+        return ScanKernel.Dot(query, buffer);
     }
 
     /// <summary>The <paramref name="k"/> rows most similar to <paramref name="query"/>, best first.</summary>
@@ -144,15 +145,23 @@ public sealed class ExactIndex
 
         var q = query.ToArray();
         var parts = Math.Clamp(count / MinRowsPerThread, 1, Math.Max(1, Threads));
-        var partial = new List<VectorRowHit>[parts];
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+        var partial = new VectorRowHit[parts][];
+        void Part(int p)
         {
             var start = (int)((long)count * p / parts);
             var end = (int)((long)count * (p + 1) / parts);
             partial[p] = HalfPrecision ? TopHalf(q, half, start, end, k) : TopSingle(q, single, start, end, k);
-        });
-        return [.. partial.SelectMany(h => h).OrderByDescending(h => h.Score).ThenBy(h => h.Row).Take(k)
-            .Select(h => h with { Id = ids[h.Row] })];
+        }
+
+        if (parts == 1)
+        {
+            Part(0);   // a small library: no thread to wake
+        }
+        else
+        {
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, Part);
+        }
+        return WithIds(TopRows.Merge(partial, k), ids);
     }
 
     /// <summary>
@@ -168,7 +177,7 @@ public sealed class ExactIndex
             return [];
         }
 
-        var heap = new TopK(k);
+        var heap = new TopRows(k);
         for (var row = 0; row < count; row++)
         {
             if (ids.Contains(rowIds[row]))
@@ -177,63 +186,74 @@ public sealed class ExactIndex
             }
         }
 
-        return [.. heap.ToList().OrderByDescending(h => h.Score).ThenBy(h => h.Row).Select(h => h with { Id = rowIds[h.Row] })];
+        return WithIds(heap.Drain(), rowIds);
     }
 
-    private List<VectorRowHit> TopSingle(float[] q, float[] data, int start, int end, int k)
+    // Rows scored per kernel call: the scores stay in the first level cache, the rows stream through.
+    private const int Block = 64;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private VectorRowHit[] TopSingle(float[] q, float[] data, int start, int end, int k)
     {
-        var heap = new TopK(k);
+        var heap = new TopRows(k);
         var dim = Dim;
-        for (var row = start; row < end; row++)
+        Span<float> scores = stackalloc float[Block];
+        for (var row = start; row < end; row += Block)
         {
-            heap.Offer(row, TensorPrimitives.Dot(q, data.AsSpan(row * dim, dim)));
+            var rows = Math.Min(Block, end - row);
+            ScanKernel.Dots(q, data.AsSpan(row * dim, rows * dim), scores[..rows]);
+            Offer(heap, row, scores[..rows]);
         }
 
-        return heap.ToList();
+        return heap.Drain();
     }
 
-    private List<VectorRowHit> TopHalf(float[] q, Half[] data, int start, int end, int k)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private VectorRowHit[] TopHalf(float[] q, Half[] data, int start, int end, int k)
     {
-        var heap = new TopK(k);
+        var heap = new TopRows(k);
         var dim = Dim;
-        const int Block = 64;   // convert a block of rows at once: fewer, longer SIMD loops
-        var buffer = new float[Block * dim];
+        var buffer = new float[Block * dim];   // convert a block of rows at once: fewer, longer SIMD loops
+        Span<float> scores = stackalloc float[Block];
         for (var row = start; row < end; row += Block)
         {
             var rows = Math.Min(Block, end - row);
             TensorPrimitives.ConvertToSingle(data.AsSpan(row * dim, rows * dim), buffer.AsSpan(0, rows * dim));
-            for (var r = 0; r < rows; r++)
-            {
-                heap.Offer(row + r, TensorPrimitives.Dot(q, buffer.AsSpan(r * dim, dim)));
-            }
+            ScanKernel.Dots(q, buffer.AsSpan(0, rows * dim), scores[..rows]);
+            Offer(heap, row, scores[..rows]);
         }
 
-        return heap.ToList();
+        return heap.Drain();
+    }
+
+    /// <summary>Offers a block's scores to the heap; most fall below its worst, which costs one comparison.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Offer(TopRows heap, int firstRow, ReadOnlySpan<float> scores)
+    {
+        var worst = heap.Worst;
+        for (var i = 0; i < scores.Length; i++)
+        {
+            if (scores[i] > worst)
+            {
+                heap.Offer(firstRow + i, scores[i]);
+                worst = heap.Worst;
+            }
+        }
+    }
+
+    private static VectorRowHit[] WithIds(VectorRowHit[] hits, long[] ids)
+    {
+        for (var i = 0; i < hits.Length; i++)
+        {
+            hits[i] = hits[i] with { Id = ids[hits[i].Row] };
+        }
+
+        return hits;
     }
 
     private Rows Snapshot() => Volatile.Read(ref _rows);
 
     private sealed record Rows(float[] Single, Half[] Half, long[] Ids, int Count);
-
-    /// <summary>A min-heap of the best k scores seen.</summary>
-    private sealed class TopK(int k)
-    {
-        private readonly PriorityQueue<int, float> _heap = new(k + 1);
-
-        public void Offer(int row, float score)
-        {
-            if (_heap.Count < k)
-            {
-                _heap.Enqueue(row, score);
-            }
-            else if (_heap.TryPeek(out _, out var worst) && score > worst)
-            {
-                _heap.EnqueueDequeue(row, score);
-            }
-        }
-
-        public List<VectorRowHit> ToList() => [.. _heap.UnorderedItems.Select(e => new VectorRowHit(e.Element, 0, e.Priority))];
-    }
 }
 
 /// <summary>A row of an <see cref="ExactIndex"/> and its score.</summary>
