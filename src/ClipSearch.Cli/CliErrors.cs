@@ -39,6 +39,10 @@ internal static class CliErrors
         [ErrorCodes.HubLoad] = AsIs,
         [ErrorCodes.HubRepositoryNotFound] = e => Format("There is no repository {0} on the Hub (404): check --repo.", e),
         [ErrorCodes.HubVariantMissing] = Then("Choose another --variant."),
+        [ErrorCodes.FilterBadDate] = e => Format("--from and --to take YYYY-MM-DD, YYYY-MM or YYYY (got '{0}').", e),
+        [ErrorCodes.FilterBadType] = e => Format("--type: '{0}' is not an image type; the types: {1}.", e),
+        [ErrorCodes.FilterBadRange] = AsIs,
+        [ErrorCodes.SortUnknown] = e => Format("--sort takes relevance or date (got '{0}').", e),
     };
 
     /// <summary>The CLI's line after a download's hint: how to use a model folder installed by hand elsewhere.</summary>

@@ -95,4 +95,16 @@ public static class ErrorCodes
     /// revision.
     /// </summary>
     public const string HubVariantMissing = "hub-variant-missing";
+
+    /// <summary>A filter's date that is not <c>YYYY-MM-DD</c>, <c>YYYY-MM</c> or <c>YYYY</c>. Values: the text given.</summary>
+    public const string FilterBadDate = "filter-bad-date";
+
+    /// <summary>A filter's image type that is none of the formats. Values: the name given, the types (comma-separated).</summary>
+    public const string FilterBadType = "filter-bad-type";
+
+    /// <summary>A filter's date range that ends before it starts. Values: the start given, the end given.</summary>
+    public const string FilterBadRange = "filter-bad-range";
+
+    /// <summary>An order that is neither relevance nor date. Values: the text given.</summary>
+    public const string SortUnknown = "sort-unknown";
 }

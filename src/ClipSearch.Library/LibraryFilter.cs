@@ -61,7 +61,7 @@ public sealed record LibraryFilter
         var end = string.IsNullOrWhiteSpace(to) ? (DateTime?)null : ParseDate(to).End;
         if (start >= end)
         {
-            throw new ClipSearchException($"The date range ends before it starts (from {from} to {to}).");
+            throw new ClipSearchException(ErrorCodes.FilterBadRange, $"The date range ends before it starts (from {from} to {to}).", [from!, to!]);
         }
 
         var types = formats?.SelectMany(f => f.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
@@ -95,7 +95,7 @@ public sealed record LibraryFilter
             return (year, year.AddYears(1));
         }
 
-        throw new ClipSearchException($"'{text}' is not a date: give YYYY-MM-DD, YYYY-MM or YYYY.");
+        throw new ClipSearchException(ErrorCodes.FilterBadDate, $"'{text}' is not a date: give YYYY-MM-DD, YYYY-MM or YYYY.", [text]);
     }
 
     /// <summary>Formats by their names (<see cref="ImageFormats.Name"/>; also jpg, heif, tif, dng), case-insensitive.</summary>
@@ -115,8 +115,8 @@ public sealed record LibraryFilter
                 "dng" => "raw",
                 var n => n,
             };
-            result.Add(ImageFormats.FromName(alias) ?? throw new ClipSearchException(
-                $"'{name}' is not an image type; the types: {string.Join(", ", Enum.GetValues<ImageFormat>().Select(f => f.Name()))}."));
+            var all = string.Join(", ", Enum.GetValues<ImageFormat>().Select(f => f.Name()));
+            result.Add(ImageFormats.FromName(alias) ?? throw new ClipSearchException(ErrorCodes.FilterBadType, $"'{name}' is not an image type; the types: {all}.", [name, all]));
         }
 
         return result;
@@ -131,6 +131,19 @@ public enum LibrarySort
 
     /// <summary>Newest first (date taken); images without a date last.</summary>
     Date,
+}
+
+/// <summary>The words for <see cref="LibrarySort"/>.</summary>
+public static class LibrarySorts
+{
+    /// <summary>The order <paramref name="text"/> names: <c>relevance</c> (also empty or null) or <c>date</c>, case-insensitive.</summary>
+    /// <exception cref="ClipSearchException">It names neither.</exception>
+    public static LibrarySort Parse(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "relevance" => LibrarySort.Relevance,
+        "date" => LibrarySort.Date,
+        _ => throw new ClipSearchException(ErrorCodes.SortUnknown, $"'{text}' is not an order: give relevance or date.", [text]),
+    };
 }
 
 /// <summary>A page of the library's images, newest first.</summary>

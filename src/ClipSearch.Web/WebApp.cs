@@ -203,7 +203,7 @@ public static class WebApp
         app.MapStaticAssets();
         app.MapOpenApi();
         app.MapScalarApiReference();
-        app.MapModelApi().MapImageTextApi().MapClassifyApi().MapSearchApi().MapImagesApi().MapLibraryApi().MapHealthApi().MapOpenAiApi();
+        app.MapModelApi().MapImageTextApi().MapClassifyApi().MapSearchApi().MapImagesApi().MapLibraryApi().MapBrowseApi().MapHealthApi().MapOpenAiApi();
         if (immichClients is not null)
         {
             app.MapImmichApi(immichClients);

@@ -39,4 +39,13 @@ public static class WebErrorCodes
 
     /// <summary>A text over the length limit. Values: its length, the limit (characters).</summary>
     public const string TextTooLong = "text-too-long";
+
+    /// <summary>A filter or the date order on a server that searches the session's uploads, not a photo library; no values.</summary>
+    public const string FilterNeedsLibrary = "filter-needs-library";
+
+    /// <summary>A filter's folder that is not an absolute path. Values: the folder given.</summary>
+    public const string FilterRelativeFolder = "filter-relative-folder";
+
+    /// <summary>A browse page size out of range. Values: the size asked for, the most.</summary>
+    public const string BadLimit = "bad-limit";
 }

@@ -111,6 +111,29 @@ public sealed class LibraryFilterTests
         Assert.True(LibraryFilter.Parse([], null, null, []).IsEmpty);
     }
 
+    [Fact]
+    public void Parse_Mistakes_CarryTheirCodeAndValues_TheCliNamesItsFlags()
+    {
+        var date = Assert.Throws<ClipSearchException>(() => LibraryFilter.Parse(null, null, "2024-13", null));
+        var type = Assert.Throws<ClipSearchException>(() => LibraryFilter.Parse(null, null, null, ["mov"]));
+        var range = Assert.Throws<ClipSearchException>(() => LibraryFilter.Parse(null, "2021", "2020", null));
+        var sort = Assert.Throws<ClipSearchException>(() => LibrarySorts.Parse("newest"));
+
+        Assert.Equal((ErrorCodes.FilterBadDate, "2024-13"), (date.Code, (string)date.Arguments.Single()));
+        Assert.Equal((ErrorCodes.FilterBadType, "mov"), (type.Code, (string)type.Arguments[0]));
+        Assert.Equal((ErrorCodes.FilterBadRange, "2021", "2020"), (range.Code, (string)range.Arguments[0], (string)range.Arguments[1]));
+        Assert.Equal((ErrorCodes.SortUnknown, "'newest' is not an order: give relevance or date."), (sort.Code, sort.Message));
+        Assert.Equal("--from and --to take YYYY-MM-DD, YYYY-MM or YYYY (got '2024-13').", Cli.CliErrors.Describe(date));
+        Assert.StartsWith("--type: 'mov' is not an image type; the types: jpeg, png,", Cli.CliErrors.Describe(type), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, LibrarySort.Relevance)]
+    [InlineData("", LibrarySort.Relevance)]
+    [InlineData("Relevance", LibrarySort.Relevance)]
+    [InlineData(" date ", LibrarySort.Date)]
+    public void LibrarySorts_Parse_ReadsBothOrders(string? text, LibrarySort expected) => Assert.Equal(expected, LibrarySorts.Parse(text));
+
     private sealed record Indexed(long Id, string Path, PhotoMetadata Metadata, float[] Embedding);
 
     /// <summary>Eight fixture images in a, a2, b and b/deep, indexed, each given a date and a format through the store.</summary>

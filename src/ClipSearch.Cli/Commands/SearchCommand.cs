@@ -39,7 +39,7 @@ internal static class SearchCommand
             var needsVision = imagePaths.Length > 0 || (!string.IsNullOrWhiteSpace(text) && Library.Search.QueryParser.Parse(text).Any(t => t.IsImage));
             var encoders = Core.Model.Encoders.Text | (needsVision ? Core.Model.Encoders.Vision : 0);
             var filter = Library.LibraryFilter.Parse(result.GetValue(folders), result.GetValue(from), result.GetValue(to), result.GetValue(types));
-            var order = result.GetValue(sort) == "date" ? Library.LibrarySort.Date : Library.LibrarySort.Relevance;
+            var order = Library.LibrarySorts.Parse(result.GetValue(sort));
             using var clip = model.Load(result, encoders);
             var hits = await lib.SearchAsync(clip, result.GetValue(query), result.GetValue(k), imagePaths, images.LoadOptions(result), filter, order, cancellationToken).ConfigureAwait(false);
             if (result.GetValue(json))
@@ -50,8 +50,8 @@ internal static class SearchCommand
                     h.Path,
                     h.Score,
                     h.Copies,
-                    TakenAt = TakenAt(h.Metadata),
-                    TakenAtSource = h.Metadata is { } m ? m.TakenAtSource.ToString().ToLowerInvariant() : null,
+                    TakenAt = h.Metadata?.TakenAtText,
+                    TakenAtSource = h.Metadata?.TakenAtSourceName,
                     h.Metadata?.Width,
                     h.Metadata?.Height,
                     Format = h.Metadata is { } f ? Core.Imaging.ImageFormats.Name(f.Format) : null,
@@ -80,12 +80,4 @@ internal static class SearchCommand
         });
         return command;
     }
-
-    /// <summary>ISO 8601: the wall clock where it was taken, with its offset when known.</summary>
-    internal static string? TakenAt(Core.Imaging.PhotoMetadata? metadata) => metadata switch
-    {
-        null => null,
-        { TakenOffsetMinutes: { } offset } => new DateTimeOffset(metadata.TakenAt, TimeSpan.FromMinutes(offset)).ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture),
-        _ => metadata.TakenAt.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
-    };
 }

@@ -48,6 +48,17 @@ public sealed record PhotoMetadata(
     /// </summary>
     public const int CurrentVersion = 1;
 
+    /// <summary>
+    /// <see cref="TakenAt"/> in ISO 8601 (<c>2024-07-04T18:30:00</c>), with its offset when known
+    /// (<c>2024-07-04T18:30:00+02:00</c>): what the front ends show and send.
+    /// </summary>
+    public string TakenAtText => TakenOffsetMinutes is { } minutes
+        ? new DateTimeOffset(TakenAt, TimeSpan.FromMinutes(minutes)).ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture)
+        : TakenAt.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Where <see cref="TakenAt"/> came from, as the front ends send it: <c>exif</c>, <c>container</c> or <c>filetime</c>.</summary>
+    public string TakenAtSourceName => TakenAtSource.ToString().ToLowerInvariant();
+
     /// <summary>When it was taken in UTC, when the offset is known; else null.</summary>
     public DateTimeOffset? TakenAtUtc => TakenOffsetMinutes is { } offset
         ? new DateTimeOffset(TakenAt, TimeSpan.FromMinutes(offset)).ToUniversalTime()

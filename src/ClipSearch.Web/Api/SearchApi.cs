@@ -7,7 +7,9 @@ namespace ClipSearch.Web.Api;
 
 /// <summary>
 /// Search in the library:
-/// <c>POST /api/search</c> JSON <c>{text | imageId, k, offset, minScore}</c>, or multipart with <c>image</c> (and <c>k</c>, <c>offset</c>, <c>minScore</c>).
+/// <c>POST /api/search</c> JSON <c>{text | imageId, k, offset, minScore, folder, from, to, types, sort}</c>, or multipart
+/// with <c>image</c> (and the same fields; <c>folder</c> and <c>types</c> repeatable). The filters and the date order
+/// need the photo library (<c>--library</c>): on a server that searches the session's uploads they are a 400.
 /// </summary>
 public static class SearchApi
 {
@@ -15,7 +17,7 @@ public static class SearchApi
     public static IEndpointRouteBuilder MapSearchApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/search", SearchAsync).WithTags("Search")
-            .WithSummary("Library images ranked by a text or a library image (JSON), or by an uploaded image (multipart: image, k, offset, minScore).")
+            .WithSummary("Library images ranked by a text or a library image (JSON), or by an uploaded image (multipart: image, k, offset, minScore), narrowed by folder, from, to, types, ordered by sort (relevance or date).")
             .Accepts<SearchRequest>("application/json", "multipart/form-data")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .DisableAntiforgery();
@@ -34,13 +36,15 @@ public static class SearchApi
                 throw new ClipSearchException("Send one image in the field 'image' (or JSON {\"text\": …} to search by text).");
             }
 
-            var search = new PageRequest(FormInput.Number(form, "k", SearchRequest.DefaultK), FormInput.Number(form, "offset", 0), FormInput.Number(form, "minScore", -1f));
+            var (filter, sort) = FilterInput.Parse(form);
+            var search = new PageRequest(FormInput.Number(form, "k", SearchRequest.DefaultK), FormInput.Number(form, "offset", 0), FormInput.Number(form, "minScore", -1f), null, filter, sort);
             page = await clip.SearchByImageAsync(uploads[0], search, cancellationToken).ConfigureAwait(false);
         }
         else
         {
             var body = await ReadJsonAsync(request, cancellationToken).ConfigureAwait(false);
-            var search = new PageRequest(body.K ?? SearchRequest.DefaultK, body.Offset ?? 0, body.MinScore ?? -1f);
+            var filter = FilterInput.Parse(body.Folder, body.From, body.To, body.Types);
+            var search = new PageRequest(body.K ?? SearchRequest.DefaultK, body.Offset ?? 0, body.MinScore ?? -1f, null, filter, Library.LibrarySorts.Parse(body.Sort));
             page = (string.IsNullOrWhiteSpace(body.Text), string.IsNullOrWhiteSpace(body.ImageId)) switch
             {
                 (false, true) => await clip.SearchByTextAsync(body.Text!, search, cancellationToken).ConfigureAwait(false),
@@ -77,7 +81,16 @@ public static class SearchApi
 /// <param name="K">Results per page (default 12, at most 200).</param>
 /// <param name="Offset">Results to skip.</param>
 /// <param name="MinScore">Lowest cosine similarity kept (default -1: all).</param>
-public sealed record SearchRequest(string? Text, string? ImageId, int? K, int? Offset, float? MinScore)
+/// <param name="Folder">Only images in these folders or below them (absolute paths on the server; a string or an array).</param>
+/// <param name="From">Only images taken on or after this date: <c>YYYY-MM-DD</c>, <c>YYYY-MM</c> or <c>YYYY</c>.</param>
+/// <param name="To">Only images taken on or before this date (the whole day, month or year).</param>
+/// <param name="Types">Only these types (jpeg, png, heic…): a string, comma-separated, or an array.</param>
+/// <param name="Sort"><c>relevance</c> (default: best first) or <c>date</c> (the 200 best, newest first, paged).</param>
+public sealed record SearchRequest(string? Text, string? ImageId, int? K, int? Offset, float? MinScore,
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(StringOrArrayConverter))] IReadOnlyList<string>? Folder = null,
+    string? From = null, string? To = null,
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(StringOrArrayConverter))] IReadOnlyList<string>? Types = null,
+    string? Sort = null)
 {
     /// <summary>Results per page when none is given.</summary>
     public const int DefaultK = 12;
@@ -95,8 +108,16 @@ public sealed record SearchResponse(int Total, int Offset, IReadOnlyList<SearchH
 /// <param name="Score">Cosine similarity with the query.</param>
 /// <param name="ImageUrl">The full image.</param>
 /// <param name="ThumbnailUrl">A JPEG thumbnail.</param>
-public sealed record SearchHitResponse(string Id, string FileName, float Score, string ImageUrl, string ThumbnailUrl)
+/// <param name="TakenAt">When it was taken, ISO 8601 wall clock, with its offset when known; null for uploads and images whose metadata is not read yet.</param>
+/// <param name="TakenAtSource">Where that date came from: exif, container or filetime.</param>
+/// <param name="Width">Width in pixels, upright (0 when unknown).</param>
+/// <param name="Height">Height in pixels, upright.</param>
+/// <param name="Format">The format (jpeg, png, heic…).</param>
+public sealed record SearchHitResponse(string Id, string FileName, float Score, string ImageUrl, string ThumbnailUrl,
+    string? TakenAt, string? TakenAtSource, int? Width, int? Height, string? Format)
 {
     internal static SearchHitResponse Of(SearchHit hit) =>
-        new(hit.Id, hit.FileName, hit.Score, ImagesApi.ImageUrl(hit.Id), ImagesApi.ThumbnailUrl(hit.Id));
+        new(hit.Id, hit.FileName, hit.Score, ImagesApi.ImageUrl(hit.Id), ImagesApi.ThumbnailUrl(hit.Id),
+            hit.Metadata?.TakenAtText, hit.Metadata?.TakenAtSourceName, hit.Metadata?.Width, hit.Metadata?.Height,
+            hit.Metadata is { } m ? Core.Imaging.ImageFormats.Name(m.Format) : null);
 }

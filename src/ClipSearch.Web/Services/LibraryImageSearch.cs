@@ -66,18 +66,24 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
         }
 
         await library.CheckModelAsync(model.Model, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var wanted = request.Offset + request.K + (request.ExcludeId is null ? 0 : 1);
-        var results = await library.SearchVectorAsync(query, wanted, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var byDate = request.Sort == LibrarySort.Date;
+        var wanted = (byDate ? PageRequest.DateSortedResults : request.Offset + request.K) + (request.ExcludeId is null ? 0 : 1);
+        var results = await library.SearchVectorAsync(query, wanted, request.Filter, request.Sort, cancellationToken).ConfigureAwait(false);
         // "More like this" leaves out the query image's content, whichever of its copies names the hit.
         var excluded = request.ExcludeId is not null && Parse(request.ExcludeId) is { } key
             ? (await library.GetImageAsync(key, cancellationToken).ConfigureAwait(false))?.Path
             : null;
         var hits = results.Where(r => excluded is null || (r.Path != excluded && !r.Copies.Contains(excluded, StringComparer.Ordinal)))
-            .Select(r => new SearchHit(IdOf(r.Id), DisplayName.Of(r.Path), r.Score))
+            .Select(r => new SearchHit(IdOf(r.Id), DisplayName.Of(r.Path), r.Score) { Metadata = r.Metadata })
             .Where(h => h.Id != request.ExcludeId && h.Score >= request.MinScore)
+            .Take(wanted - (request.ExcludeId is null ? 0 : 1))
             .ToArray();
-        // The library ranks its k best; when it returned all it was asked for, more may follow.
-        var total = results.Count < wanted ? hits.Length : (int)Math.Max(hits.Length, stats.Contents);
+        // The library ranks its k best; when it returned all it was asked for, more may follow (at most the images
+        // that pass the filter). A date order pages through its fixed best results only.
+        var passing = request.Filter is { IsEmpty: false } filter
+            ? (await library.BrowseAsync(filter, 0, 1, cancellationToken).ConfigureAwait(false)).Total
+            : stats.Contents;
+        var total = byDate || results.Count < wanted ? hits.Length : (int)Math.Min(int.MaxValue, Math.Max(hits.Length, passing));
         return new ResultPage(total, request.Offset, [.. hits.Skip(request.Offset).Take(request.K)]);
     }
 

@@ -70,6 +70,13 @@ public sealed class SessionImageLibrary(EmbeddingBatcher batcher, ImageDecoding 
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(request);
+        if (request.NeedsLibrary)
+        {
+            // Uploads have no folder and no recorded date or type: a filter or a date order would quietly match nothing.
+            throw new ClipSearchException(WebErrorCodes.FilterNeedsLibrary,
+                "Folder, date and type filters and the date order search a photo library; this server searches the images uploaded this session (no library was opened when it started).");
+        }
+
         await RefreshAsync(model, cancellationToken).ConfigureAwait(false);
         var ranked = _entries.Values
             .Select(e => (Entry: e, e.Embedded))
