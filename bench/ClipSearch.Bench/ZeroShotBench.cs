@@ -8,7 +8,7 @@ namespace ClipSearch.Bench;
 /// <summary>
 /// A preset's label embeddings cold (every prompt through the text encoder, as the first classify with the preset
 /// does) and warm (read back from the disk cache, as after a restart), the way the web server does both.
-///   zeroshot --model DIR --preset src/ClipSearch.Web/Presets/imagenet.json [--templates default|all] [--unsorted]
+///   zeroshot --model DIR --preset src/ClipSearch.Core/Similarity/Presets/imagenet.json [--templates default|all] [--unsorted]
 ///            [--classes N] [--threads N] [--variant V] [--cache DIR]
 /// --templates default takes the preset's defaultTemplates (ImageNet: the notebook's 7) where it has them;
 /// --unsorted batches prompts in their own order (ModelOptions.SortTextsByLength off), as before length sorting.

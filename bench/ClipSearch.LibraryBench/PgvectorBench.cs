@@ -12,6 +12,49 @@ internal static class PgvectorBench
 {
     public static async Task RunAsync(string connection, int rows, int dim, int queryCount, bool clustered, IReadOnlyList<int> efSearch)
     {
+        var data = clustered ? Stats.ClusteredUnitVectors(rows, dim, seed: 1) : Stats.RandomUnitVectors(rows, dim, seed: 1);
+        Console.WriteLine(clustered ? "clustered unit vectors (1000 centres)" : "uniform random unit vectors");
+        await WithLibraryAsync(connection, data, rows, dim, async store =>
+        {
+            using var vectors = new PgvectorIndex(store);
+            var exact = new ExactIndex(dim);
+            var stored = await store.LoadVectorsAsync(0);
+            exact.Add(stored.Ids, stored.Vectors);
+            var queries = clustered ? Stats.ClusteredUnitVectors(queryCount, dim, seed: 2, centresSeed: 1) : Stats.RandomUnitVectors(queryCount, dim, seed: 2);
+            foreach (var ef in efSearch)
+            {
+                vectors.CandidatesOverride = ef / 10;   // ef_search = candidates per result × k; 0: exact scan
+                var times = new List<double>();
+                var found = 0;
+                for (var q = 0; q < queryCount; q++)
+                {
+                    var query = queries.AsSpan(q * dim, dim).ToArray();
+                    var clock = Stopwatch.StartNew();
+                    var hits = await vectors.SearchAsync(query, 10);
+                    times.Add(clock.Elapsed.TotalMilliseconds);
+                    var truth = exact.Search(query, 10).Select(h => h.Id).ToHashSet();
+                    found += hits.Count(h => truth.Contains(h.ContentId));
+                }
+
+                Console.WriteLine($"pgvector {(ef == 0 ? "exact scan" : $"hnsw ef_search={ef}")}, k=10, {rows} rows: {Stats.Latency(times)}, recall@10 {found / (10.0 * queryCount):F4}");
+            }
+
+            var check = Stopwatch.StartNew();
+            vectors.CandidatesOverride = null;
+            var recall = await vectors.CheckRecallAsync();
+            Console.WriteLine($"recall check ({check.Elapsed.TotalSeconds:F1} s): {Stats.Describe(recall)}");
+
+            var size = (await store.GetStatsAsync()).StorageBytes;
+            Console.WriteLine($"pgvector: {size / (double)rows:F0} bytes/image on disk (tables + indexes)");
+        });
+    }
+
+    /// <summary>
+    /// A PostgreSQL library in a schema of its own holding <paramref name="data"/> (bulk-loaded with COPY, then
+    /// the HNSW index built), given to <paramref name="body"/>, then dropped.
+    /// </summary>
+    public static async Task WithLibraryAsync(string connection, float[] data, int rows, int dim, Func<PostgresLibraryStore, Task> body)
+    {
         if (string.IsNullOrEmpty(connection))
         {
             Console.Error.WriteLine("pgvector: give --connection \"Host=…;Database=…\" (or set CLIPSEARCH_TEST_POSTGRES)");
@@ -30,10 +73,7 @@ internal static class PgvectorBench
         try
         {
             await using var store = await PostgresLibraryStore.OpenAsync(location);
-            using var vectors = new PgvectorIndex(store);
             await store.SetModelAsync(new ModelIdentity("bench", "fp32", dim));
-            var data = clustered ? Stats.ClusteredUnitVectors(rows, dim, seed: 1) : Stats.RandomUnitVectors(rows, dim, seed: 1);
-            Console.WriteLine(clustered ? "clustered unit vectors (1000 centres)" : "uniform random unit vectors");
             var sourceBuilder = new NpgsqlDataSourceBuilder(location);
             sourceBuilder.UseVector();
             await using var source = sourceBuilder.Build();
@@ -69,35 +109,7 @@ internal static class PgvectorBench
                 Console.WriteLine($"pgvector: HNSW index built in {build.Elapsed.TotalSeconds:F1} s");
             }
 
-            var exact = new ExactIndex(dim);
-            var stored = await store.LoadVectorsAsync(0);
-            exact.Add(stored.Ids, stored.Vectors);
-            var queries = clustered ? Stats.ClusteredUnitVectors(queryCount, dim, seed: 2, centresSeed: 1) : Stats.RandomUnitVectors(queryCount, dim, seed: 2);
-            foreach (var ef in efSearch)
-            {
-                vectors.CandidatesOverride = ef / 10;   // ef_search = candidates per result × k; 0: exact scan
-                var times = new List<double>();
-                var found = 0;
-                for (var q = 0; q < queryCount; q++)
-                {
-                    var query = queries.AsSpan(q * dim, dim).ToArray();
-                    var clock = Stopwatch.StartNew();
-                    var hits = await vectors.SearchAsync(query, 10);
-                    times.Add(clock.Elapsed.TotalMilliseconds);
-                    var truth = exact.Search(query, 10).Select(h => h.Id).ToHashSet();
-                    found += hits.Count(h => truth.Contains(h.ContentId));
-                }
-
-                Console.WriteLine($"pgvector {(ef == 0 ? "exact scan" : $"hnsw ef_search={ef}")}, k=10, {rows} rows: {Stats.Latency(times)}, recall@10 {found / (10.0 * queryCount):F4}");
-            }
-
-            var check = Stopwatch.StartNew();
-            vectors.CandidatesOverride = null;
-            var recall = await vectors.CheckRecallAsync();
-            Console.WriteLine($"recall check ({check.Elapsed.TotalSeconds:F1} s): {Stats.Describe(recall)}");
-
-            var size = (await store.GetStatsAsync()).StorageBytes;
-            Console.WriteLine($"pgvector: {size / (double)rows:F0} bytes/image on disk (tables + indexes)");
+            await body(store);
         }
         finally
         {

@@ -5,6 +5,8 @@ using ClipSearch.Library.Bench;
 //                                                           exact fp32/fp16 and HNSW latency p50/p99 at k=10, recall@10, bytes/image
 //   disk     [--rows N]                                     bytes per image in a SQLite library
 //   pgvector --connection CONNSTRING [--rows N] [--clustered] [--ef 40,100,0]   pgvector HNSW (0: exact scan) latency p50/p99 at k=10, recall@10, recall check
+//   text-recall [--rows N] [--store memory|pgvector] [--connection CONNSTRING]   image and text recall@10 across a modality gap, by candidates; the recall check
+//   text-recall-tiny [--rows 20000] [--model DIR]          the same on the tiny model's embeddings of synthetic images and prompts
 //   indexing --model DIR --corpus DIR                      plain embedding rate vs indexing rate; store and hashing time
 //   unchanged --model DIR [--files 10000]                  re-run over an unchanged folder
 var mode = args.FirstOrDefault() ?? "search";
@@ -33,11 +35,17 @@ switch (mode)
         await PgvectorBench.RunAsync(Arg("--connection", Environment.GetEnvironmentVariable("CLIPSEARCH_TEST_POSTGRES") ?? ""), rows, dim, queries,
             clustered: args.Contains("--clustered"), efSearch: [.. Arg("--ef", "40,100").Split(',').Select(e => int.Parse(e, System.Globalization.CultureInfo.InvariantCulture))]);
         break;
+    case "text-recall":
+        await TextRecallBench.RunAsync(rows, dim, queries, Arg("--store", "memory"), Arg("--connection", Environment.GetEnvironmentVariable("CLIPSEARCH_TEST_POSTGRES") ?? ""));
+        break;
+    case "text-recall-tiny":
+        TextRecallBench.RunTiny(Arg("--model", "../shared/fixtures/tiny-clip"), int.Parse(Arg("--rows", "20000"), System.Globalization.CultureInfo.InvariantCulture), queries);
+        break;
     case "indexing":
         await IndexingBench.RunAsync(Arg("--model", "/work/benchdata/vitb32"), Arg("--corpus", "/work/benchdata/corpus"));
         break;
     default:
-        Console.Error.WriteLine($"unknown mode {mode}: search | disk | pgvector | indexing");
+        Console.Error.WriteLine($"unknown mode {mode}: search | hnsw-tune | disk | pgvector | text-recall | text-recall-tiny | unchanged | indexing");
         return 2;
 }
 

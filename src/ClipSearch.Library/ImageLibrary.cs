@@ -110,12 +110,21 @@ public sealed class ImageLibrary : IAsyncDisposable
         var relay = new Progress(this, progress);
         await using var hold = await _store.HoldForIndexingAsync(cancellationToken).ConfigureAwait(false);
         var result = await new LibraryIndexer(_store, model, options).IndexAsync(folders, relay, cancellationToken).ConfigureAwait(false);
+        // The recall checks' text queries: embedded once per model while its text encoder is loaded, then reused.
+        await RecallTextQueries.EnsureAsync(_store, model, cancellationToken).ConfigureAwait(false);
         // Keep the search index up to date: a saved HNSW graph (only libraries large enough to have one load their
         // vectors here), or a server-side index's recall, measured again when the library has grown or shrunk by a quarter.
         var contents = (await _store.GetStatsAsync(cancellationToken).ConfigureAwait(false)).Contents;
         await _index.UpdateAfterIndexingAsync(contents, cancellationToken).ConfigureAwait(false);
         return result;
     }
+
+    /// <summary>
+    /// True when an index run should load the model's text encoder: the library has no recall text queries
+    /// (<see cref="RecallTextQueries"/>) for its model yet (or no model yet), which the run embeds and stores.
+    /// </summary>
+    public Task<bool> NeedsTextQueriesAsync(CancellationToken cancellationToken = default) =>
+        GuardAsync(async () => await RecallTextQueries.LoadAsync(_store, cancellationToken).ConfigureAwait(false) is null);
 
     /// <summary>How searches find their results in this library, and why (data: each front end words it).</summary>
     public Task<SearchMethod> DescribeSearchAsync(CancellationToken cancellationToken = default) => GuardAsync(() => _index.DescribeAsync(cancellationToken));

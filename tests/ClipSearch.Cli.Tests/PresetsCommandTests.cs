@@ -1,6 +1,5 @@
 using ClipSearch.Core.Model;
 using ClipSearch.Core.Similarity;
-using ClipSearch.Web.Services;
 
 namespace ClipSearch.Cli.Tests;
 

@@ -312,6 +312,35 @@ public sealed class LibraryIndexingTests
         Assert.Equal(temp.File("photos", "img07.bmp"), top.Path);
     }
 
+    [SkippableTheory]
+    [InlineData(Sqlite)]
+    [InlineData(Postgres)]
+    public async Task Index_WithTheTextEncoder_StoresTheTextQueriesAndMeasuresBothRecalls(string kind)
+    {
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.File("photos"));
+        for (var i = 0; i < 30; i++)
+        {
+            WriteBmp(temp.File("photos", $"img{i:D2}.bmp"), 300 + i);
+        }
+
+        var options = new LibraryOptions { Index = new Search.VectorIndexOptions { HnswThreshold = 20 } };
+        await using var lib = await OpenAsync(kind, temp, options);
+        var before = await lib.Library.NeedsTextQueriesAsync();
+
+        await lib.Library.IndexAsync(Model, [temp.File("photos")]);
+        var method = await lib.Library.DescribeSearchAsync();
+        await using var store = await lib.OpenStoreAsync();
+        var stored = await Search.RecallTextQueries.LoadAsync(store);
+
+        // 30 images and at least 40 candidates: the approximate index returns every image, so both recalls are exactly 1.
+        Assert.True(before);
+        Assert.False(await lib.Library.NeedsTextQueriesAsync());
+        Assert.Equal(Model.EmbedTexts(Search.RecallTextQueries.Prompts), stored);
+        Assert.Equal(kind == Sqlite ? Search.SearchMethodKind.Hnsw : Search.SearchMethodKind.Pgvector, method.Kind);
+        Assert.Equal((1.0, 1.0, 50), (method.Recall!.Value, method.TextRecall!.Value, method.TextQueries!.Value));
+    }
+
     [Fact]
     public void Walk_SymlinkLoop_ListsEachFileOnce()
     {

@@ -177,6 +177,7 @@ public sealed class SearchTests
         exact.Add(stored.Ids, stored.Vectors);
         var queries = RandomUnitVectors(20, Dim, seed: 6);
 
+        await RecallTextQueries.SaveAsync(store, (await store.GetModelAsync())!, TextQueries());
         using var index = new PgvectorIndex(store);
         var reachable = await index.CheckRecallAsync();
         HnswRecall? recorded;
@@ -191,6 +192,8 @@ public sealed class SearchTests
 
         Assert.True(reachable.Usable);
         Assert.InRange(reachable.Recall, 0.95, 1.0);
+        Assert.InRange(reachable.TextRecall!.Value, 0.95, 1.0);
+        Assert.Equal(50, reachable.TextQueries);
         Assert.Contains(reachable.CandidatesPerResult, index.CandidateSteps);
         Assert.Equal(2000, reachable.AtCount);
         Assert.Equal(reachable, recorded);
@@ -346,14 +349,162 @@ public sealed class SearchTests
         Assert.Contains("Password=p@ss", s, StringComparison.Ordinal);
     }
 
-    private static async Task<SqliteLibraryStore> FilledStoreAsync(TempFolder temp, int rows)
+    [Fact]
+    public async Task Searcher_TextQueries_AreMeasuredBesideImageQueriesAndSavedWithTheGraph()
+    {
+        using var temp = new TempFolder();
+        await using var store = await FilledStoreAsync(temp, Rows);
+        var path = temp.File("library.db.hnsw");
+        using var hnsw = new InMemoryVectorIndex(store, new VectorIndexOptions { HnswThreshold = 1000, HnswPath = path });
+        await hnsw.RefreshAsync();
+        hnsw.SaveHnsw();
+        var texts = (await RecallTextQueries.LoadAsync(store))!;
+
+        // The text recall by hand: each stored text query searched through the graph (with the chosen candidates), against exact.
+        var recall = hnsw.HnswRecall!;
+        var found = 0;
+        foreach (var query in texts)
+        {
+            var truth = hnsw.Exact!.Search(query, 10).Select(h => h.Id).ToHashSet();
+            found += hnsw.Search(query, 10).Count(h => truth.Contains(h.ContentId));   // through the graph, as searches go
+        }
+
+        var method = await hnsw.DescribeAsync();
+        Assert.True(hnsw.UsesHnsw);
+        Assert.Equal(50, texts.Count);
+        Assert.Equal(50, recall.TextQueries);
+        Assert.Equal(found / 500.0, recall.TextRecall);
+        Assert.InRange(recall.TextRecall!.Value, 0.95, 1.0);
+        Assert.Equal((SearchMethodKind.Hnsw, recall.Recall, recall.TextRecall, 50), (method.Kind, method.Recall!.Value, method.TextRecall, method.TextQueries!.Value));
+        Assert.Equal(recall, HnswIndex.ReadCoverage(path)!.Recall);   // saved with the graph
+    }
+
+    [Fact]
+    public async Task Searcher_GraphWhoseTextRecallIsLow_IsNotTrustedAndSearchesStayExact()
+    {
+        // Adversarial text queries: the images span dimensions 0-15; each text query lies almost wholly in 16-31 (a
+        // gap far wider than CLIP's), with a faint part in 0-15 that decides its true neighbours. The graph's int8
+        // vectors lose that part, so it cannot tell the images apart from there; image queries stay easy.
+        const int Count = 8000;
+        using var temp = new TempFolder();
+        await using var store = SqliteLibraryStore.Open(temp.File("library.db"));
+        var model = new ModelIdentity("test", "fp32", Dim);
+        await store.SetModelAsync(model);
+        var images = RandomUnitVectors(Count, Dim / 2, seed: 21);
+        await store.CommitAsync([.. Enumerable.Range(0, Count).Select(i =>
+            new IndexedFile(new ScannedFile($"/x/{i}.png", 1, 1), $"h{i}", [.. images.AsSpan(i * (Dim / 2), Dim / 2), .. new float[Dim / 2]], null))]);
+        var faint = RandomUnitVectors(50, Dim / 2, seed: 22);
+        var far = RandomUnitVectors(50, Dim / 2, seed: 23);
+        var texts = Enumerable.Range(0, 50).Select(t =>
+        {
+            float[] query = [.. faint.AsSpan(t * (Dim / 2), Dim / 2), .. far.AsSpan(t * (Dim / 2), Dim / 2)];
+            TensorPrimitives.Multiply(query.AsSpan(0, Dim / 2), 0.01f, query.AsSpan(0, Dim / 2));
+            TensorPrimitives.Divide(query, TensorPrimitives.Norm(query), query);
+            return query;
+        }).ToList();
+        await RecallTextQueries.SaveAsync(store, model, texts);
+        using var exact = new InMemoryVectorIndex(store, new VectorIndexOptions { HnswThreshold = 0 });
+        using var graph = new InMemoryVectorIndex(store, new VectorIndexOptions { HnswThreshold = 1000 });
+        await exact.RefreshAsync();
+        await graph.RefreshAsync();
+
+        var recall = graph.HnswRecall!;
+        var method = await graph.DescribeAsync();
+        Assert.False(graph.UsesHnsw);
+        Assert.Equal(0, recall.CandidatesPerResult);
+        Assert.InRange(recall.Recall, 0.95, 1.0);   // image queries alone would have trusted it
+        Assert.InRange(recall.TextRecall!.Value, 0.0, 0.9);
+        Assert.Equal((SearchMethodKind.Exact, ExactSearchReason.LowRecall, recall.TextRecall), (method.Kind, method.ExactBecause, method.TextRecall));
+        foreach (var query in texts.Take(10))
+        {
+            Assert.Equal(exact.Search(query, 10), graph.Search(query, 10));
+        }
+    }
+
+    [Fact]
+    public async Task Searcher_WithoutTextQueries_SaysTextRecallUnmeasuredAndStaysExactUntilTheyAreStored()
+    {
+        using var temp = new TempFolder();
+        await using var store = await FilledStoreAsync(temp, Rows, textQueries: false);
+        using var hnsw = new InMemoryVectorIndex(store, new VectorIndexOptions { HnswThreshold = 1000 });
+        await hnsw.RefreshAsync();
+        var unmeasured = hnsw.HnswRecall!;
+        var before = await hnsw.DescribeAsync();
+        var usedBefore = hnsw.UsesHnsw;
+
+        await RecallTextQueries.SaveAsync(store, (await store.GetModelAsync())!, TextQueries());
+        await hnsw.RefreshAsync();   // measured again, now with text queries
+
+        Assert.False(usedBefore);
+        Assert.Null(unmeasured.TextRecall);
+        Assert.True(unmeasured.TextUnmeasured);
+        Assert.InRange(unmeasured.Recall, 0.95, 1.0);
+        Assert.Equal((SearchMethodKind.Exact, ExactSearchReason.TextRecallUnmeasured, null), (before.Kind, before.ExactBecause, before.TextRecall));
+        Assert.True(hnsw.UsesHnsw);
+        Assert.InRange(hnsw.HnswRecall!.TextRecall!.Value, 0.95, 1.0);
+    }
+
+    [SkippableFact]
+    public async Task PostgresRecallCheck_WithoutTextQueries_SaysTextRecallUnmeasuredAndSearchesExactly()
+    {
+        using var temp = new TempFolder();
+        await using var lib = await OpenAsync(Postgres, temp);
+        await using var store = await PostgresLibraryStore.OpenAsync(lib.Location);
+        await store.SetModelAsync(new ModelIdentity("test", "fp32", Dim));
+        var data = RandomUnitVectors(500, Dim, seed: 4);
+        await store.CommitAsync([.. Enumerable.Range(0, 500).Select(i => new IndexedFile(new ScannedFile($"/x/{i}.png", 1, 1), $"h{i}", data.AsSpan(i * Dim, Dim).ToArray(), null))]);
+        var exact = new ExactIndex(Dim);
+        var stored = await store.LoadVectorsAsync(0);
+        exact.Add(stored.Ids, stored.Vectors);
+        using var index = new PgvectorIndex(store);
+
+        var recall = await index.CheckRecallAsync();
+        var method = await index.DescribeAsync();
+        var query = RandomUnitVectors(1, Dim, seed: 7);
+
+        Assert.True(recall.TextUnmeasured);
+        Assert.False(recall.Usable);
+        Assert.Equal((SearchMethodKind.Exact, ExactSearchReason.TextRecallUnmeasured, recall.Recall), (method.Kind, method.ExactBecause, method.Recall!.Value));
+        Assert.Equal(exact.Search(query, 10).Select(h => h.Id), (await index.SearchAsync(query, 10)).Select(h => h.ContentId));
+    }
+
+    [Fact]
+    public async Task RecallTextQueries_AreEmbeddedOnceByTheModelAndDroppedWithIt()
+    {
+        using var temp = new TempFolder();
+        await using var store = SqliteLibraryStore.Open(temp.File("library.db"));
+        var identity = ImageLibrary.IdentityOf(Model);
+        await store.SetModelAsync(identity);
+
+        var embedded = (await RecallTextQueries.EnsureAsync(store, Model))!;
+        var loaded = (await RecallTextQueries.LoadAsync(store))!;
+        await store.SetModelAsync(identity with { Hash = "another" });
+        var afterAnotherModel = await RecallTextQueries.LoadAsync(store);
+
+        Assert.Equal(50, RecallTextQueries.Prompts.Count);
+        Assert.Equal("a photo of a apple.", RecallTextQueries.Prompts[0]);
+        Assert.Equal(50, RecallTextQueries.Prompts.Distinct().Count());
+        Assert.Equal(Model.EmbedTexts(RecallTextQueries.Prompts), embedded);
+        Assert.Equal(embedded, loaded);
+        Assert.Null(afterAnotherModel);
+    }
+
+    private static float[][] TextQueries() => [.. Enumerable.Range(0, 50).Select(t => RandomUnitVectors(50, Dim, seed: 12).AsSpan(t * Dim, Dim).ToArray())];
+
+    private static async Task<SqliteLibraryStore> FilledStoreAsync(TempFolder temp, int rows, bool textQueries = true)
     {
         var store = SqliteLibraryStore.Open(temp.File("library.db"));
-        await store.SetModelAsync(new ModelIdentity("test", "fp32", Dim));
+        var model = new ModelIdentity("test", "fp32", Dim);
+        await store.SetModelAsync(model);
         var data = RandomUnitVectors(rows, Dim, seed: 4);
         var batch = Enumerable.Range(0, rows)
             .Select(i => new IndexedFile(new ScannedFile($"/x/{i}.png", 1, 1), $"h{i}", data.AsSpan(i * Dim, Dim).ToArray(), null)).ToList();
         await store.CommitAsync(batch);
+        if (textQueries)
+        {
+            await RecallTextQueries.SaveAsync(store, model, TextQueries());   // random directions, like the images here
+        }
+
         return store;
     }
 }

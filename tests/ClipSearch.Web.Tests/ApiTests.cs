@@ -159,13 +159,13 @@ public sealed class ApiTests : IDisposable
         var result = (await response.Content.ReadFromJsonAsync<ClassifyResponse>(Json))!;
 
         using var model = ClipModel.Load(TinyClip.ModelPath, new ModelOptions { Threads = 1 });
-        var preset = Services.ZeroShotPresets.Get("cifar10");
+        var preset = ZeroShotPresets.Get("cifar10");
         var image = model.EmbedImages([ImageLoader.LoadCrop(TinyClip.Image("horse.png"), model.Preprocess, new ImageLoadOptions())])[0];
         var expected = new ZeroShotClassifier(model).Classify(image, preset.Classes, preset.Templates);
 
         Assert.Equal(10, result.LabelCount);
         Assert.Equal(18, result.TemplateCount);
-        Assert.Equal(Services.TemplateSet.Default, result.TemplateSet);
+        Assert.Equal(TemplateSet.Default, result.TemplateSet);
         Assert.Equal(expected.Select(e => e.Label), result.Labels.Select(l => l.Label));
         Assert.Equal(1f, result.Labels.Sum(l => l.Probability), 1e-5f);
         Assert.Equal(expected[0].Probability, result.Labels[0].Probability, 1e-5f);
@@ -217,7 +217,7 @@ public sealed class ApiTests : IDisposable
         var presets = (await _client.GetFromJsonAsync<PresetSummary[]>("/api/classify/presets", Json))!;
         var imagenet = Assert.Single(presets, p => p.Name == "imagenet");
         Assert.Equal((1000, 7, 80, 7000, 80_000), (imagenet.Classes, imagenet.Templates, imagenet.AllTemplates, imagenet.Prompts, imagenet.AllPrompts));
-        Assert.Equal(Services.ZeroShotPresets.Get("imagenet").DefaultTemplates, imagenet.DefaultTemplates);
+        Assert.Equal(ZeroShotPresets.Get("imagenet").DefaultTemplates, imagenet.DefaultTemplates);
         Assert.Contains(presets, p => p is { Name: "cifar100", Classes: 100, Templates: 18, AllTemplates: 18 });
         // The rate is measured on the loaded model (tiny-clip) and every cold preset's estimate comes from it.
         Assert.All(presets, p => Assert.NotNull(p.PromptsPerSecond));

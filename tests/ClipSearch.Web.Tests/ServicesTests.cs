@@ -1,4 +1,5 @@
 using ClipSearch.Core;
+using ClipSearch.Core.Similarity;
 using ClipSearch.Web.Services;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

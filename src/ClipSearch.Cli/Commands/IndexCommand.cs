@@ -38,7 +38,9 @@ internal static class IndexCommand
                 throw new Core.ClipSearchException($"The library {lib.Location} has no folders yet: give one or more FOLDER arguments.");
             }
 
-            using var clip = model.Load(result, Core.Model.Encoders.Vision);
+            // The text encoder too when the library's recall check has no text queries of this model yet (embedded once).
+            var encoders = await lib.NeedsTextQueriesAsync(cancellationToken).ConfigureAwait(false) ? Core.Model.Encoders.Both : Core.Model.Encoders.Vision;
+            using var clip = model.Load(result, encoders);
             var options = new IndexerOptions { LoadOptions = loadOptions, DecoderThreads = images.DecoderThreads(result) };
             var outcome = await CliProgress.RunAsync(
                 [new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()],

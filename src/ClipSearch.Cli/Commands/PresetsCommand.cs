@@ -4,7 +4,6 @@ using System.Globalization;
 using ClipSearch.Core;
 using ClipSearch.Core.Model;
 using ClipSearch.Core.Similarity;
-using ClipSearch.Web.Services;
 using Spectre.Console;
 
 namespace ClipSearch.Cli.Commands;

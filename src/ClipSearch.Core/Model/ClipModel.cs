@@ -43,6 +43,9 @@ public sealed class ClipModel : IDisposable
     /// <summary>The files loaded.</summary>
     public ModelFolder Folder { get; }
 
+    /// <summary>True when the text encoder was loaded (<see cref="ModelOptions.Encoders"/>), so that <see cref="EmbedTexts"/> works.</summary>
+    public bool HasTextEncoder => _text is not null;
+
     /// <summary>Sizes from config.json.</summary>
     public ModelConfig Config { get; }
 

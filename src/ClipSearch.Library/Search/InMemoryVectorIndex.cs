@@ -21,6 +21,7 @@ public sealed class InMemoryVectorIndex(ILibraryStore store, VectorIndexOptions?
     private long _generation = -1;
     private string? _modelHash;
     private HnswCoverage? _savedCoverage;
+    private (string ModelHash, IReadOnlyList<float[]> Vectors)? _textQueries;
 
     /// <summary>The in-memory vectors (null before the first refresh).</summary>
     public ExactIndex? Exact => _exact;
@@ -63,12 +64,30 @@ public sealed class InMemoryVectorIndex(ILibraryStore store, VectorIndexOptions?
                 (_exact, _generation, _modelHash) = (exact, generation, model.Hash);
             }
 
-            UpdateHnsw(exact, model.Hash, generation);
+            UpdateHnsw(exact, model.Hash, generation, await TextQueriesAsync(model.Hash, exact.Count, cancellationToken).ConfigureAwait(false));
         }
         finally
         {
             _refresh.Release();
         }
+    }
+
+    /// <summary>The library's text queries for the recall check (<see cref="RecallTextQueries"/>), read once per model, only for a library large enough for a graph.</summary>
+    private async Task<IReadOnlyList<float[]>?> TextQueriesAsync(string modelHash, int count, CancellationToken cancellationToken)
+    {
+        if (_options.HnswThreshold <= 0 || count < _options.HnswThreshold)
+        {
+            return null;
+        }
+
+        if (_textQueries is { } cached && cached.ModelHash == modelHash)
+        {
+            return cached.Vectors;
+        }
+
+        var loaded = await RecallTextQueries.LoadAsync(_store, cancellationToken).ConfigureAwait(false);
+        _textQueries = loaded is null ? null : (modelHash, loaded);
+        return loaded;
     }
 
     /// <inheritdoc/>
@@ -269,7 +288,7 @@ public sealed class InMemoryVectorIndex(ILibraryStore store, VectorIndexOptions?
         }
     }
 
-    private void UpdateHnsw(ExactIndex exact, string modelHash, long generation)
+    private void UpdateHnsw(ExactIndex exact, string modelHash, long generation, IReadOnlyList<float[]>? textQueries)
     {
         if (_options.HnswThreshold <= 0 || exact.Count < _options.HnswThreshold)
         {
@@ -327,10 +346,11 @@ public sealed class InMemoryVectorIndex(ILibraryStore store, VectorIndexOptions?
             }
         }
 
-        // Measure recall once, and again whenever the library has grown by a quarter since (deletions rebuild the graph).
-        if (HnswRecallCheck.IsDue(hnsw.Coverage.Recall, hnsw.Coverage.Count))
+        // Measure recall once, again whenever the library has grown by a quarter since (deletions rebuild the graph),
+        // and again once text queries exist for a graph measured without them.
+        if (HnswRecallCheck.IsDue(hnsw.Coverage.Recall, hnsw.Coverage.Count, textQueries is not null))
         {
-            hnsw.SetRecall(HnswRecallCheck.Measure(exact, hnsw, _options.MinimumRecall));
+            hnsw.SetRecall(HnswRecallCheck.Measure(exact, hnsw, _options.MinimumRecall, textQueries));
         }
 
         ReplaceGraph(hnsw);

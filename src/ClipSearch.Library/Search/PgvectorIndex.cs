@@ -50,11 +50,15 @@ public sealed class PgvectorIndex(PostgresLibraryStore store, VectorIndexOptions
     public Task RefreshAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
     /// <inheritdoc/>
-    /// <remarks>The recall is measured again when the library has grown or shrunk by a quarter.</remarks>
+    /// <remarks>
+    /// The recall is measured again when the library has grown or shrunk by a quarter, or when it was measured
+    /// without text queries that the library now has.
+    /// </remarks>
     public async Task UpdateAfterIndexingAsync(long contents, CancellationToken cancellationToken = default)
     {
         _recall = null;   // read again: a re-embed (or another machine) may have dropped or measured it since
-        if (HnswRecallCheck.IsDue(await GetRecallAsync(cancellationToken).ConfigureAwait(false), contents))
+        var texts = await RecallTextQueries.LoadAsync(store, cancellationToken).ConfigureAwait(false) is not null;
+        if (HnswRecallCheck.IsDue(await GetRecallAsync(cancellationToken).ConfigureAwait(false), contents, texts))
         {
             await CheckRecallAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -87,12 +91,14 @@ public sealed class PgvectorIndex(PostgresLibraryStore store, VectorIndexOptions
     }
 
     /// <summary>
-    /// Measures the index's recall@10 against exact search on the library's own vectors (<see cref="HnswRecallCheck"/>),
-    /// records the fewest candidates that reach the minimum recall (or exact search when none does), and returns it.
+    /// Measures the index's recall@10 against exact search with the library's own vectors and its text queries
+    /// (<see cref="HnswRecallCheck"/>, <see cref="RecallTextQueries"/>), records the fewest candidates that reach the
+    /// minimum recall for both (or exact search when none does, or when there are no text queries), and returns it.
     /// </summary>
     public async Task<HnswRecall> CheckRecallAsync(CancellationToken cancellationToken = default)
     {
-        var recall = await HnswRecallCheck.MeasureAsync(this, _options.MinimumRecall, cancellationToken).ConfigureAwait(false);
+        var texts = await RecallTextQueries.LoadAsync(store, cancellationToken).ConfigureAwait(false);
+        var recall = await HnswRecallCheck.MeasureAsync(this, _options.MinimumRecall, texts, cancellationToken).ConfigureAwait(false);
         await store.SetSettingAsync(RecallSetting, JsonSerializer.Serialize(recall), cancellationToken).ConfigureAwait(false);
         _recall = recall;
         return recall;

@@ -22,8 +22,17 @@ public enum ExactSearchReason
     /// <summary>The library is large enough for a graph, which is built at the next index run or search.</summary>
     GraphNotBuilt,
 
-    /// <summary>The approximate index did not reach the minimum recall with the most candidates tried (<see cref="SearchMethod.Recall"/>).</summary>
+    /// <summary>
+    /// The approximate index did not reach the minimum recall with the most candidates tried, for image queries
+    /// (<see cref="SearchMethod.Recall"/>) or text queries (<see cref="SearchMethod.TextRecall"/>).
+    /// </summary>
     LowRecall,
+
+    /// <summary>
+    /// Image queries reached the minimum recall (<see cref="SearchMethod.Recall"/>) but the library has no text
+    /// queries to measure with (<see cref="RecallTextQueries"/>: an index run with the text encoder loaded embeds them).
+    /// </summary>
+    TextRecallUnmeasured,
 }
 
 /// <summary>
@@ -36,8 +45,14 @@ public sealed record SearchMethod(SearchMethodKind Kind)
     /// <summary>Why searches are exact (null unless <see cref="Kind"/> is <see cref="SearchMethodKind.Exact"/>).</summary>
     public ExactSearchReason? ExactBecause { get; init; }
 
-    /// <summary>The measured recall@<see cref="K"/> against exact search (with the most candidates tried when too low), or null before it is measured.</summary>
+    /// <summary>The measured recall@<see cref="K"/> of image queries against exact search (with the most candidates tried when too low), or null before it is measured.</summary>
     public double? Recall { get; init; }
+
+    /// <summary>The measured recall@<see cref="K"/> of text queries against exact search, with the same candidates as <see cref="Recall"/>; null when unmeasured.</summary>
+    public double? TextRecall { get; init; }
+
+    /// <summary>How many text queries <see cref="TextRecall"/> was measured with, or null when unmeasured.</summary>
+    public int? TextQueries { get; init; }
 
     /// <summary>Candidates asked of the approximate index for <see cref="K"/> results (re-ranked, or pgvector's <c>ef_search</c>), or null for an exact scan.</summary>
     public int? Candidates { get; init; }
@@ -52,13 +67,24 @@ public sealed record SearchMethod(SearchMethodKind Kind)
     public int HnswThreshold { get; init; }
 
     /// <summary>What a measured recall says: the approximate index is used with its candidates, or searches stay exact.</summary>
-    internal static SearchMethod Measured(SearchMethodKind approximate, HnswRecall recall, int k = HnswRecallCheck.K) => recall.Usable
-        ? new SearchMethod(approximate)
+    internal static SearchMethod Measured(SearchMethodKind approximate, HnswRecall recall, int k = HnswRecallCheck.K)
+    {
+        var method = recall.Usable
+            ? new SearchMethod(approximate)
+            {
+                Candidates = recall.CandidatesPerResult * k,
+                MeasuredOn = (int)Math.Min(HnswRecallCheck.Samples, recall.AtCount),
+            }
+            : new SearchMethod(SearchMethodKind.Exact)
+            {
+                ExactBecause = recall.TextUnmeasured ? ExactSearchReason.TextRecallUnmeasured : ExactSearchReason.LowRecall,
+            };
+        return method with
         {
             Recall = recall.Recall,
-            Candidates = recall.CandidatesPerResult * k,
-            MeasuredOn = (int)Math.Min(HnswRecallCheck.Samples, recall.AtCount),
+            TextRecall = recall.TextRecall,
+            TextQueries = recall.TextRecall is null ? null : recall.TextQueries,
             K = k,
-        }
-        : new SearchMethod(SearchMethodKind.Exact) { ExactBecause = ExactSearchReason.LowRecall, Recall = recall.Recall, K = k };
+        };
+    }
 }

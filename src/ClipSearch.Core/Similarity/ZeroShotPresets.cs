@@ -1,7 +1,5 @@
 using System.Text.Json;
-using ClipSearch.Core;
-
-namespace ClipSearch.Web.Services;
+namespace ClipSearch.Core.Similarity;
 
 /// <summary>Which of a preset's templates a classification uses.</summary>
 [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<TemplateSet>))]
@@ -34,7 +32,10 @@ public sealed record ZeroShotPreset(string Name, string Source, IReadOnlyList<st
     public int Prompts(TemplateSet set) => Classes.Count * TemplatesOf(set).Count;
 }
 
-/// <summary>The presets built into the app (copied from shared/data/zero-shot as embedded resources).</summary>
+/// <summary>
+/// The zero-shot presets built into the app (copied from shared/data/zero-shot as embedded resources of Core): the
+/// web and the command line classify with them, the library makes its recall check's text queries from their class names.
+/// </summary>
 public static class ZeroShotPresets
 {
     private const string ResourcePrefix = "preset:";
