@@ -50,7 +50,7 @@ internal static class SearchCommand
                     h.Path,
                     h.Score,
                     h.Copies,
-                    TakenAt = TakenAt(h.Metadata),
+                    TakenAt = h.Metadata?.TakenAtIso8601(),
                     TakenAtSource = h.Metadata is { } m ? m.TakenAtSource.ToString().ToLowerInvariant() : null,
                     h.Metadata?.Width,
                     h.Metadata?.Height,
@@ -78,12 +78,4 @@ internal static class SearchCommand
         });
         return command;
     }
-
-    /// <summary>ISO 8601: the wall clock where it was taken, with its offset when known.</summary>
-    internal static string? TakenAt(Core.Imaging.PhotoMetadata? metadata) => metadata switch
-    {
-        null => null,
-        { TakenOffsetMinutes: { } offset } => new DateTimeOffset(metadata.TakenAt, TimeSpan.FromMinutes(offset)).ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture),
-        _ => metadata.TakenAt.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
-    };
 }

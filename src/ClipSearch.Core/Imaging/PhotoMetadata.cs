@@ -48,6 +48,14 @@ public sealed record PhotoMetadata(
     /// </summary>
     public const int CurrentVersion = 1;
 
+    /// <summary>
+    /// When it was taken in ISO 8601, as every front end gives it: the wall clock where it was taken, with its offset
+    /// when known (<c>2024-07-14T18:30:05+02:00</c>), else without (<c>2024-07-14T18:30:05</c>).
+    /// </summary>
+    public string TakenAtIso8601() => TakenOffsetMinutes is { } offset
+        ? new DateTimeOffset(TakenAt, TimeSpan.FromMinutes(offset)).ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture)
+        : TakenAt.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>When it was taken in UTC, when the offset is known; else null.</summary>
     public DateTimeOffset? TakenAtUtc => TakenOffsetMinutes is { } offset
         ? new DateTimeOffset(TakenAt, TimeSpan.FromMinutes(offset)).ToUniversalTime()
