@@ -9,6 +9,7 @@ using ClipSearch.Library.Bench;
 //   text-recall-tiny [--rows 20000] [--model DIR]          the same on the tiny model's embeddings of synthetic images and prompts
 //   indexing --model DIR --corpus DIR                      plain embedding rate vs indexing rate; store and hashing time
 //   unchanged --model DIR [--files 10000]                  re-run over an unchanged folder
+//   duplicates [--rows N]                                  FindDuplicatesAsync on a SQLite library of N random embeddings
 var mode = args.FirstOrDefault() ?? "search";
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
 var rows = int.Parse(Arg("--rows", "100000"), System.Globalization.CultureInfo.InvariantCulture);
@@ -31,6 +32,9 @@ switch (mode)
     case "disk":
         await DiskBench.RunAsync(rows, dim);
         break;
+    case "duplicates":
+        await DuplicatesBench.RunAsync(rows, dim);
+        break;
     case "pgvector":
         await PgvectorBench.RunAsync(Arg("--connection", Environment.GetEnvironmentVariable("CLIPSEARCH_TEST_POSTGRES") ?? ""), rows, dim, queries,
             clustered: args.Contains("--clustered"), efSearch: [.. Arg("--ef", "40,100").Split(',').Select(e => int.Parse(e, System.Globalization.CultureInfo.InvariantCulture))]);
@@ -45,7 +49,7 @@ switch (mode)
         await IndexingBench.RunAsync(Arg("--model", "/work/benchdata/vitb32"), Arg("--corpus", "/work/benchdata/corpus"));
         break;
     default:
-        Console.Error.WriteLine($"unknown mode {mode}: search | hnsw-tune | disk | pgvector | text-recall | text-recall-tiny | unchanged | indexing");
+        Console.Error.WriteLine($"unknown mode {mode}: search | hnsw-tune | disk | pgvector | text-recall | text-recall-tiny | duplicates | unchanged | indexing");
         return 2;
 }
 

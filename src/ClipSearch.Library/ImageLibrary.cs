@@ -301,8 +301,18 @@ public sealed class ImageLibrary : IAsyncDisposable
             : of;
     }
 
-    /// <summary>Groups of images whose embeddings have a cosine of at least <paramref name="threshold"/> (copies included).</summary>
-    public Task<IReadOnlyList<DuplicateGroup>> FindDuplicatesAsync(float threshold = 0.95f, CancellationToken cancellationToken = default) =>
+    /// <summary>
+    /// Groups of images whose embeddings have a cosine of at least <paramref name="threshold"/> (byte-identical
+    /// copies included), each group's images by path, the groups by their first path.
+    /// </summary>
+    /// <remarks>
+    /// It searches the nearest neighbours of every content in the library (exactly below the HNSW threshold, through
+    /// the graph above it; PostgreSQL's vectors are loaded into memory for it), so it costs about as many searches as
+    /// the library has images (docs/library.md gives the figures); <paramref name="cancellationToken"/> stops it
+    /// between two of them.
+    /// </remarks>
+    /// <exception cref="ClipSearchException"><paramref name="threshold"/> is not in (0, 1].</exception>
+    public Task<IReadOnlyList<DuplicateGroup>> FindDuplicatesAsync(float threshold = DuplicateGroup.DefaultThreshold, CancellationToken cancellationToken = default) =>
         GuardAsync(() => FindDuplicatesCoreAsync(threshold, cancellationToken));
 
     private async Task<IReadOnlyList<DuplicateGroup>> FindDuplicatesCoreAsync(float threshold, CancellationToken cancellationToken)
@@ -312,18 +322,30 @@ public sealed class ImageLibrary : IAsyncDisposable
             throw new ClipSearchException(ErrorCodes.DuplicatesBadThreshold, $"The similarity threshold must be in (0, 1] (got {threshold}).", [threshold]);
         }
 
-        var (groups, ids) = await _index.ScanInMemoryAsync(memory =>
+        var groups = await _index.ScanInMemoryAsync(memory => DuplicateFinder.Find(memory, threshold, cancellationToken), cancellationToken).ConfigureAwait(false);
+        // Every indexed image, a page at a time (ids only grow, so it ends), by content: copies and group members alike.
+        var byContent = new Dictionary<long, List<IndexedImage>>();
+        const int Page = 10_000;
+        IReadOnlyList<IndexedImage> page;
+        var afterId = 0L;
+        do
         {
-            var exact = memory.Exact;
-            long[] all = exact is null ? [] : [.. Enumerable.Range(0, exact.Count).Select(exact.IdAt)];
-            return (DuplicateFinder.Find(memory, threshold, cancellationToken), all);
-        }, cancellationToken).ConfigureAwait(false);
-        var images = await _store.GetImagesOfAsync(ids, cancellationToken).ConfigureAwait(false);
-        var paths = images.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)[.. p.Value.Select(i => i.Path)]);
+            page = await _store.ListImagesAsync(afterId, Page, cancellationToken).ConfigureAwait(false);
+            foreach (var image in page)
+            {
+                (byContent.TryGetValue(image.ContentId, out var of) ? of : byContent[image.ContentId] = []).Add(image);
+                afterId = image.Id;
+            }
+        }
+        while (page.Count == Page);
+
         var covered = groups.SelectMany(g => g.Contents).ToHashSet();
-        var result = groups.Select(g => new DuplicateGroup([.. g.Contents.SelectMany(c => paths.GetValueOrDefault(c, [])).Order(StringComparer.Ordinal)], g.MinScore))
-            .Concat(paths.Where(p => p.Value.Count > 1 && !covered.Contains(p.Key)).Select(p => new DuplicateGroup(p.Value, 1)));
-        return [.. result.Where(g => g.Paths.Count > 1).OrderBy(g => g.Paths[0], StringComparer.Ordinal)];
+        var result = groups.Select(g => new DuplicateGroup(Ordered(g.Contents.SelectMany(c => byContent.GetValueOrDefault(c, []))), g.MinScore))
+            .Concat(byContent.Where(p => p.Value.Count > 1 && !covered.Contains(p.Key)).Select(p => new DuplicateGroup(Ordered(p.Value), 1)));
+        return [.. result.Where(g => g.Images.Count > 1).OrderBy(g => g.Images[0].Path, StringComparer.Ordinal).ThenBy(g => g.Images[0].Id)];
+
+        static IReadOnlyList<IndexedImage> Ordered(IEnumerable<IndexedImage> images) =>
+            [.. images.OrderBy(i => i.Path, StringComparer.Ordinal).ThenBy(i => i.Id)];
     }
 
     /// <summary>Files that could not be indexed, with the reason.</summary>

@@ -165,6 +165,7 @@ public static class WebApp
         // With a photo library, search looks there; without, in the images uploaded this session.
         services.AddSingleton<SessionImageLibrary>();
         services.AddSingleton<LibraryImageSearch>();
+        services.AddSingleton<LibraryDuplicates>();
         services.AddSingleton<IImageSearch>(sp => string.IsNullOrWhiteSpace(sp.GetRequiredService<IOptions<ClipSearchOptions>>().Value.Library)
             ? sp.GetRequiredService<SessionImageLibrary>()
             : sp.GetRequiredService<LibraryImageSearch>());
@@ -203,7 +204,7 @@ public static class WebApp
         app.MapStaticAssets();
         app.MapOpenApi();
         app.MapScalarApiReference();
-        app.MapModelApi().MapImageTextApi().MapClassifyApi().MapSearchApi().MapImagesApi().MapLibraryApi().MapBrowseApi().MapHealthApi().MapOpenAiApi();
+        app.MapModelApi().MapImageTextApi().MapClassifyApi().MapSearchApi().MapImagesApi().MapLibraryApi().MapBrowseApi().MapDuplicatesApi().MapHealthApi().MapOpenAiApi();
         if (immichClients is not null)
         {
             app.MapImmichApi(immichClients);

@@ -65,6 +65,27 @@ public sealed class CliLibraryTests
     }
 
     [Fact]
+    public async Task Duplicates_FromTheCommandLine_ListTheCopiesAsJsonAndText()
+    {
+        using var temp = ImageFolder("horse.png", "coffee.png");
+        File.Copy(temp.File("photos", "horse.png"), temp.File("photos", "horse-copy.png"));
+        var db = temp.File("lib.db");
+        Assert.Equal(0, (await CliRunner.RunAsync("index", "--model", Fixtures.Path("tiny-clip"), "--library", db, temp.File("photos"))).ExitCode);
+
+        var json = await CliRunner.RunAsync("duplicates", "--library", db, "--json");
+        var text = await CliRunner.RunAsync("duplicates", "--library", db);
+
+        // The default threshold (0.95) keeps horse and coffee apart (0.891 with tiny-clip); the copies are one group.
+        var group = Assert.Single(JsonDocument.Parse(json.Stdout).RootElement.EnumerateArray().ToList());
+        Assert.Equal(["paths", "min_score"], group.EnumerateObject().Select(p => p.Name));   // the shape docs/cli.md documents
+        Assert.Equal([temp.File("photos", "horse-copy.png"), temp.File("photos", "horse.png")], group.GetProperty("paths").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(1, group.GetProperty("min_score").GetSingle());
+        Assert.Equal((0, 0), (json.ExitCode, text.ExitCode));
+        Assert.Contains($"2 images, cosine ≥ {1f:F3}:\n  {temp.File("photos", "horse-copy.png")}\n  {temp.File("photos", "horse.png")}\n", text.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("1 groups of near-duplicates", text.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EmbedAndIndex_SameFolder_ListTheSameImageFiles()
     {
         // One enumerator (FolderWalker) for both: a linked folder is followed, a link to a folder above the root is

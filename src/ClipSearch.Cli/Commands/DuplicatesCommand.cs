@@ -8,7 +8,7 @@ internal static class DuplicatesCommand
     public static Command Create()
     {
         var library = new LibraryOption();
-        var threshold = new Option<float>("--threshold") { Description = "Least cosine similarity between near-duplicates.", DefaultValueFactory = _ => 0.95f };
+        var threshold = new Option<float>("--threshold") { Description = "Least cosine similarity between near-duplicates.", DefaultValueFactory = _ => Library.Search.DuplicateGroup.DefaultThreshold };
         var json = new Option<bool>("--json") { Description = "Print [{\"paths\",\"min_score\"}] as JSON." };
         var command = new Command("duplicates", "List groups of near-duplicate images in the library (byte-identical copies included).") { threshold, json };
         library.AddTo(command, search: true);
@@ -18,13 +18,13 @@ internal static class DuplicatesCommand
             var groups = await lib.FindDuplicatesAsync(result.GetValue(threshold), cancellationToken).ConfigureAwait(false);
             if (result.GetValue(json))
             {
-                Output.Json(groups);
+                Output.Json(groups.Select(g => new { Paths = g.Paths.ToList(), g.MinScore }).ToList());
                 return CliApp.Ok;
             }
 
             foreach (var group in groups)
             {
-                Console.Out.WriteLine($"{group.Paths.Count} images, cosine ≥ {group.MinScore:F3}:");
+                Console.Out.WriteLine($"{group.Images.Count} images, cosine ≥ {group.MinScore:F3}:");
                 foreach (var path in group.Paths)
                 {
                     Console.Out.WriteLine($"  {path}");

@@ -1,9 +1,19 @@
 namespace ClipSearch.Library.Search;
 
 /// <summary>A group of near-identical images.</summary>
-/// <param name="Paths">Every file in the group (ordinal order).</param>
+/// <param name="Images">Every indexed image in the group (with its id, size and metadata), by path in ordinal order, then by id.</param>
 /// <param name="MinScore">The lowest cosine that joined two members (1 for byte-identical copies).</param>
-public sealed record DuplicateGroup(IReadOnlyList<string> Paths, float MinScore);
+public sealed record DuplicateGroup(IReadOnlyList<Storage.IndexedImage> Images, float MinScore)
+{
+    /// <summary>
+    /// The least cosine between near-duplicates when none is given: <c>clipsearch duplicates</c>, the web's
+    /// Duplicates view and <c>GET /api/library/duplicates</c> all start from it.
+    /// </summary>
+    public const float DefaultThreshold = 0.95f;
+
+    /// <summary>The members' paths, in <see cref="Images"/>' order.</summary>
+    public IEnumerable<string> Paths => Images.Select(i => i.Path);
+}
 
 /// <summary>
 /// Near-duplicates: each content's nearest neighbours (through the searcher, so HNSW for large libraries) at or

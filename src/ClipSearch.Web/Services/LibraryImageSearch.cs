@@ -165,7 +165,8 @@ public sealed class LibraryImageSearch : IImageSearch, IDisposable
     /// <inheritdoc/>
     public void Dispose() => _thumbnails.Dispose();
 
-    private static string IdOf(long id) => id.ToString(CultureInfo.InvariantCulture);
+    /// <summary>How the web names the library image <paramref name="id"/>: its decimal digits, one spelling per id.</summary>
+    internal static string IdOf(long id) => id.ToString(CultureInfo.InvariantCulture);
 
     // The library's id in its one spelling (decimal digits, no sign or leading zero), or null: any other string names no image.
     private static long? Parse(string id) =>
