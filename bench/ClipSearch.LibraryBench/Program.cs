@@ -5,6 +5,7 @@ using ClipSearch.Library.Bench;
 //                                                           exact fp32/fp16 and HNSW latency p50/p99 at k=10, recall@10, bytes/image
 //   disk     [--rows N]                                     bytes per image in a SQLite library
 //   pgvector --connection CONNSTRING [--rows N] [--clustered] [--ef 40,100,0]   pgvector HNSW (0: exact scan) latency p50/p99 at k=10, recall@10, recall check
+//   filtered [--rows N] [--queries 200] [--connection CONNSTRING] [--graph FILE] [--only memory|pgvector]   filtered search by selectivity: in memory (and pgvector), p50/p99, recall@10 vs exact
 //   indexing --model DIR --corpus DIR                      plain embedding rate vs indexing rate; store and hashing time
 //   unchanged --model DIR [--files 10000]                  re-run over an unchanged folder
 var mode = args.FirstOrDefault() ?? "search";
@@ -33,11 +34,15 @@ switch (mode)
         await PgvectorBench.RunAsync(Arg("--connection", Environment.GetEnvironmentVariable("CLIPSEARCH_TEST_POSTGRES") ?? ""), rows, dim, queries,
             clustered: args.Contains("--clustered"), efSearch: [.. Arg("--ef", "40,100").Split(',').Select(e => int.Parse(e, System.Globalization.CultureInfo.InvariantCulture))]);
         break;
+    case "filtered":
+        await FilteredBench.RunAsync(rows, dim, queries, args.Contains("--connection") ? Arg("--connection", "") : Environment.GetEnvironmentVariable("CLIPSEARCH_TEST_POSTGRES"),
+            args.Contains("--graph") ? Arg("--graph", "") : null, args.Contains("--only") ? Arg("--only", "") : null);
+        break;
     case "indexing":
         await IndexingBench.RunAsync(Arg("--model", "/work/benchdata/vitb32"), Arg("--corpus", "/work/benchdata/corpus"));
         break;
     default:
-        Console.Error.WriteLine($"unknown mode {mode}: search | disk | pgvector | indexing");
+        Console.Error.WriteLine($"unknown mode {mode}: search | disk | pgvector | filtered | indexing");
         return 2;
 }
 

@@ -180,6 +180,38 @@ public sealed class ExactIndex
         return [.. heap.ToList().OrderByDescending(h => h.Score).ThenBy(h => h.Row).Select(h => h with { Id = rowIds[h.Row] })];
     }
 
+    /// <summary>
+    /// The <paramref name="k"/> of <paramref name="rows"/> (row numbers, ascending, each once) most similar to
+    /// <paramref name="query"/>, best first (ties: the lower row): an exact scan of just those rows, split across the
+    /// cores when there are many.
+    /// </summary>
+    public IReadOnlyList<VectorRowHit> SearchRows(ReadOnlySpan<float> query, int k, int[] rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var (_, _, ids, _) = Snapshot();
+        if (rows.Length == 0 || k <= 0)
+        {
+            return [];
+        }
+
+        var q = query.ToArray();
+        var parts = Math.Clamp(rows.Length / MinRowsPerThread, 1, Math.Max(1, Threads));
+        var partial = new List<VectorRowHit>[parts];
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+        {
+            var heap = new TopK(k);
+            var end = (int)((long)rows.Length * (p + 1) / parts);
+            for (var i = (int)((long)rows.Length * p / parts); i < end; i++)
+            {
+                heap.Offer(rows[i], Score(q, rows[i]));
+            }
+
+            partial[p] = heap.ToList();
+        });
+        return [.. partial.SelectMany(h => h).OrderByDescending(h => h.Score).ThenBy(h => h.Row).Take(k)
+            .Select(h => h with { Id = ids[h.Row] })];
+    }
+
     private List<VectorRowHit> TopSingle(float[] q, float[] data, int start, int end, int k)
     {
         var heap = new TopK(k);
