@@ -7,6 +7,7 @@ using ClipSearch.Library.Bench;
 //   pgvector --connection CONNSTRING [--rows N] [--clustered] [--ef 40,100,0]   pgvector HNSW (0: exact scan) latency p50/p99 at k=10, recall@10, recall check
 //   text-recall [--rows N] [--store memory|pgvector] [--connection CONNSTRING]   image and text recall@10 across a modality gap, by candidates; the recall check
 //   text-recall-tiny [--rows 20000] [--model DIR]          the same on the tiny model's embeddings of synthetic images and prompts
+//   filtered [--rows N] [--queries 200] [--connection CONNSTRING] [--graph FILE] [--only memory|pgvector]   filtered search by selectivity: in memory (and pgvector), p50/p99, recall@10 vs exact
 //   indexing --model DIR --corpus DIR                      plain embedding rate vs indexing rate; store and hashing time
 //   unchanged --model DIR [--files 10000]                  re-run over an unchanged folder
 //   duplicates [--rows N]                                  FindDuplicatesAsync on a SQLite library of N random embeddings
@@ -44,12 +45,15 @@ switch (mode)
         break;
     case "text-recall-tiny":
         TextRecallBench.RunTiny(Arg("--model", "../shared/fixtures/tiny-clip"), int.Parse(Arg("--rows", "20000"), System.Globalization.CultureInfo.InvariantCulture), queries);
+    case "filtered":
+        await FilteredBench.RunAsync(rows, dim, queries, args.Contains("--connection") ? Arg("--connection", "") : Environment.GetEnvironmentVariable("CLIPSEARCH_TEST_POSTGRES"),
+            args.Contains("--graph") ? Arg("--graph", "") : null, args.Contains("--only") ? Arg("--only", "") : null);
         break;
     case "indexing":
         await IndexingBench.RunAsync(Arg("--model", "/work/benchdata/vitb32"), Arg("--corpus", "/work/benchdata/corpus"));
         break;
     default:
-        Console.Error.WriteLine($"unknown mode {mode}: search | hnsw-tune | disk | pgvector | text-recall | text-recall-tiny | duplicates | unchanged | indexing");
+        Console.Error.WriteLine($"unknown mode {mode}: search | hnsw-tune | disk | pgvector | filtered | text-recall | text-recall-tiny | duplicates | unchanged | indexing");
         return 2;
 }
 

@@ -50,7 +50,7 @@ public sealed class SchemaTests
         var skipped = (await upgraded.GetSkippedAsync())["/photos"];
 
         Assert.Equal((long)SqliteSchema.Version, Scalar(path, "PRAGMA user_version"));
-        Assert.Equal(3, SqliteSchema.Version);
+        Assert.Equal(4, SqliteSchema.Version);
         Assert.Equal([(".mov", 2)], skipped.NotImages.Select(e => (e.Extension, e.Count)));
         Assert.Equal(1, skipped.RawWithSibling);
         Assert.Equal(["/photos"], await upgraded.GetFoldersAsync());

@@ -189,6 +189,47 @@ public sealed class ExactIndex
         return WithIds(heap.Drain(), rowIds);
     }
 
+    /// <summary>
+    /// The <paramref name="k"/> of <paramref name="rows"/> (row numbers, ascending, each once) most similar to
+    /// <paramref name="query"/>, best first (ties: the lower row): an exact scan of just those rows, split across the
+    /// cores when there are many.
+    /// </summary>
+    public IReadOnlyList<VectorRowHit> SearchRows(ReadOnlySpan<float> query, int k, int[] rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var (_, _, ids, _) = Snapshot();
+        if (rows.Length == 0 || k <= 0)
+        {
+            return [];
+        }
+
+        var q = query.ToArray();
+        var parts = Math.Clamp(rows.Length / MinRowsPerThread, 1, Math.Max(1, Threads));
+        var partial = new VectorRowHit[parts][];
+        void Part(int p)
+        {
+            var heap = new TopRows(k);
+            var end = (int)((long)rows.Length * (p + 1) / parts);
+            for (var i = (int)((long)rows.Length * p / parts); i < end; i++)
+            {
+                heap.Offer(rows[i], Score(q, rows[i]));
+            }
+
+            partial[p] = heap.Drain();
+        }
+
+        if (parts == 1)
+        {
+            Part(0);
+        }
+        else
+        {
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, Part);
+        }
+
+        return WithIds(TopRows.Merge(partial, k), ids);
+    }
+
     // Rows scored per kernel call: the scores stay in the first level cache, the rows stream through.
     private const int Block = 64;
 

@@ -7,7 +7,7 @@ namespace ClipSearch.Library.Search;
 /// search (new rows are appended; a deletion reloads), and above a size threshold an <see cref="HnswIndex"/> finds
 /// candidates that are re-ranked exactly, once its recall has been measured good enough. Thread-safe.
 /// </summary>
-public sealed class InMemoryVectorIndex(ILibraryStore store, VectorIndexOptions? options = null) : IVectorIndex
+public sealed partial class InMemoryVectorIndex(ILibraryStore store, VectorIndexOptions? options = null) : IVectorIndex
 {
     private readonly ILibraryStore _store = store;
     private readonly VectorIndexOptions _options = options ?? new VectorIndexOptions();
@@ -96,32 +96,6 @@ public sealed class InMemoryVectorIndex(ILibraryStore store, VectorIndexOptions?
         ArgumentNullException.ThrowIfNull(query);
         await RefreshAsync(cancellationToken).ConfigureAwait(false);
         return Search(query, k);
-    }
-
-    /// <inheritdoc/>
-    /// <remarks>
-    /// The store names the contents that pass; their rows are scanned exactly. The graph is not asked: a filter
-    /// that passes few contents would leave few of its candidates, and an exact scan of the subset costs at most
-    /// what an unfiltered exact scan costs (bench/README.md has the figures).
-    /// </remarks>
-    public async Task<IReadOnlyList<VectorHit>> SearchAsync(float[] query, int k, LibraryFilter filter, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        ArgumentNullException.ThrowIfNull(filter);
-        await RefreshAsync(cancellationToken).ConfigureAwait(false);
-        var exact = _exact;
-        if (exact is null || exact.Count == 0)
-        {
-            return [];
-        }
-
-        if (query.Length != exact.Dim)
-        {
-            throw new Core.ClipSearchException($"The query has {query.Length} dimensions; the library's vectors have {exact.Dim}.");
-        }
-
-        var passing = await _store.GetContentIdsAsync(filter, cancellationToken).ConfigureAwait(false);
-        return [.. exact.SearchAmong(query, k, passing).Select(h => new VectorHit(h.Id, h.Score))];
     }
 
     /// <inheritdoc/>

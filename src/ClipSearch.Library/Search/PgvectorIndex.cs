@@ -9,7 +9,7 @@ namespace ClipSearch.Library.Search;
 /// last recall check found necessary for the minimum recall (<c>hnsw.ef_search</c>), or an exact scan where no
 /// setting gets there. The check's result is kept in the database, so every process that opens it uses it.
 /// </summary>
-public sealed class PgvectorIndex(PostgresLibraryStore store, VectorIndexOptions? options = null) : IVectorIndex, IApproximateSearch
+public sealed partial class PgvectorIndex(PostgresLibraryStore store, VectorIndexOptions? options = null) : IVectorIndex, IApproximateSearch
 {
     /// <summary>Before any recall check: ef_search 100 at k = 10.</summary>
     public const int DefaultCandidatesPerResult = 10;
@@ -41,11 +41,6 @@ public sealed class PgvectorIndex(PostgresLibraryStore store, VectorIndexOptions
     }
 
     /// <inheritdoc/>
-    /// <remarks>An exact scan of the rows that pass, in the server (see <see cref="PostgresLibraryStore.SearchFilteredAsync"/>).</remarks>
-    public Task<IReadOnlyList<VectorHit>> SearchAsync(float[] query, int k, LibraryFilter filter, CancellationToken cancellationToken = default) =>
-        store.SearchFilteredAsync(query, k, filter, cancellationToken);
-
-    /// <inheritdoc/>
     /// <remarks>The server keeps its index up to date itself.</remarks>
     public Task RefreshAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
@@ -66,9 +61,10 @@ public sealed class PgvectorIndex(PostgresLibraryStore store, VectorIndexOptions
 
     /// <inheritdoc/>
     public async Task<SearchMethod> DescribeAsync(CancellationToken cancellationToken = default) =>
-        await GetRecallAsync(cancellationToken).ConfigureAwait(false) is { } recall
+        (await GetRecallAsync(cancellationToken).ConfigureAwait(false) is { } recall
             ? SearchMethod.Measured(SearchMethodKind.Pgvector, recall)
-            : new SearchMethod(SearchMethodKind.Pgvector) { Candidates = DefaultCandidatesPerResult * HnswRecallCheck.K };
+            : new SearchMethod(SearchMethodKind.Pgvector) { Candidates = DefaultCandidatesPerResult * HnswRecallCheck.K })
+        with { IterativeScans = await SupportsIterativeScansAsync(cancellationToken).ConfigureAwait(false) };
 
     /// <inheritdoc/>
     /// <remarks>The vectors are loaded into a temporary in-memory index (with a graph above its size threshold), freed once <paramref name="scan"/> returns.</remarks>

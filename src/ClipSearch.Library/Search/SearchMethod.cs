@@ -63,6 +63,13 @@ public sealed record SearchMethod(SearchMethodKind Kind)
     /// <summary>Results per query that recall and candidates are counted for.</summary>
     public int K { get; init; } = HnswRecallCheck.K;
 
+    /// <summary>
+    /// pgvector only: true when its HNSW index serves filtered searches that let many images through (iterative index
+    /// scans, pgvector 0.8 on), false when the server's pgvector is older and every filtered search scans exactly; null
+    /// for the in-memory index.
+    /// </summary>
+    public bool? IterativeScans { get; init; }
+
     /// <summary>The in-memory index builds a graph from this many contents on (0: never); 0 for pgvector.</summary>
     public int HnswThreshold { get; init; }
 

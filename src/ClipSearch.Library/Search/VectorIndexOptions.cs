@@ -16,6 +16,16 @@ public sealed record VectorIndexOptions
     public string? HnswPath { get; init; }
 
     /// <summary>
+    /// A filtered search whose filter lets fewer images than this through (estimated) scans them exactly; one that
+    /// lets more through asks the approximate index for more candidates and keeps those that pass
+    /// (docs/library.md, "Filtered search", says why the line is here). 0: always the index where it is trusted.
+    /// </summary>
+    public int FilteredExactBelow { get; init; } = DefaultFilteredExactBelow;
+
+    /// <summary>See <see cref="FilteredExactBelow"/>: measured at 100k images (bench/README.md, filtered).</summary>
+    public const int DefaultFilteredExactBelow = 10_000;
+
+    /// <summary>
     /// recall@10 against exact search an approximate index must reach on the library's own vectors to be used
     /// (<see cref="HnswRecallCheck"/>); below it, searches stay exact.
     /// </summary>

@@ -101,6 +101,19 @@ public interface ILibraryStore : IAsyncDisposable
     /// <summary>Contents with at least one indexed image that passes <paramref name="filter"/>.</summary>
     Task<IReadOnlySet<long>> GetContentIdsAsync(LibraryFilter filter, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// A number that changes whenever a file is recorded, changed, moved or forgotten (in this process or another),
+    /// or null when the store keeps none: an in-memory copy of <see cref="GetFilterFieldsAsync"/> is then never trusted.
+    /// </summary>
+    Task<long?> GetFilesVersionAsync(CancellationToken cancellationToken = default) => Task.FromResult<long?>(null);
+
+    /// <summary>
+    /// What filters read of every indexed image (<see cref="FilterFields"/>), with the <see cref="GetFilesVersionAsync"/>
+    /// it was read at (one snapshot: a change after it raises the version).
+    /// </summary>
+    Task<(long? Version, IReadOnlyList<FilterFields> Files)> GetFilterFieldsAsync(CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This store keeps no files version, so its filter fields are not read into memory.");
+
     /// <summary>Indexed images that pass <paramref name="filter"/>, newest first (undated last, then by id), a page of them.</summary>
     Task<LibraryPage> BrowseAsync(LibraryFilter filter, int offset, int limit, CancellationToken cancellationToken = default);
 

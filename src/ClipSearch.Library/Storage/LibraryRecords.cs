@@ -108,3 +108,10 @@ public sealed record LibraryStats(string Location, IReadOnlyList<string> Folders
     /// </summary>
     public Indexing.SkippedFiles Skipped { get; init; } = Indexing.SkippedFiles.None;
 }
+
+/// <summary>What a <see cref="LibraryFilter"/> reads of an indexed image, as the stores keep it (see <see cref="MetadataColumns"/>).</summary>
+/// <param name="ContentId">Its content.</param>
+/// <param name="Path">Its absolute path.</param>
+/// <param name="TakenAt">The stored <c>taken_at</c> (wall-clock seconds), or null when not read or unknown.</param>
+/// <param name="Format">The stored format name, or null when not read.</param>
+public sealed record FilterFields(long ContentId, string Path, long? TakenAt, string? Format);

@@ -578,6 +578,38 @@ public sealed class SqliteLibraryStore : ILibraryStore
     }
 
     /// <inheritdoc/>
+    public async Task<long?> GetFilesVersionAsync(CancellationToken cancellationToken = default)
+    {
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        return Convert.ToInt64(await ScalarAsync(c, "SELECT value FROM meta WHERE key = 'files_version'", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc/>
+    public async Task<(long? Version, IReadOnlyList<FilterFields> Files)> GetFilterFieldsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);   // one snapshot: the version and the rows
+        await using var version = c.CreateCommand();
+        version.Transaction = tx;
+        version.CommandText = "SELECT value FROM meta WHERE key = 'files_version'";
+        var at = Convert.ToInt64(await version.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        await using var command = c.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = """
+            SELECT content_id, path, CASE WHEN metadata_version > 0 THEN taken_at END, CASE WHEN metadata_version > 0 THEN format END
+            FROM files WHERE content_id IS NOT NULL
+            """;
+        var files = new List<FilterFields>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            files.Add(new FilterFields(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+        }
+
+        return (at, files);
+    }
+
+    /// <inheritdoc/>
     public async Task<LibraryPage> BrowseAsync(LibraryFilter filter, int offset, int limit, CancellationToken cancellationToken = default)
     {
         var (where, parameters) = FilterSql.Where(filter, "files", postgres: false);

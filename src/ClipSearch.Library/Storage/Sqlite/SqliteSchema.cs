@@ -52,6 +52,18 @@ internal static class SqliteSchema
         ALTER TABLE files ADD COLUMN metadata_version INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX files_taken ON files(taken_at);
         """,
+        // 4: files_version, a number every change to the files table raises (in any process): an in-memory catalogue
+        // of what filters read (Search/FilterCatalogue.cs) is loaded again when it changed. The triggers name no column
+        // of files, so that later migrations may still alter them.
+        """
+        INSERT OR IGNORE INTO meta(key, value) VALUES ('files_version', '0');
+        CREATE TRIGGER IF NOT EXISTS files_version_insert AFTER INSERT ON files
+            BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'files_version'; END;
+        CREATE TRIGGER IF NOT EXISTS files_version_update AFTER UPDATE ON files
+            BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'files_version'; END;
+        CREATE TRIGGER IF NOT EXISTS files_version_delete AFTER DELETE ON files
+            BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'files_version'; END;
+        """,
     ];
 
     /// <summary>The version this program writes.</summary>
