@@ -21,6 +21,26 @@ public sealed class ClipSearchOptions
     /// </summary>
     public string? Library { get; set; }
 
+    /// <summary>
+    /// Keep the library's folders current while the server runs (default on; <c>clipsearch serve --no-watch</c> turns
+    /// it off): file-system events plus a rescan every <see cref="RescanIntervalSeconds"/> (see
+    /// <see cref="ClipSearch.Library.Watching.LibraryWatcher"/>).
+    /// </summary>
+    public bool Watch { get; set; } = true;
+
+    /// <summary>Seconds between the watcher's rescans of every folder (default 300; 0: none, events alone).</summary>
+    public double RescanIntervalSeconds { get; set; } = ClipSearch.Library.Watching.WatcherOptions.DefaultRescanInterval.TotalSeconds;
+
+    /// <summary><see cref="RescanIntervalSeconds"/> as a time (null: no rescan).</summary>
+    /// <exception cref="Core.ClipSearchException">Negative, or longer than 30 days.</exception>
+    public TimeSpan? CheckedRescanInterval() => RescanIntervalSeconds switch
+    {
+        0 => null,
+        > 0 and <= 30 * 86400 => TimeSpan.FromSeconds(RescanIntervalSeconds),
+        _ => throw new Core.ClipSearchException(
+            $"The rescan interval (ClipSearch:RescanIntervalSeconds, --rescan-interval) must be 0 (none) or up to 30 days; it is {RescanIntervalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} s."),
+    };
+
     /// <summary>Most bytes of library thumbnails kept in memory (default 64 MB).</summary>
     public long MaxThumbnailCacheBytes { get; set; } = 64L * 1024 * 1024;
 

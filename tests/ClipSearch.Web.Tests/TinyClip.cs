@@ -29,6 +29,8 @@ internal static class TinyClip
             builder.UseSetting("ClipSearch:Threads", "1");
             // Caches go to a scratch home, never to the user's (a test's own settings may replace it).
             builder.UseSetting("ClipSearch:Home", ScratchHome.Value.Path);
+            // No watcher unless a test asks for one: a test that changes files and indexes again must not race it.
+            builder.UseSetting("ClipSearch:Watch", "false");
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);

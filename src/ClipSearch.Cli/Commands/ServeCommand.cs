@@ -8,7 +8,7 @@ namespace ClipSearch.Cli.Commands;
 
 /// <summary>
 /// <c>clipsearch serve [--model DIR] [--variant V] [--threads N] [--urls URL] [--token T] [--library PATH|CONNSTRING] [--max-image-mb N]
-/// [--immich [--immich-clients CIDR,…]] [--embed-url-hosts HOST,…]</c>: the web UI and HTTP API (with OpenAI's embeddings
+/// [--immich [--immich-clients CIDR,…]] [--embed-url-hosts HOST,…] [--no-watch] [--rescan-interval 5m]</c>: the web UI and HTTP API (with OpenAI's embeddings
 /// routes, and Immich's machine-learning routes when asked), by default on http://127.0.0.1:8766.
 /// </summary>
 internal static class ServeCommand
@@ -44,11 +44,14 @@ internal static class ServeCommand
         {
             Description = "Hosts whose http(s) image URLs POST /v1/embeddings may fetch (comma-separated or repeated). Default: none (images come as data: URLs).",
         };
+        var noWatch = new Option<bool>("--no-watch") { Description = "Do not watch the library's folders: changes are seen only by an index run (default: new, changed, moved and deleted images are indexed as they appear)." };
+        var rescan = new RescanIntervalOption();
         var budget = new DecodeBudgetOption();
         var command = new Command("serve", "Serve the web UI and HTTP API (default http://127.0.0.1:8766; OpenAPI at /openapi/v1.json, browsable at /scalar).")
         {
-            model, variant, threads, urls, token, library, maxImage, allowedHosts, allowRoots, warmPresets, immich, immichClients, embedUrlHosts,
+            model, variant, threads, urls, token, library, maxImage, allowedHosts, allowRoots, warmPresets, immich, immichClients, embedUrlHosts, noWatch,
         };
+        rescan.AddTo(command);
         budget.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -56,6 +59,12 @@ internal static class ServeCommand
             if (result.GetValue(maxImage) < 1)
             {
                 throw new Core.ClipSearchException("--max-image-mb must be at least 1.");
+            }
+
+            var rescanInterval = rescan.Value(result);   // a bad duration is refused before anything starts
+            if (result.GetValue(noWatch) && rescan.Given(result))
+            {
+                throw new Core.ClipSearchException("--rescan-interval says how often the watcher rescans: it has no effect with --no-watch.");
             }
 
             Core.Limits.CheckThreads(result.GetValue(threads));   // the bound the other commands and the web apply
@@ -87,6 +96,8 @@ internal static class ServeCommand
                 ["ClipSearch:ModelPath"] = modelPath,
                 ["ClipSearch:Variant"] = variantName,
                 ["ClipSearch:Threads"] = result.GetValue(threads).ToString(c),
+                ["ClipSearch:Watch"] = (!result.GetValue(noWatch)).ToString(c),
+                ["ClipSearch:RescanIntervalSeconds"] = (rescanInterval?.TotalSeconds ?? 0).ToString(c),
                 ["ClipSearch:WarmPresets"] = result.GetValue(warmPresets).ToString(c),
                 ["ClipSearch:Token"] = result.GetValue(token),
                 ["ClipSearch:MaxImageBytes"] = (result.GetValue(maxImage) * 1024L * 1024L).ToString(c),
@@ -113,6 +124,10 @@ internal static class ServeCommand
                 ? "No model installed: open the UI to download CLIP ViT-B/32 (or run `clipsearch model download`)."
                 : $"Model: {modelPath} ({variantName})");
             Console.Error.WriteLine(libraryLocation is null ? "Library: none (search looks in the images uploaded this session)" : $"Library: {(ClipSearch.Library.Storage.LibraryLocation.IsPostgres(libraryLocation) ? "PostgreSQL (--library)" : libraryLocation)}");
+            if (app.Services.GetRequiredService<Web.Services.LibraryHost>().Watch is { } watch)
+            {
+                Console.Error.WriteLine($"Watching {watch.Folders.Count} folder(s) for changes, rescanning " + (rescanInterval is { } every ? $"every {every.TotalSeconds:0} s" : "never (--rescan-interval 0)"));
+            }
             if (result.GetValue(immich))
             {
                 Console.Error.WriteLine($"Immich: GET /ping and POST /predict answer {string.Join(", ", app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ClipSearchOptions>>().Value.Immich.CheckedClients().Entries)} without the token (IMMICH_MACHINE_LEARNING_URL=http://<this host>:<port>)");

@@ -38,6 +38,14 @@ public sealed record IndexerOptions
     /// that lets requests name folders (with allowed roots set) passes its roots here.
     /// </summary>
     public IReadOnlyList<string>? ConfineTo { get; init; }
+
+    /// <summary>
+    /// The paths this run may change (null: every path under its folders). The folders are walked as always; a new,
+    /// changed or missing file outside the scope is left as the library has it, for a later run. A watcher
+    /// (<see cref="Watching.LibraryWatcher"/>) passes the paths whose changes have settled, and leaves out files
+    /// still being written.
+    /// </summary>
+    public Func<string, bool>? Scope { get; init; }
 }
 
 /// <summary>
@@ -103,12 +111,13 @@ public sealed class LibraryIndexer(ILibraryStore store, ClipModel model, Indexer
         }
 
         scanned = [.. scanned.DistinctBy(f => f.Path, StringComparer.Ordinal)];
-        var changed = scanned.Where(f => !stored.TryGetValue(f.Path, out var s) || s.Size != f.Size || s.ModifiedTicks != f.ModifiedTicks).ToList();
+        var scope = _options.Scope ?? (_ => true);
+        var changed = scanned.Where(f => (!stored.TryGetValue(f.Path, out var s) || s.Size != f.Size || s.ModifiedTicks != f.ModifiedTicks) && scope(f.Path)).ToList();
         var folderProblems = changed.Where(f => f.IsFolder).ToList();
         var pending = changed.Where(f => !f.IsFolder).ToList();
         var present = scanned.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
         // A file below a folder that could not be listed is not known to be gone: it stays as it was.
-        var missing = stored.Keys.Where(p => !present.Contains(p) && !IsBelowAny(p, unlisted)).Order(StringComparer.Ordinal).ToList();
+        var missing = stored.Keys.Where(p => !present.Contains(p) && !IsBelowAny(p, unlisted) && scope(p)).Order(StringComparer.Ordinal).ToList();
         var images = scanned.Count(f => !f.IsFolder);
 
         // Changed files may leave their old content without a file: dropped along with the deleted files, and

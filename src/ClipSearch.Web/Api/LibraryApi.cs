@@ -1,5 +1,6 @@
 using ClipSearch.Library.Search;
 using ClipSearch.Library.Storage;
+using ClipSearch.Library.Watching;
 using ClipSearch.Web.Services;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -7,7 +8,7 @@ namespace ClipSearch.Web.Api;
 
 /// <summary>
 /// The photo library the server was started with (<c>clipsearch serve --library …</c>):
-/// <c>GET /api/library</c> (counts, folders, indexing with progress),
+/// <c>GET /api/library</c> (counts, folders, indexing with progress, the watcher's state),
 /// <c>POST /api/library/folders {path}</c> (add a folder and index it in the background; 409 while a run is going),
 /// <c>DELETE /api/library/folders?path=…</c>,
 /// <c>POST /api/library/index/stop</c>,
@@ -35,7 +36,7 @@ public static class LibraryApi
         var library = host.Required;
         var stats = await library.GetStatsAsync(cancellationToken).ConfigureAwait(false);
         var method = await library.DescribeSearchAsync(cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(new LibraryResponse(stats, host.State, Localization.SearchMethodWords.English(method), method));
+        return TypedResults.Ok(new LibraryResponse(stats, host.State, Localization.SearchMethodWords.English(method), method, host.Watch));
     }
 
     private static async Task<Accepted<IndexingState>> AddFolderAsync(FolderRequest body, LibraryHost host, CancellationToken cancellationToken) =>
@@ -66,4 +67,9 @@ public sealed record FolderRequest(string? Path);
 /// <param name="Indexing">The indexing run (running or last).</param>
 /// <param name="Search">How searches find their results, in English (<paramref name="SearchMethod"/> worded).</param>
 /// <param name="SearchMethod">How searches find their results, as data: exact, the HNSW graph or pgvector, with the measured recall.</param>
-public sealed record LibraryResponse(LibraryStats Stats, IndexingState Indexing, string Search, SearchMethod SearchMethod);
+/// <param name="Watch">
+/// The watcher keeping the folders current (status <c>idle</c>, <c>watching</c>, <c>rescanning</c>, <c>indexing</c> with
+/// <c>indexing</c> paths, or <c>stopped</c>; the last change seen; the last error), or null when the folders are not
+/// watched (<c>--no-watch</c>, a read-only library).
+/// </param>
+public sealed record LibraryResponse(LibraryStats Stats, IndexingState Indexing, string Search, SearchMethod SearchMethod, WatchState? Watch);
