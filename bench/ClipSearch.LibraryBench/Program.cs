@@ -45,6 +45,7 @@ switch (mode)
         break;
     case "text-recall-tiny":
         TextRecallBench.RunTiny(Arg("--model", "../shared/fixtures/tiny-clip"), int.Parse(Arg("--rows", "20000"), System.Globalization.CultureInfo.InvariantCulture), queries);
+        break;
     case "filtered":
         await FilteredBench.RunAsync(rows, dim, queries, args.Contains("--connection") ? Arg("--connection", "") : Environment.GetEnvironmentVariable("CLIPSEARCH_TEST_POSTGRES"),
             args.Contains("--graph") ? Arg("--graph", "") : null, args.Contains("--only") ? Arg("--only", "") : null);
