@@ -164,6 +164,7 @@ public sealed class LibraryFilterApiTests(LibraryFilterApiTests.DatedLibrary lib
     [InlineData("limit=201", "bad-limit")]
     [InlineData("offset=-1", "other")]
     [InlineData("sort=relevance", "sort-unknown")]
+    [InlineData("sort=newest", "sort-unknown")]
     [InlineData("from=2024-02-30", "filter-bad-date")]
     [InlineData("types=mov", "filter-bad-type")]
     [InlineData("folder=relative", "filter-relative-folder")]

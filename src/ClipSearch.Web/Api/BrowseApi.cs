@@ -38,7 +38,7 @@ public static class BrowseApi
     {
         var library = host.Required;
         var filter = FilterInput.Parse(folder, from, to, types);
-        if (LibrarySorts.Parse(sort) != LibrarySort.Date && !string.IsNullOrWhiteSpace(sort))
+        if (!string.IsNullOrWhiteSpace(sort) && !string.Equals(sort.Trim(), "date", StringComparison.OrdinalIgnoreCase))
         {
             throw new ClipSearchException(ErrorCodes.SortUnknown, $"'{sort}' is not an order for browsing: the library is browsed by date (sort=date, newest first).", [sort]);
         }
