@@ -42,14 +42,22 @@ internal static class FilteredBench
     /// <summary>File i: folder /lib/fNN/sM (100 × 10, spread by a hash), a date in 2015–2024, a format.</summary>
     private static (string Path, PhotoMetadata Metadata) Synthetic(int i)
     {
-        var h = (uint)(i * 2654435761u);
-        var folder = (int)(h % 1000);
-        var seconds = (long)((h >> 10) % (10 * 365.25 * 86400));
-        var f = (int)((h >> 3) % 100);
+        var folder = (int)(Mix(i, 1) % 1000);
+        var seconds = (long)(Mix(i, 2) % (ulong)(10 * 365.25 * 86400));
+        var f = (int)(Mix(i, 3) % 100);
         var format = f < 70 ? 0 : f < 90 ? 1 : f < 99 ? 2 : 3;
         var taken = new DateTime(2015, 1, 1, 0, 0, 0, DateTimeKind.Unspecified).AddSeconds(seconds);
         return ($"/lib/f{folder / 10:D2}/s{folder % 10}/{i}.{_formats[format]}",
             new PhotoMetadata(taken, null, TakenAtSource.Exif, 100, 100, ImageFormats.FromName(_formats[format])!.Value, null, null, null, null));
+    }
+
+    /// <summary>SplitMix64 of (i, salt): independent, evenly spread attributes.</summary>
+    private static ulong Mix(int i, ulong salt)
+    {
+        var x = ((ulong)i * 0x9E3779B97F4A7C15UL) + (salt * 0xBF58476D1CE4E5B9UL);
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+        return x ^ (x >> 31);
     }
 
     private static List<(string Name, LibraryFilter Filter)> Filters() =>

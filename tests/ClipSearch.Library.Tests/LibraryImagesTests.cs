@@ -147,7 +147,7 @@ public sealed partial class LibraryImagesTests
 
         var expected = kind == Sqlite
             ? new SearchMethod(SearchMethodKind.Exact) { ExactBecause = ExactSearchReason.BelowThreshold, HnswThreshold = VectorIndexOptions.DefaultHnswThreshold }
-            : new SearchMethod(SearchMethodKind.Pgvector) { Candidates = PgvectorIndex.DefaultCandidatesPerResult * HnswRecallCheck.K };
+            : new SearchMethod(SearchMethodKind.Pgvector) { Candidates = PgvectorIndex.DefaultCandidatesPerResult * HnswRecallCheck.K, IterativeScans = true };   // pgvector 0.8 (CI's)
         Assert.Equal(expected, method);
     }
 
