@@ -221,6 +221,9 @@ public sealed class FilteredSearchTests
 
         files.AddRange(Enumerable.Range(0, 40).Select(i => new IndexedFile(new ScannedFile($"/copies/{i}.jpg", 1, 1), $"h{i * 50}", null, null)));
         await store.CommitAsync(files);
+        // Text queries for the recall check (an approximate index is trusted only when both kinds of recall were measured).
+        var texts = RandomUnitVectors(50, Dim, seed: 21);
+        await RecallTextQueries.SaveAsync(store, new ModelIdentity("test", "fp32", Dim), [.. Enumerable.Range(0, 50).Select(t => texts.AsSpan(t * Dim, Dim).ToArray())]);
         var stored = await store.LoadVectorsAsync(0);
         return Enumerable.Range(0, stored.Ids.Length).ToDictionary(i => stored.Ids[i], i => stored.Vectors.AsSpan(i * Dim, Dim).ToArray());
     }
