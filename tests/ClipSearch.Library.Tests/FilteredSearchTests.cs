@@ -48,6 +48,7 @@ public sealed class FilteredSearchTests
         foreach (var (name, filter, _) in _filters)
         {
             var before = (approximate(), exactly());
+            var (found, wanted) = (0, 0);
             for (var q = 0; q < 8; q++)
             {
                 var query = queries.AsSpan(q * Dim, Dim).ToArray();
@@ -55,9 +56,20 @@ public sealed class FilteredSearchTests
 
                 var hits = await searcher.SearchAsync(query, 10, filter);
 
-                Assert.True(expected.Select(e => e.ContentId).SequenceEqual(hits.Select(h => h.ContentId)), $"{name}, query {q}");
-                Assert.Equal(expected.Select(e => e.Score), hits.Select(h => h.Score), (x, y) => Math.Abs(x - y) < 1e-5f);
+                // The graph path is as good as the graph's measured recall (the check trusts it from 0.95 on), not
+                // exact: each hit must be one that passes, scored exactly, best first; together they must find the
+                // true top 10 at that recall. (A graph that misses often, or a hit that does not pass, fails.)
+                var truth = expected.ToDictionary(e => e.ContentId, e => e.Score);
+                var passing = await PassingContentsAsync(store, filter);
+                Assert.Equal(Math.Min(10, passing.Count), hits.Count);
+                Assert.All(hits, h => Assert.Contains(h.ContentId, passing));
+                Assert.Equal(hits.OrderByDescending(h => h.Score).Select(h => h.ContentId), hits.Select(h => h.ContentId));
+                Assert.All(hits.Where(h => truth.ContainsKey(h.ContentId)), h => Assert.Equal(truth[h.ContentId], h.Score, 1e-5f));
+                found += hits.Count(h => truth.ContainsKey(h.ContentId));
+                wanted += expected.Count;
             }
+
+            Assert.True(found >= 0.95 * wanted, $"{name}: recall@10 {found} of {wanted}");
 
             // The unselective filters went through the approximate index (else this tests only the exact scan).
             if (name.Contains("60%", StringComparison.Ordinal) || name.Contains("50%", StringComparison.Ordinal) || name.Contains("40%", StringComparison.Ordinal))
@@ -87,7 +99,9 @@ public sealed class FilteredSearchTests
 
             var hits = await searcher.SearchAsync(query, 10, filter);
 
-            Assert.True(expected.Select(e => e.ContentId).SequenceEqual(hits.Select(h => h.ContentId)), name);
+            // Selective filters are scanned exactly: the very same results. The others go through the graph: its recall.
+            var common = expected.Select(e => e.ContentId).Intersect(hits.Select(h => h.ContentId)).Count();
+            Assert.True(selective ? expected.Select(e => e.ContentId).SequenceEqual(hits.Select(h => h.ContentId)) : common >= 9, $"{name}: {common} of {expected.Count}");
             Assert.Equal(selective ? (before.Item1, before.Item2 + 1) : (before.Item1 + 1, before.Item2), (approximate(), exactly()));
         }
     }
@@ -253,6 +267,15 @@ public sealed class FilteredSearchTests
     private static async Task<List<VectorHit>> BruteForceAsync(ILibraryStore store, float[] query, int k, LibraryFilter filter)
     {
         var stored = await store.LoadVectorsAsync(0);
+        var passing = await PassingContentsAsync(store, filter);
+        return [.. Enumerable.Range(0, stored.Ids.Length).Where(i => passing.Contains(stored.Ids[i]))
+            .Select(i => new VectorHit(stored.Ids[i], System.Numerics.Tensors.TensorPrimitives.Dot(query, stored.Vectors.AsSpan(i * Dim, Dim))))
+            .OrderByDescending(h => h.Score).ThenBy(h => h.ContentId).Take(k)];
+    }
+
+    /// <summary>The contents with an image that passes, from every image's path and metadata.</summary>
+    private static async Task<HashSet<long>> PassingContentsAsync(ILibraryStore store, LibraryFilter filter)
+    {
         var passing = new HashSet<long>();
         for (long after = 0; ;)
         {
@@ -266,8 +289,6 @@ public sealed class FilteredSearchTests
             after = page[^1].Id;
         }
 
-        return [.. Enumerable.Range(0, stored.Ids.Length).Where(i => passing.Contains(stored.Ids[i]))
-            .Select(i => new VectorHit(stored.Ids[i], System.Numerics.Tensors.TensorPrimitives.Dot(query, stored.Vectors.AsSpan(i * Dim, Dim))))
-            .OrderByDescending(h => h.Score).ThenBy(h => h.ContentId).Take(k)];
+        return passing;
     }
 }

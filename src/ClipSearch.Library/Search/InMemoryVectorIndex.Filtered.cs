@@ -176,13 +176,15 @@ public sealed partial class InMemoryVectorIndex
                     }
                 }
 
-                if (hits.Count >= want || candidates.Length < count)
+                if (hits.Count >= want)
                 {
-                    break;   // enough, or the whole graph
+                    break;
                 }
 
-                if (count >= MaxFilteredCandidates)
+                if (candidates.Length < count || count >= MaxFilteredCandidates)
                 {
+                    // Too few passed: the graph gave what it reaches (which need not be every row: a graph search
+                    // can return fewer than asked without having seen them all), so the exact scan answers.
                     return null;
                 }
 
