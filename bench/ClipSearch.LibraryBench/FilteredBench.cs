@@ -92,6 +92,8 @@ internal static class FilteredBench
                     new IndexedFile(new ScannedFile(files[i].Path, 1, 1), $"h{i}", data.AsSpan(i * dim, dim).ToArray(), null, files[i].Metadata))]);
             }
 
+            // The recall check trusts the graph only with text queries measured too: a text-like set across the modality gap.
+            await RecallTextQueries.SaveAsync(store, new ModelIdentity("bench", "fp32", dim), TextRecallBench.GapTextQueries(50, dim, seed: 3, centresSeed: 1));
             Console.WriteLine($"memory: stored {rows} rows in {load.Elapsed.TotalSeconds:F1} s");
             var build = Stopwatch.StartNew();
             using var library = new InMemoryVectorIndex(store, new VectorIndexOptions { HnswPath = graph });
